@@ -1,0 +1,28 @@
+# Two commands: `make run` and `make test`. Both build the virtual environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install demo-tokens clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: load the demo agreements, print demo tokens, serve the API on var/ledger.sqlite
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/ledger demo --tokens
+	$(BIN)/ledger serve
+
+## make test: every test, on SQLite and on PostgreSQL
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis
