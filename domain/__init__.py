@@ -1,0 +1,1 @@
+"""The pure domain: money, rules, aggregates, events and the application (the only write API)."""

@@ -1,0 +1,264 @@
+"""The Ledger application: the only write API. Commands take business dates; queries return plain data."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+
+from domain.agreement import Agreement
+from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
+from domain.identifiers import agreement_id as agreement_id_of
+from domain.identifiers import business_id as check_business_id
+from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
+from domain.views import agreement_view, party_view
+
+MAX_PAGE = 500
+_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+class DateAsISO(Transcoding):
+    """Business dates are stored as ISO strings."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An idempotency key of one caller, with the hash of the request it first came with."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's id, its role and, for a party, its business id."""
+
+    token_id: UUID
+    role: str
+    business_id: str | None
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Ledger(Application[UUID]):
+    """Cooperation agreements, their parties and money, as events."""
+
+    name = "ledger"
+    snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100}
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    # Commands ----------------------------------------------------------------------------------
+
+    def create_agreement(self, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date,
+                         ends_on: date, cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
+                         terms: dict[str, Any] | None = None,
+                         idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Sign a new agreement; its code must be new."""
+        code = _check_code(code)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            if self._exists(agreement_id_of(code)):
+                raise Conflict(f"an agreement with code {code} exists", code="agreement_code_taken")
+            agreement = Agreement.open(code=code, title=title, coordinator=coordinator,
+                                       starts_on=starts_on, ends_on=ends_on, cost_sharing=cost_sharing,
+                                       instalments=instalments, terms=terms)
+            catalogue = self._catalogue()
+            catalogue.list_agreement(agreement_id=agreement.id, code=code)
+            return [agreement, catalogue], {"id": str(agreement.id)}
+
+        return self._execute(command, idempotency)
+
+    def accede(self, agreement_id: UUID, *, name: str, business_id: str, signed_on: date,
+               category: str | None = None, metric: Any = None,
+               idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """A party accedes to an agreement (R-ACC-1); returns its id, annex and cost share."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            pid = agreement.accede(name=name, business_id=business_id, signed_on=signed_on,
+                                   category=category, metric=metric)
+            view = party_view(agreement, agreement.party(pid), agreement.shares())
+            return [agreement], {k: view[k] for k in ("party_id", "annex", "cost_share")}
+
+        return self._execute(command, idempotency)
+
+    def issue_token(self, *, role: str, business_id: str | None, label: str, issued_on: date
+                    ) -> tuple[UUID, str]:
+        """Create a bearer token for a role (a party token names its business id); returns (id, token)."""
+        if role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+        if (role == "party") != (business_id is not None):
+            raise InvalidInput("a party token, and only a party token, names a business id",
+                               code="invalid_role")
+        bid = None if business_id is None else check_business_id(business_id)
+        token = "clt_" + secrets.token_urlsafe(32)
+        record = ApiToken(token_hash=hash_token(token), role=role, business_id=bid,
+                          label=label[:100], issued_on=issued_on)
+        self.save(record)
+        return record.id, token
+
+    def revoke_token(self, token_id: UUID, *, revoked_on: date) -> None:
+        """Revoke a token by its id."""
+        record = self._get(token_id, ApiToken, "token")
+        if record.revoked_on is None:
+            record.revoke(revoked_on=revoked_on)
+            self.save(record)
+
+    # Queries -----------------------------------------------------------------------------------
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The caller a bearer token stands for, or None if it is unknown or revoked."""
+        if not token or len(token) > 200:
+            return None
+        try:
+            record = self.repository.get(ApiToken.create_id(hash_token(token)))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(record, ApiToken) or record.revoked_on is not None:
+            return None
+        return Principal(record.id, record.role, record.business_id)
+
+    def get_agreement(self, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+        """One agreement with its status as of a date, its terms and committed funding."""
+        return agreement_view(self._agreement(agreement_id), as_of)
+
+    def list_agreements(self, *, as_of: date, limit: int, after: UUID | None = None,
+                        member: str | None = None) -> list[dict[str, Any]]:
+        """Agreements in creation order, a page at a time; ``member`` keeps those a business is party to."""
+        limit = _page(limit)
+        if not self._exists(AgreementCatalogue.create_id()):
+            return []
+        entries = self._catalogue().entries
+        start = 0
+        if after is not None:
+            ids = [entry[0] for entry in entries]
+            start = ids.index(after) + 1 if after in ids else len(ids)
+        page: list[dict[str, Any]] = []
+        for agreement_id, _code in entries[start:]:
+            agreement = self._agreement(agreement_id)
+            if member is None or agreement.party_by_business_id(member) is not None:
+                page.append(agreement_view(agreement, as_of))
+            if len(page) == limit:
+                break
+        return page
+
+    def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
+                     business_id: str | None = None) -> list[dict[str, Any]]:
+        """The parties in accession order, a page at a time; ``business_id`` keeps only that party."""
+        limit = _page(limit)
+        agreement = self._agreement(agreement_id)
+        parties = agreement.parties_in_order()
+        if after is not None:
+            ids = [p["party_id"] for p in parties]
+            parties = parties[ids.index(after) + 1:] if after in ids else []
+        if business_id is not None:
+            parties = [p for p in parties if p["business_id"] == business_id]
+        shares = agreement.shares()
+        return [party_view(agreement, p, shares) for p in parties[:limit]]
+
+    def get_party(self, agreement_id: UUID, party_id: UUID) -> dict[str, Any]:
+        """One party of an agreement."""
+        agreement = self._agreement(agreement_id)
+        return party_view(agreement, agreement.party(party_id), agreement.shares())
+
+    def is_member(self, agreement_id: UUID, business_id: str) -> bool:
+        """Whether a business has acceded to an agreement."""
+        return self._agreement(agreement_id).party_by_business_id(business_id) is not None
+
+    # Plumbing ----------------------------------------------------------------------------------
+
+    def _execute(self, command: Callable[[], tuple[list[Aggregate], dict[str, Any]]],
+                 idempotency: Idempotency | None) -> dict[str, Any]:
+        """Run a command, saving its aggregates and its idempotency record in one transaction.
+
+        A concurrent write makes the save fail on an aggregate's version; the command is then run
+        once more on fresh state, and a second failure is reported as a version conflict.
+        """
+        replay = self._replay(idempotency)
+        if replay is not None:
+            return replay
+        for attempt in (1, 2):
+            aggregates, result = command()
+            if idempotency is not None:
+                aggregates.append(IdempotencyRecord(scope=idempotency.scope, key=idempotency.key,
+                                                    request_hash=idempotency.request_hash,
+                                                    result=result))
+            try:
+                self.save(*aggregates)
+            except RecordConflictError:
+                replay = self._replay(idempotency)
+                if replay is not None:
+                    return replay
+                if attempt == 2:
+                    raise VersionConflict("the record changed concurrently; try again") from None
+            else:
+                return result
+        raise AssertionError("unreachable")
+
+    def _replay(self, idempotency: Idempotency | None) -> dict[str, Any] | None:
+        if idempotency is None:
+            return None
+        try:
+            record = self.repository.get(IdempotencyRecord.create_id(idempotency.scope, idempotency.key))
+        except AggregateNotFoundError:
+            return None
+        if record.request_hash != idempotency.request_hash:
+            raise IdempotencyKeyReused("this Idempotency-Key was used with another request")
+        return dict(record.result)
+
+    def _exists(self, aggregate_id: UUID) -> bool:
+        return next(iter(self.events.get(aggregate_id, limit=1)), None) is not None
+
+    def _get(self, aggregate_id: UUID, kind: type, what: str) -> Any:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {what} {aggregate_id}")
+        return aggregate
+
+    def _agreement(self, agreement_id: UUID) -> Agreement:
+        return self._get(agreement_id, Agreement, "agreement")
+
+    def _catalogue(self) -> AgreementCatalogue:
+        try:
+            return self.repository.get(AgreementCatalogue.create_id())
+        except AggregateNotFoundError:
+            return AgreementCatalogue()
+
+
+def _check_code(code: str) -> str:
+    if not isinstance(code, str) or not 0 < len(code) <= 40 or not set(code) <= _CODE_CHARS:
+        raise InvalidInput("code must be 1 to 40 letters, digits, '-', '_' or '.'", code="invalid_code")
+    return code
+
+
+def _page(limit: int) -> int:
+    if not 0 < limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", code="invalid_limit")
+    return limit

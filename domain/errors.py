@@ -1,0 +1,45 @@
+"""Domain errors, each with the stable code the HTTP contract names."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business rule refused a command; nothing was changed."""
+
+    code = "domain_error"
+
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    """A value is malformed or out of range (HTTP 422)."""
+
+    code = "invalid_input"
+
+
+class NotFound(DomainError):
+    """The object does not exist, or the caller may not know that it does (HTTP 404)."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The command contradicts the recorded state (HTTP 409)."""
+
+    code = "conflict"
+
+
+class VersionConflict(Conflict):
+    """A concurrent write won twice in a row; the caller may retry."""
+
+    code = "version_conflict"
+
+
+class IdempotencyKeyReused(Conflict):
+    """The idempotency key was used before with another request body."""
+
+    code = "idempotency_key_reused"
