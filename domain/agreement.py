@@ -19,6 +19,7 @@ MAX_PARTIES = 500
 MAX_NAME_CHARS = 200
 MAX_TITLE_CHARS = 300
 LIVE_STATUSES = ("in_force", "extended")
+LIVE_PARTY_STATUSES = ("active", "notice_given")
 
 
 def text(value: Any, what: str, max_chars: int) -> str:
@@ -156,6 +157,11 @@ class Agreement(Aggregate):
     def party_by_business_id(self, bid: str) -> dict[str, Any] | None:
         """The party of a business id, if it has acceded."""
         return self.parties.get(str(party_id(self.id, bid)))
+
+    def is_live_party(self, bid: str) -> bool:
+        """Whether a business is a party whose participation has not ended (R-TERM-5)."""
+        party = self.party_by_business_id(bid)
+        return party is not None and party["status"] in LIVE_PARTY_STATUSES
 
     def shares(self) -> dict[UUID, Decimal]:
         """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3)."""

@@ -81,7 +81,7 @@ class Ledger(Application[UUID]):
         code = _check_code(code)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
-            if self._exists(agreement_id_of(code)):
+            if self.exists(agreement_id_of(code)):
                 raise Conflict(f"an agreement with code {code} exists", code="agreement_code_taken")
             agreement = Agreement.open(code=code, title=title, coordinator=coordinator,
                                        starts_on=starts_on, ends_on=ends_on, cost_sharing=cost_sharing,
@@ -150,7 +150,7 @@ class Ledger(Application[UUID]):
                         member: str | None = None) -> list[dict[str, Any]]:
         """Agreements in creation order, a page at a time; ``member`` keeps those a business is party to."""
         limit = _page(limit)
-        if not self._exists(AgreementCatalogue.create_id()):
+        if not self.exists(AgreementCatalogue.create_id()):
             return []
         entries = self._catalogue().entries
         start = 0
@@ -160,7 +160,7 @@ class Ledger(Application[UUID]):
         page: list[dict[str, Any]] = []
         for agreement_id, _code in entries[start:]:
             agreement = self._agreement(agreement_id)
-            if member is None or agreement.party_by_business_id(member) is not None:
+            if member is None or agreement.is_live_party(member):
                 page.append(agreement_view(agreement, as_of))
             if len(page) == limit:
                 break
@@ -186,8 +186,8 @@ class Ledger(Application[UUID]):
         return party_view(agreement, agreement.party(party_id), agreement.shares())
 
     def is_member(self, agreement_id: UUID, business_id: str) -> bool:
-        """Whether a business has acceded to an agreement."""
-        return self._agreement(agreement_id).party_by_business_id(business_id) is not None
+        """Whether a business is a party to an agreement whose participation has not ended."""
+        return self._agreement(agreement_id).is_live_party(business_id)
 
     # Plumbing ----------------------------------------------------------------------------------
 
@@ -230,7 +230,8 @@ class Ledger(Application[UUID]):
             raise IdempotencyKeyReused("this Idempotency-Key was used with another request")
         return dict(record.result)
 
-    def _exists(self, aggregate_id: UUID) -> bool:
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether any event was recorded for an aggregate."""
         return next(iter(self.events.get(aggregate_id, limit=1)), None) is not None
 
     def _get(self, aggregate_id: UUID, kind: type, what: str) -> Any:

@@ -1,0 +1,101 @@
+"""The `ledger` command line: serve, tokens, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from api.settings import Settings, today
+from domain.application import Ledger
+from domain.errors import DomainError
+from domain.records import ROLES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ledger", description="Cooperation agreement ledger.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    tokens = commands.add_parser("tokens", help="create or revoke API tokens")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; it is printed on the last line")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--party", metavar="BUSINESS_ID", help="the party a party token stands for")
+    create.add_argument("--label", default="", help="a note on whose token this is")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id", type=UUID)
+
+    demo = commands.add_parser("demo", help="load the seed agreements as example data")
+    demo.add_argument("--tokens", action="store_true", help="also print a token for every role")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ledger` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"ledger: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    ledger = Ledger(env=settings.persistence_env())
+    try:
+        if args.command == "tokens":
+            return _tokens(ledger, args)
+        return _demo(ledger, settings, args.tokens)
+    except DomainError as exc:
+        print(f"ledger: {exc.code}: {exc.detail}", file=sys.stderr)
+        return 1
+    finally:
+        ledger.close()
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    return 0
+
+
+def _tokens(ledger: Ledger, args: argparse.Namespace) -> int:
+    if args.tokens_command == "revoke":
+        ledger.revoke_token(args.token_id, revoked_on=today())
+        print(f"revoked {args.token_id}")
+        return 0
+    token_id, token = ledger.issue_token(role=args.role, business_id=args.party, label=args.label,
+                                         issued_on=today())
+    print(f"token id {token_id} ({args.role}{' ' + args.party if args.party else ''})")
+    print(token)
+    return 0
+
+
+def _demo(ledger: Ledger, settings: Settings, with_tokens: bool) -> int:
+    from api.demo import DEMO_PARTY, load_demo
+
+    if settings.environment == "production":
+        print("ledger: the demo data is not loaded in production", file=sys.stderr)
+        return 2
+    for code, agreement_id in load_demo(ledger).items():
+        print(f"{code}: {agreement_id}")
+    if with_tokens:
+        print("Demo tokens (development only):")
+        for role in ROLES:
+            party = DEMO_PARTY if role == "party" else None
+            _, token = ledger.issue_token(role=role, business_id=party, label="demo", issued_on=today())
+            print(f"  {role:<11} {token}" + (f"  (party {party})" if party else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

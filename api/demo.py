@@ -1,0 +1,108 @@
+"""The three reference agreements of the seed documents, as example data (`ledger demo`).
+
+Business ids are the organisations' real ones. Budgets, pupil counts and populations are rounded,
+plausible figures chosen so that the shares reproduce the seeds' totals exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.application import Ledger
+from domain.identifiers import agreement_id
+
+_BANDS = [{"up_to": "999999999.99", "amount": "10000.00"},
+          {"up_to": "2000000000.00", "amount": "20000.00"},
+          {"up_to": None, "amount": "25000.00"}]
+
+LYHTY: dict[str, Any] = {
+    "agreement": {
+        "code": "LYHTY", "title": "Julkisen hallinnon lisenssienhallinnan yhteistyöverkosto (Lyhty)",
+        "coordinator": {"name": "Valtion tieto- ja viestintätekniikkakeskus Valtori",
+                        "business_id": "2574261-7", "is_party": True, "category": "state"},
+        "starts_on": date(2025, 9, 1), "ends_on": date(2026, 12, 31),
+        "cost_sharing": {"model": "fixed_by_category", "categories": {
+            "state": "400000.00", "municipalities": "300000.00", "kela": "25000.00",
+            "wellbeing_services_county": _BANDS, "largest_city": _BANDS,
+            "university": "10000.00", "university_of_applied_sciences": "5000.00"}},
+        "instalments": [{"issue_on": date(2025, 9, 1), "share": "1/2"},
+                        {"issue_on": date(2026, 1, 15), "share": "1/2"}],
+        "terms": {},
+    },
+    "parties": [
+        ("Suomen Kuntaliitto ry", "0926151-4", date(2025, 9, 1), "municipalities", None),
+        ("Kansaneläkelaitos", "0246246-0", date(2025, 9, 1), "kela", None),
+        ("Helsingin kaupunki", "0201256-6", date(2025, 9, 1), "largest_city", "5600000000"),
+        ("Pohjois-Pohjanmaan hyvinvointialue", "3221326-2", date(2025, 9, 1),
+         "wellbeing_services_county", "2100000000"),
+        ("Keski-Suomen hyvinvointialue", "3221318-2", date(2025, 9, 1),
+         "wellbeing_services_county", "1260000000"),
+        ("Pohjois-Karjalan hyvinvointialue", "3221317-4", date(2025, 9, 1),
+         "wellbeing_services_county", "890000000"),
+        ("Helsingin yliopisto", "0313471-7", date(2025, 9, 1), "university", None),
+        ("Haaga-Helia Oy Ab", "2029188-8", date(2025, 9, 1), "university_of_applied_sciences", None),
+        ("Turun Ammattikorkeakoulu Oy", "2528160-3", date(2025, 10, 15),
+         "university_of_applied_sciences", None),
+    ],
+}
+
+# 5,400,000.00 over the forerunners' 108,000 pupils is 50.00 a pupil; Lahti and Jyväskylä join
+# later at the same rate with 26,000 pupils, 1,300,000.00, bringing the total to 6,700,000.00.
+DIGIONE: dict[str, Any] = {
+    "agreement": {
+        "code": "DIGIONE", "title": "DigiOne-yhteistyösopimus",
+        "coordinator": {"name": "Vantaan kaupunki", "business_id": "0124610-9", "is_party": True,
+                        "metric": 25000},
+        "starts_on": date(2020, 11, 1), "ends_on": date(2027, 12, 31),
+        "cost_sharing": {"model": "proportional", "metric": "pupils", "total": "5400000.00"},
+        "instalments": [{"issue_on": date(2021, 1, 15), "share": "1/3"},
+                        {"issue_on": date(2022, 1, 14), "share": "1/3"},
+                        {"issue_on": date(2023, 1, 13), "share": "1/3"}],
+        "terms": {},
+    },
+    "parties": [
+        ("Espoon kaupunki", "0101263-6", date(2020, 11, 1), None, 30000),
+        ("Tampereen kaupunki", "0211675-2", date(2020, 11, 1), None, 19000),
+        ("Oulun kaupunki", "0187690-1", date(2020, 11, 1), None, 18000),
+        ("Turun kaupunki", "0204819-8", date(2020, 11, 1), None, 16000),
+        ("Lahden kaupunki", "0149669-3", date(2021, 9, 1), None, 11000),
+        ("Jyväskylän kaupunki", "0174666-4", date(2021, 9, 1), None, 15000),
+    ],
+}
+
+# Shared ICT costs split by population, MH three quarters and HS one quarter (seed 003).
+MANTYHARJU_HIRVENSALMI: dict[str, Any] = {
+    "agreement": {
+        "code": "MH-HS-ICT", "title": "Kuntien välinen ICT-yhteistyö Mäntyharju – Hirvensalmi",
+        "coordinator": {"name": "Mäntyharjun kunta", "business_id": "0165761-0", "is_party": True,
+                        "metric": 6300},
+        "starts_on": date(2025, 9, 1), "ends_on": date(2028, 12, 31),
+        "cost_sharing": {"model": "proportional", "metric": "population"},
+        "instalments": [],
+        "terms": {},
+    },
+    "parties": [("Hirvensalmen kunta", "0164384-1", date(2025, 9, 1), None, 2100)],
+}
+
+DEMO = (LYHTY, DIGIONE, MANTYHARJU_HIRVENSALMI)
+
+
+def load_demo(ledger: Ledger) -> dict[str, UUID]:
+    """Load the reference agreements; what is already there is left as it is."""
+    ids: dict[str, UUID] = {}
+    for seed in DEMO:
+        spec = seed["agreement"]
+        aid = agreement_id(spec["code"])
+        if not ledger.exists(aid):
+            ledger.create_agreement(**spec)
+        for name, bid, signed_on, category, metric in seed["parties"]:
+            if not ledger.list_parties(aid, limit=1, business_id=bid):
+                ledger.accede(aid, name=name, business_id=bid, signed_on=signed_on,
+                              category=category, metric=metric)
+        ids[spec["code"]] = aid
+    return ids
+
+# The party whose demo token `make run` prints: Kela, a party to Lyhty.
+DEMO_PARTY = "0246246-0"

@@ -1,0 +1,77 @@
+"""Typed dependencies: the application, the caller, role checks and idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import ApiProblem
+from domain.application import Idempotency, Ledger, Principal
+
+_bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens create`.")
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def get_ledger(request: Request) -> Ledger:
+    """The application built once per process by the lifespan."""
+    return request.app.state.ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+
+
+def authenticate(ledger: LedgerDep,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                 ) -> Principal:
+    """The caller of a valid bearer token; 401 otherwise."""
+    principal = ledger.authenticate(credentials.credentials) if credentials else None
+    if principal is None:
+        raise ApiProblem(401, "unauthorized", "a valid bearer token is required",
+                         {"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """A dependency that lets only the given roles through (403 for the others)."""
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise ApiProblem(403, "forbidden", f"the {principal.role} role may not do this")
+        return principal
+
+    return check
+
+
+READERS = ("coordinator", "finance", "scheduler", "auditor", "party")
+Reader = Annotated[Principal, Depends(require(*READERS))]
+Coordinator = Annotated[Principal, Depends(require("coordinator"))]
+
+
+def idempotency_key(idempotency_key: Annotated[str | None, Header(
+        description="Repeat a POST safely: the same key and body return the first response.")] = None
+                    ) -> str | None:
+    """The Idempotency-Key header, checked for length and characters."""
+    if idempotency_key is not None and not _KEY.match(idempotency_key):
+        raise ApiProblem(422, "invalid_idempotency_key",
+                         "Idempotency-Key must be 1 to 200 visible ASCII characters")
+    return idempotency_key
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def claim(principal: Principal, key: str | None, request: Request, body: dict[str, Any]
+          ) -> Idempotency | None:
+    """The idempotency claim of a write: the caller's key and a hash of what it asks for."""
+    if key is None:
+        return None
+    canonical = json.dumps({"method": request.method, "path": request.url.path, "body": body},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return Idempotency(scope=str(principal.token_id), key=key,
+                       request_hash=hashlib.sha256(canonical.encode()).hexdigest())

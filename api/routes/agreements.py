@@ -1,0 +1,47 @@
+"""Agreements: create, list, read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.deps import Coordinator, IdempotencyKey, LedgerDep, Reader, claim
+from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
+from api.schemas import AgreementIn, Created
+from domain.identifiers import parse_uuid
+
+router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
+def create_agreement(body: AgreementIn, request: Request, ledger: LedgerDep, principal: Coordinator,
+                     key: IdempotencyKey) -> dict[str, Any]:
+    """Sign a new cooperation agreement (coordinator)."""
+    data = body.model_dump()
+    return ledger.create_agreement(
+        code=data["code"], title=data["title"], coordinator=data["coordinator"],
+        starts_on=data["starts_on"], ends_on=data["ends_on"], cost_sharing=data["cost_sharing"],
+        instalments=data["instalments"], terms=body.terms.model_dump(exclude_none=True) if body.terms else None,
+        idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
+@router.get("")
+def list_agreements(request: Request, response: Response, ledger: LedgerDep, principal: Reader,
+                    limit: Limit = 50, after: After = None, as_of: AsOf = None) -> list[dict[str, Any]]:
+    """Agreements in creation order; a party's token lists only its own (Link header: next page)."""
+    member = principal.business_id if principal.role == "party" else None
+    page = ledger.list_agreements(as_of=as_of_or_today(as_of), limit=limit, after=cursor(after),
+                                  member=member)
+    link_next(request, response, page, "id", limit)
+    return page
+
+
+@router.get("/{agreement_id}")
+def get_agreement(agreement_id: str, ledger: LedgerDep, principal: Reader,
+                  as_of: AsOf = None) -> dict[str, Any]:
+    """One agreement with its status as of a date, its term, terms and committed funding."""
+    aid = parse_uuid(agreement_id, "agreement")
+    check_visible(ledger, principal, aid)
+    return ledger.get_agreement(aid, as_of=as_of_or_today(as_of))
+

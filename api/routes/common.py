@@ -1,0 +1,45 @@
+"""Helpers shared by the routers: paging, dates and what a party's token may see."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Query, Request, Response
+
+from api.settings import today
+from domain.application import Ledger, Principal
+from domain.errors import NotFound
+from domain.identifiers import parse_uuid
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")]
+After = Annotated[str | None, Query(max_length=36, description="Id of the last item of the previous page.")]
+AsOf = Annotated[date | None, Query(description="Business date (default: today in Helsinki).")]
+
+
+def cursor(after: str | None) -> UUID | None:
+    """The id a page starts after."""
+    return None if after is None else parse_uuid(after, "item")
+
+
+def as_of_or_today(as_of: date | None) -> date:
+    """The business date a read is answered as of."""
+    return as_of or today()
+
+
+def link_next(request: Request, response: Response, page: list[dict[str, Any]], key: str,
+              limit: int) -> None:
+    """Point to the next page in a Link header when this page is full."""
+    if len(page) == limit:
+        url = request.url.include_query_params(after=page[-1][key], limit=limit)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def check_visible(ledger: Ledger, principal: Principal, agreement_id: UUID) -> None:
+    """A party's token sees an agreement only while it is a party to it (R-TERM-5): 404 otherwise."""
+    if principal.role != "party":
+        return
+    assert principal.business_id is not None
+    if not ledger.is_member(agreement_id, principal.business_id):
+        raise NotFound(f"no agreement {agreement_id}")

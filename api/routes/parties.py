@@ -1,0 +1,48 @@
+"""Parties: accede, list, read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+
+from api.deps import Coordinator, IdempotencyKey, LedgerDep, Reader, claim
+from api.routes.common import After, Limit, check_visible, cursor, link_next
+from api.schemas import Accession, AccessionIn
+from domain.errors import NotFound
+from domain.identifiers import parse_uuid
+
+router = APIRouter(prefix="/v1/agreements/{agreement_id}/parties", tags=["parties"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Accession)
+def accede(agreement_id: str, body: AccessionIn, request: Request, ledger: LedgerDep,
+           principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
+    """Record a party's accession agreement; it gets the next annex number (coordinator)."""
+    return ledger.accede(parse_uuid(agreement_id, "agreement"), name=body.name,
+                         business_id=body.business_id, signed_on=body.signed_on,
+                         category=body.category, metric=body.metric,
+                         idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
+@router.get("")
+def list_parties(agreement_id: str, request: Request, response: Response, ledger: LedgerDep,
+                 principal: Reader, limit: Limit = 100, after: After = None) -> list[dict[str, Any]]:
+    """Parties in accession order with their cost shares; a party's token sees only itself."""
+    aid = parse_uuid(agreement_id, "agreement")
+    check_visible(ledger, principal, aid)
+    page = ledger.list_parties(aid, limit=limit, after=cursor(after), business_id=principal.business_id)
+    link_next(request, response, page, "party_id", limit)
+    return page
+
+
+@router.get("/{party_id}")
+def get_party(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Reader
+              ) -> dict[str, Any]:
+    """One party; a party's token may read only its own."""
+    aid = parse_uuid(agreement_id, "agreement")
+    check_visible(ledger, principal, aid)
+    party = ledger.get_party(aid, parse_uuid(party_id, "party"))
+    if principal.role == "party" and party["business_id"] != principal.business_id:
+        raise NotFound(f"no party {party_id}")
+    return party

@@ -1,0 +1,112 @@
+"""Request bodies: strict shapes (unknown fields 422), money as strings, bounded lengths."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
+
+MONEY_PATTERN = r"^-?\d{1,13}(\.\d{1,2})?$"
+
+
+def _iso_date(value: object) -> object:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("dates are strings in the form YYYY-MM-DD")
+    return value
+
+
+Money = Annotated[str, StringConstraints(pattern=MONEY_PATTERN, max_length=17),
+                  Field(examples=["12500.00"])]
+BusinessDate = Annotated[date, BeforeValidator(_iso_date), Field(examples=["2025-09-01"])]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+BusinessId = Annotated[str, StringConstraints(min_length=1, max_length=20), Field(examples=["2574261-7"])]
+FractionText = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(/\d{1,9}|\.\d{1,9})?$")]
+Metric = Annotated[StrictInt, Field(ge=0, le=10**15)] | Annotated[
+    str, StringConstraints(pattern=r"^\d{1,15}(\.\d{1,2})?$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BandIn(Strict):
+    up_to: Money | None = Field(None, description="Highest budget of the band; null for the top band.")
+    amount: Money
+
+
+class FixedByCategoryIn(Strict):
+    model: Literal["fixed_by_category"]
+    categories: dict[Slug, Money | Annotated[list[BandIn], Field(min_length=1, max_length=10)]] = Field(
+        min_length=1, max_length=50)
+
+
+class ProportionalIn(Strict):
+    model: Literal["proportional"]
+    metric: Slug
+    rate: Money | None = None
+    total: Money | None = None
+
+
+class EqualIn(Strict):
+    model: Literal["equal"]
+    total: Money
+
+
+CostSharingIn = Annotated[FixedByCategoryIn | ProportionalIn | EqualIn, Field(discriminator="model")]
+
+
+class InstalmentIn(Strict):
+    issue_on: BusinessDate
+    share: FractionText
+
+
+class TermsIn(Strict):
+    payment_term_days: StrictInt | None = None
+    notice_months: StrictInt | None = None
+    minimum_commitment_months: StrictInt | None = None
+    breach_cure_days: StrictInt | None = None
+    refund_threshold_pp: StrictInt | None = None
+    qualified_majority: FractionText | None = None
+    quorum: FractionText | None = None
+    retention_years: StrictInt | None = None
+    confidentiality_years: StrictInt | None = None
+
+
+class CoordinatorIn(Strict):
+    name: Name
+    business_id: BusinessId
+    is_party: bool = Field(False, description="The coordinator also funds the work as a party.")
+    category: Slug | None = None
+    metric: Metric | None = None
+
+
+class AgreementIn(Strict):
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    coordinator: CoordinatorIn
+    starts_on: BusinessDate
+    ends_on: BusinessDate
+    cost_sharing: CostSharingIn
+    instalments: list[InstalmentIn] = Field(default_factory=list, max_length=24)
+    terms: TermsIn | None = None
+
+
+class AccessionIn(Strict):
+    name: Name
+    business_id: BusinessId
+    signed_on: BusinessDate
+    category: Slug | None = None
+    metric: Metric | None = None
+
+
+class Created(BaseModel):
+    id: str
+
+
+class Accession(BaseModel):
+    party_id: str
+    annex: str | None
+    cost_share: str

@@ -1,0 +1,74 @@
+"""Settings from the environment; the service refuses unsafe defaults outside development."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def today() -> date:
+    """Today's business date in Europe/Helsinki (read at the edge, never in the domain)."""
+    return datetime.now(HELSINKI).date()
+
+
+class PostgresSettings(BaseSettings):
+    """The eventsourcing library's own POSTGRES_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="POSTGRES_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 5432
+    dbname: str = "ledger"
+    user: str = "ledger"
+    password: str = Field(default="", repr=False)
+    schema_name: str = Field(default="", alias="POSTGRES_SCHEMA")
+    pool_size: int = 5
+    max_overflow: int = 10
+    connect_timeout: int = 10
+
+
+class Settings(BaseSettings):
+    """Every LEDGER_* setting, documented in the README."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database: Literal["sqlite", "postgres"] = "sqlite"
+    sqlite_path: Path = Path("var/ledger.sqlite")
+    max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+
+    @model_validator(mode="after")
+    def refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production":
+            if self.database != "postgres":
+                raise ValueError("production runs on PostgreSQL: set LEDGER_DATABASE=postgres")
+            if not self.postgres.password:
+                raise ValueError("production needs POSTGRES_PASSWORD")
+        return self
+
+    def persistence_env(self) -> dict[str, str]:
+        """The environment the eventsourcing application is built with."""
+        if self.database == "sqlite":
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": str(self.sqlite_path), "SQLITE_LOCK_TIMEOUT": "10"}
+        pg = self.postgres
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_HOST": pg.host,
+            "POSTGRES_PORT": str(pg.port), "POSTGRES_DBNAME": pg.dbname, "POSTGRES_USER": pg.user,
+            "POSTGRES_PASSWORD": pg.password, "POSTGRES_POOL_SIZE": str(pg.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
+            "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout),
+        }
+        if pg.schema_name:
+            env["POSTGRES_SCHEMA"] = pg.schema_name
+        return env
