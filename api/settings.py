@@ -21,7 +21,7 @@ def today() -> date:
 class PostgresSettings(BaseSettings):
     """The eventsourcing library's own POSTGRES_* variables."""
 
-    model_config = SettingsConfigDict(env_prefix="POSTGRES_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="POSTGRES_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
     port: int = 5432
