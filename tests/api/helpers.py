@@ -51,3 +51,16 @@ def create_lyhty(client: TestClient, token: str, *parties: dict[str, Any]) -> st
         accession = client.post(f"/v1/agreements/{agreement_id}/parties", json=party, headers=auth(token))
         assert accession.status_code == 201, accession.text
     return agreement_id
+
+
+def valid_business_ids(count: int, start: int = 1_000_000) -> list[str]:
+    """Business ids with a correct check digit (weights 7,9,10,5,8,4,2; remainder 1 has none)."""
+    found: list[str] = []
+    number = start
+    while len(found) < count:
+        number += 1
+        digits = f"{number:07d}"
+        remainder = sum(w * int(d) for w, d in zip((7, 9, 10, 5, 8, 4, 2), digits)) % 11
+        if remainder != 1:
+            found.append(f"{digits}-{0 if remainder == 0 else 11 - remainder}")
+    return found
