@@ -1,0 +1,1 @@
+"""Scheduled jobs that ask "what is due as of today?" and call idempotent commands."""
