@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import TypeVar
 
@@ -28,11 +28,11 @@ def money(value: str | Decimal) -> Decimal:
             raise InvalidInput(f"amount {value!r} is not a number with at most two decimals",
                                code="invalid_amount")
         value = Decimal(value)
-    if not value.is_finite() or value != value.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise InvalidInput(f"amount {value} is not in whole cents", code="invalid_amount")
-    amount = value.quantize(CENT)
-    if abs(to_cents(amount)) >= MAX_ABS_CENTS:
+    if not value.is_finite() or abs(value) >= Decimal(MAX_ABS_CENTS) / 100:
         raise InvalidInput(f"amount {value} is out of range", code="invalid_amount")
+    amount = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if amount != value:
+        raise InvalidInput(f"amount {value} is not in whole cents", code="invalid_amount")
     return amount
 
 
@@ -54,13 +54,19 @@ def from_cents(cents: int) -> Decimal:
 
 
 def round_cents(value: Decimal | Fraction) -> Decimal:
-    """Round an exact value to cents, half away from zero (used only where rounding is unavoidable)."""
-    if isinstance(value, Fraction):
-        value = Decimal(value.numerator) / Decimal(value.denominator)
-    try:
-        return value.quantize(CENT, rounding=ROUND_HALF_UP)
-    except InvalidOperation as exc:  # pragma: no cover - guarded by MAX_ABS_CENTS
-        raise InvalidInput(f"amount {value} is out of range", code="invalid_amount") from exc
+    """Round an exact value to cents, half away from zero (used only where rounding is unavoidable).
+
+    Fractions are rounded exactly, in integers: a Decimal division first would round to the
+    context's precision and could turn a value just below half a cent into exactly half a cent.
+    """
+    exact = Fraction(value) if isinstance(value, Decimal) else value
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidInput(f"amount {value} is not finite", code="invalid_amount")
+    hundredths = abs(exact) * 100
+    cents = (2 * hundredths.numerator + hundredths.denominator) // (2 * hundredths.denominator)
+    if cents >= MAX_ABS_CENTS:
+        raise InvalidInput(f"amount {value} is out of range", code="invalid_amount")
+    return from_cents(-cents if exact < 0 else cents)
 
 
 def parse_fraction(text: str) -> Fraction:

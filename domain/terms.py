@@ -55,7 +55,10 @@ class Terms:
                                        code="invalid_terms")
                 values[name] = value
             else:
-                fraction = value if isinstance(value, Fraction) else parse_fraction(str(value))
+                try:
+                    fraction = value if isinstance(value, Fraction) else parse_fraction(str(value))
+                except InvalidInput:
+                    fraction = Fraction(-1)
                 if not 0 < fraction <= 1:
                     raise InvalidInput(f"{name} must be a fraction above 0 and at most 1",
                                        code="invalid_terms")

@@ -266,3 +266,16 @@ def test_shuffling_a_dict_of_weights_by_hand_does_not_change_a_split() -> None:
     for _ in range(20):
         rng.shuffle(items)
         assert split(Decimal("1234567.89"), dict(items)) == expected
+
+
+def test_money_refuses_a_decimal_beyond_the_range_as_invalid_amount() -> None:
+    for value in (Decimal("1E+30"), Decimal("-1E+13"), Decimal("Infinity")):
+        with pytest.raises(DomainError) as err:
+            money(value)
+        assert err.value.code == "invalid_amount"
+
+
+def test_round_cents_refuses_a_result_beyond_the_range() -> None:
+    with pytest.raises(DomainError) as err:
+        round_cents(Decimal("12345678901.23") * Decimal("123456789012345.67"))
+    assert err.value.code == "invalid_amount"
