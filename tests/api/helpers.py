@@ -60,7 +60,7 @@ def valid_business_ids(count: int, start: int = 1_000_000) -> list[str]:
     while len(found) < count:
         number += 1
         digits = f"{number:07d}"
-        remainder = sum(w * int(d) for w, d in zip((7, 9, 10, 5, 8, 4, 2), digits)) % 11
+        remainder = sum(w * int(d) for w, d in zip((7, 9, 10, 5, 8, 4, 2), digits, strict=True)) % 11
         if remainder != 1:
             found.append(f"{digits}-{0 if remainder == 0 else 11 - remainder}")
     return found

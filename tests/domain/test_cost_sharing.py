@@ -88,32 +88,6 @@ def test_wellbeing_county_with_1_5_bn_budget_pays_20000() -> None:
     assert share_of(agreement, "3221318-2") == Decimal("20000.00")
 
 
-def test_wellbeing_county_under_1_bn_budget_pays_10000() -> None:
-    """R-SHARE-1."""
-    agreement = lyhty()
-    agreement.accede(name="Pohjois-Karjalan hyvinvointialue", business_id="3221317-4",
-                     signed_on=date(2025, 9, 1), category="wellbeing_services_county", metric=890000000)
-    assert share_of(agreement, "3221317-4") == Decimal("10000.00")
-
-
-def test_wellbeing_county_with_exactly_2_bn_budget_pays_20000() -> None:
-    """R-SHARE-1: 2 bn is still in the 1–2 bn band."""
-    agreement = lyhty()
-    agreement.accede(name="Pohjois-Pohjanmaan hyvinvointialue", business_id="3221326-2",
-                     signed_on=date(2025, 9, 1), category="wellbeing_services_county",
-                     metric="2000000000")
-    assert share_of(agreement, "3221326-2") == Decimal("20000.00")
-
-
-def test_wellbeing_county_over_2_bn_budget_pays_25000() -> None:
-    """R-SHARE-1."""
-    agreement = lyhty()
-    agreement.accede(name="Pohjois-Pohjanmaan hyvinvointialue", business_id="3221326-2",
-                     signed_on=date(2025, 9, 1), category="wellbeing_services_county",
-                     metric="2100000000")
-    assert share_of(agreement, "3221326-2") == Decimal("25000.00")
-
-
 def test_university_of_applied_sciences_pays_5000_whenever_it_joins() -> None:
     """R-SHARE-1, R-ACC-2: Haaga-Helia (at the start) and TAMK (later) both pay 5,000."""
     agreement = lyhty()

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import DomainError, InvalidInput
@@ -222,7 +222,7 @@ def plans(draw: st.DrawFn) -> tuple[Instalment, ...]:
     days = [sum(gaps[: i + 1]) for i in range(len(raw))]
     shares = [Fraction(w, sum(raw)) for w in raw]
     assert sum(shares) == 1
-    return tuple(Instalment(start + timedelta(days=d), s) for d, s in zip(days, shares))
+    return tuple(Instalment(start + timedelta(days=d), s) for d, s in zip(days, shares, strict=True))
 
 
 @PROPERTY
@@ -234,7 +234,7 @@ def test_a_share_split_over_its_instalments_sums_exactly_to_the_share(
     amounts = instalment_amounts(share, plan)
     assert len(amounts) == len(plan)
     assert sum(amounts, Decimal("0.00")) == share
-    for amount, inst in zip(amounts, plan):
+    for amount, inst in zip(amounts, plan, strict=True):
         assert abs(Fraction(amount) - Fraction(share) * inst.share) < Fraction(1, 100)
 
 
