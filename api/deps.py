@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
 from domain.application import Idempotency, Ledger, Principal
+from domain.records import ROLES
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens create`.")
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -48,8 +49,7 @@ def require(*roles: str) -> Callable[..., Principal]:
     return check
 
 
-READERS = ("coordinator", "finance", "scheduler", "auditor", "party")
-Reader = Annotated[Principal, Depends(require(*READERS))]
+Reader = Annotated[Principal, Depends(require(*ROLES))]
 Coordinator = Annotated[Principal, Depends(require("coordinator"))]
 
 

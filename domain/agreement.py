@@ -11,7 +11,8 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.cost_sharing import CostSharing, PartyBasis, parse_metric
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.identifiers import agreement_id, business_id, party_id
+from domain.identifiers import agreement_id, party_id
+from domain.identifiers import business_id as check_business_id
 from domain.money import ZERO
 from domain.terms import Instalment, Terms, check_term, instalments_from_dicts, instalments_to_dicts
 
@@ -47,7 +48,7 @@ class Agreement(Aggregate):
         agreement = cls(
             code=code, title=text(title, "title", MAX_TITLE_CHARS),
             coordinator={"name": text(coordinator.get("name"), "coordinator name", MAX_NAME_CHARS),
-                         "business_id": business_id(coordinator.get("business_id", ""))},
+                         "business_id": check_business_id(coordinator.get("business_id", ""))},
             starts_on=starts_on, ends_on=ends_on, currency="EUR", cost_sharing=model.to_dict(),
             instalments=instalments_to_dicts(plan), terms=Terms.from_dict(terms).to_dict(),
         )
@@ -81,7 +82,7 @@ class Agreement(Aggregate):
                metric: Any = None, is_coordinator: bool = False) -> UUID:
         """A party signs its accession agreement and gets the next annex number (R-ACC-1)."""
         name = text(name, "party name", MAX_NAME_CHARS)
-        bid = _business_id(business_id)
+        bid = check_business_id(business_id)
         metric_value = None if metric is None else parse_metric(metric)
         if category is not None:
             category = text(category, "category", 64)
@@ -173,7 +174,3 @@ class Agreement(Aggregate):
     def committed(self) -> Decimal:
         """The agreement's funding: the sum of all cost shares."""
         return sum(self.shares().values(), ZERO)
-
-
-def _business_id(value: str) -> str:
-    return business_id(value)

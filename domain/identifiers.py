@@ -7,7 +7,7 @@ from uuid import UUID, uuid5
 from stdnum.exceptions import ValidationError
 from stdnum.fi import ytunnus
 
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 
 # Namespace of every deterministic id in this ledger; never change it, stored ids depend on it.
 LEDGER_NAMESPACE = UUID("6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10")
@@ -46,8 +46,6 @@ def idempotency_id(scope: str, key: str) -> UUID:
 
 def parse_uuid(text: str, what: str) -> UUID:
     """Parse an id from a path or body; a malformed id names nothing, so it is 'not found'."""
-    from domain.errors import NotFound
-
     try:
         return UUID(str(text))
     except ValueError as exc:

@@ -13,7 +13,6 @@ from domain.money import fmt
 
 def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
     """An agreement with its status as of a date, its terms and its committed funding."""
-    shares = agreement.shares()
     return {
         "id": str(agreement.id),
         "code": agreement.code,
@@ -28,7 +27,7 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
                         for i in agreement.instalments],
         "terms": agreement.terms,
         "parties_count": len(agreement.parties),
-        "committed_funding": fmt(sum(shares.values(), Decimal("0.00"))),
+        "committed_funding": fmt(agreement.committed()),
     }
 
 
