@@ -1,14 +1,16 @@
-"""The `ledger` command line: serve, tokens, demo."""
+"""The `ledger` command line: serve, scheduler, tokens, demo."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from uuid import UUID
 
 from pydantic import ValidationError
 
+from api.logging import configure_logging
 from api.settings import Settings, today
 from domain.application import Ledger
 from domain.errors import DomainError
@@ -32,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id", type=UUID)
 
+    scheduler = commands.add_parser("scheduler", help="run the daily sweeps (invoicing, recharges, "
+                                                     "overdue marking)")
+    scheduler.add_argument("--once", action="store_true",
+                           help="run every sweep once and exit, instead of daily")
+    scheduler.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                           help="with --once: the business date to sweep as of (default today)")
+    scheduler.add_argument("--hour", type=int, default=6, choices=range(24), metavar="H",
+                           help="hour of the day (Europe/Helsinki) the daily sweeps start (default 6)")
+
     demo = commands.add_parser("demo", help="load the seed agreements as example data")
     demo.add_argument("--tokens", action="store_true", help="also print a token for every role")
     return parser
@@ -51,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "tokens":
             return _tokens(ledger, args)
+        if args.command == "scheduler":
+            configure_logging(settings.log_level)
+            return _scheduler(ledger, args)
         return _demo(ledger, settings, args.tokens)
     except DomainError as exc:
         print(f"ledger: {exc.code}: {exc.detail}", file=sys.stderr)
@@ -77,6 +91,24 @@ def _tokens(ledger: Ledger, args: argparse.Namespace) -> int:
                                          issued_on=today())
     print(f"token id {token_id} ({args.role}{' ' + args.party if args.party else ''})")
     print(token)
+    return 0
+
+
+def _scheduler(ledger: Ledger, args: argparse.Namespace) -> int:
+    from scheduler.jobs import sweep_all
+    from scheduler.service import build
+
+    if args.once:
+        results = sweep_all(ledger, args.as_of or today())  # each job logs its counts
+        return 1 if any(result.get("failed") for result in results) else 0
+    if args.as_of:
+        print("ledger: --as-of needs --once; the daily scheduler sweeps as of today", file=sys.stderr)
+        return 2
+    scheduler = build(ledger, hour=args.hour)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
     return 0
 
 

@@ -81,7 +81,7 @@ MANTYHARJU_HIRVENSALMI: dict[str, Any] = {
         "starts_on": date(2025, 9, 1), "ends_on": date(2028, 12, 31),
         "cost_sharing": {"model": "proportional", "metric": "population"},
         "instalments": [],
-        "terms": {},
+        "terms": {"recharge_period": "quarter"},
     },
     "parties": [("Hirvensalmen kunta", "0164384-1", date(2025, 9, 1), None, 2100)],
 }

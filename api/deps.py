@@ -51,6 +51,10 @@ def require(*roles: str) -> Callable[..., Principal]:
 
 Reader = Annotated[Principal, Depends(require(*ROLES))]
 Coordinator = Annotated[Principal, Depends(require("coordinator"))]
+Finance = Annotated[Principal, Depends(require("finance"))]
+Runner = Annotated[Principal, Depends(require("scheduler", "finance"))]
+Staff = Annotated[Principal, Depends(require("coordinator", "finance", "auditor"))]
+BillReader = Annotated[Principal, Depends(require("coordinator", "finance", "auditor", "party"))]
 
 
 def idempotency_key(idempotency_key: Annotated[str | None, Header(

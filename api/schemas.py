@@ -73,6 +73,8 @@ class TermsIn(Strict):
     quorum: FractionText | None = None
     retention_years: StrictInt | None = None
     confidentiality_years: StrictInt | None = None
+    recharge_period: Literal["none", "quarter", "half_year"] | None = Field(
+        None, description="How often shared spending is recharged to the parties (R-INV-5).")
 
 
 class CoordinatorIn(Strict):
@@ -110,3 +112,68 @@ class Accession(BaseModel):
     party_id: str
     annex: str | None
     cost_share: str
+
+
+# Money ------------------------------------------------------------------------------------------
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+BankReference = Annotated[str, StringConstraints(min_length=1, max_length=35),
+                          Field(description="The bank's archive id of the transaction; a second payment "
+                                            "with the same id is refused as a duplicate.")]
+
+
+class RunIn(Strict):
+    as_of: BusinessDate = Field(description="Issue what is due on or before this business date.")
+
+
+class RunOut(BaseModel):
+    issued: list[str]
+    already_issued: int
+    periods: list[str] | None = None
+
+
+class OverdueRunOut(BaseModel):
+    marked: int
+
+
+class PaymentIn(Strict):
+    amount: Money
+    paid_on: BusinessDate
+    bank_reference: BankReference | None = None
+
+
+class ReferencePaymentIn(Strict):
+    reference: Annotated[str, StringConstraints(min_length=1, max_length=35),
+                         Field(description="Finnish reference (viitenumero) or RF reference.",
+                               examples=["12025000015"])]
+    amount: Money
+    paid_on: BusinessDate
+    bank_reference: BankReference | None = None
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    matched: bool
+    invoice_id: str | None
+    status: str
+    outstanding: str | None = None
+
+
+class AllocationIn(Strict):
+    invoice_id: Annotated[str, StringConstraints(max_length=36)]
+    allocated_on: BusinessDate
+
+
+class CreditNoteIn(Strict):
+    amount: Money
+    issued_on: BusinessDate
+    reason: Text
+
+
+class SpendingIn(Strict):
+    amount: Money
+    booked_on: BusinessDate
+    category: Slug
+    description: Text
+    borne_by: Annotated[str, StringConstraints(max_length=36)] | None = Field(
+        None, description="The party that bears this cost alone; null: shared by the agreement's key.")

@@ -17,8 +17,11 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 from domain.agreement import Agreement
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.identifiers import agreement_id as agreement_id_of
+from domain.invoice import InvoiceBook
+from domain.invoicing_commands import InvoicingCommands
 from domain.identifiers import business_id as check_business_id
 from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
+from domain.spending import PaymentIndex
 from domain.views import agreement_view, party_view
 
 MAX_PAGE = 500
@@ -61,11 +64,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Ledger(Application[UUID]):
+class Ledger(InvoicingCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
-    snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100}
+    snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -165,6 +168,12 @@ class Ledger(Application[UUID]):
             if len(page) == limit:
                 break
         return page
+
+    def agreement_ids(self) -> list[UUID]:
+        """Every agreement's id, in creation order (the catalogue is bounded)."""
+        if not self.exists(AgreementCatalogue.create_id()):
+            return []
+        return [entry[0] for entry in self._catalogue().entries]
 
     def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
                      business_id: str | None = None) -> list[dict[str, Any]]:

@@ -27,6 +27,9 @@ class Terms:
     quorum: Fraction = Fraction(1, 2)
     retention_years: int = 10
     confidentiality_years: int = 5
+    recharge_period: str = "none"
+
+    _RECHARGE_PERIODS = ("none", "quarter", "half_year")
 
     _INT_RANGES = {
         "payment_term_days": (0, 365),
@@ -52,6 +55,11 @@ class Terms:
                 low, high = cls._INT_RANGES[name]
                 if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                     raise InvalidInput(f"{name} must be a whole number from {low} to {high}",
+                                       code="invalid_terms")
+                values[name] = value
+            elif name == "recharge_period":
+                if value not in cls._RECHARGE_PERIODS:
+                    raise InvalidInput("recharge_period must be none, quarter or half_year",
                                        code="invalid_terms")
                 values[name] = value
             else:

@@ -1,0 +1,44 @@
+"""Spending entries and recharge runs (R-INV-5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from api.deps import Coordinator, IdempotencyKey, LedgerDep, Runner, Staff, claim
+from api.routes.common import After, Limit, cursor, link_next
+from api.schemas import RunIn, RunOut, SpendingIn
+from domain.identifiers import parse_uuid
+
+router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["spending"])
+
+
+@router.post("/spending", status_code=status.HTTP_201_CREATED)
+def record_spending(agreement_id: str, body: SpendingIn, request: Request, ledger: LedgerDep,
+                    principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
+    """Book a cost, shared by the agreement's key or borne by one party (coordinator)."""
+    return ledger.record_spending(
+        parse_uuid(agreement_id, "agreement"), amount=body.amount, booked_on=body.booked_on,
+        category=body.category, description=body.description,
+        borne_by=None if body.borne_by is None else parse_uuid(body.borne_by, "party"),
+        idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
+@router.get("/spending")
+def list_spending(agreement_id: str, request: Request, response: Response, ledger: LedgerDep,
+                  principal: Staff, quarter: str = Query(pattern=r"^\d{4}-Q[1-4]$"),
+                  limit: Limit = 100, after: After = None) -> list[dict[str, Any]]:
+    """The spending entries booked in one quarter, in booking order."""
+    page = ledger.list_spending(parse_uuid(agreement_id, "agreement"), quarter=quarter, limit=limit,
+                                after=cursor(after))
+    link_next(request, response, page, "id", limit)
+    return page
+
+
+@router.post("/recharge-runs", response_model=RunOut)
+def run_recharges(agreement_id: str, body: RunIn, request: Request, ledger: LedgerDep,
+                  principal: Runner, key: IdempotencyKey) -> dict[str, Any]:
+    """Invoice each party its share of every period ended before `as_of` (scheduler, finance)."""
+    return ledger.run_recharges(parse_uuid(agreement_id, "agreement"), as_of=body.as_of,
+                                idempotency=claim(principal, key, request, body.model_dump(mode="json")))
