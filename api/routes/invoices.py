@@ -83,7 +83,7 @@ def _own_party(ledger: Ledger, principal: Principal, agreement_id: UUID) -> UUID
     parties = ledger.list_parties(agreement_id, limit=1, business_id=principal.business_id)
     if not parties:
         raise NotFound(f"no agreement {agreement_id}")
-    return parties[0]["party_id"]
+    return UUID(str(parties[0]["party_id"]))
 
 
 def _check_invoice_visible(ledger: Ledger, principal: Principal, invoice_id: UUID) -> None:
