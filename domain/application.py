@@ -68,6 +68,7 @@ class Ledger(InvoicingCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
+    conflicts_retried = 0  # how many commands lost a race and were run again (for the sweeps' logs)
     snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -219,6 +220,7 @@ class Ledger(InvoicingCommands, Application[UUID]):
             try:
                 self.save(*aggregates)
             except RecordConflictError:
+                self.conflicts_retried += 1
                 replay = self._replay(idempotency)
                 if replay is not None:
                     return replay

@@ -51,7 +51,8 @@ JOBS: dict[str, Callable[[Ledger, UUID, date, Counter[str]], None]] = {
 def sweep(ledger: Ledger, job: str, as_of: date) -> dict[str, Any]:
     """Run one job for every agreement as of a date; returns and logs its counts."""
     step = JOBS[job]
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter(agreements=0, failed=0)
+    retried_before = ledger.conflicts_retried
     started = time.perf_counter()
     bound = log.bind(job=job, as_of=as_of.isoformat())
     for aid in ledger.agreement_ids():
@@ -70,6 +71,7 @@ def sweep(ledger: Ledger, job: str, as_of: date) -> dict[str, Any]:
                 bound.error("job_failed", agreement_id=str(aid), error=type(exc).__name__,
                             detail=getattr(exc, "detail", str(exc))[:300])
                 break
+    counts["conflicts"] += ledger.conflicts_retried - retried_before
     result = {"job": job, "as_of": as_of.isoformat(), **counts,
               "duration_ms": round((time.perf_counter() - started) * 1000, 1)}
     bound.info("job_finished", **{k: v for k, v in result.items() if k not in ("job", "as_of")})
