@@ -118,7 +118,7 @@ def _demo(ledger: Ledger, settings: Settings, with_tokens: bool) -> int:
     if settings.environment == "production":
         print("ledger: the demo data is not loaded in production", file=sys.stderr)
         return 2
-    for code, agreement_id in load_demo(ledger).items():
+    for code, agreement_id in load_demo(ledger, as_of=today()).items():
         print(f"{code}: {agreement_id}")
     if with_tokens:
         print("Demo tokens (development only):")

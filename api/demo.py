@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.application import Ledger
+from domain.application import Idempotency, Ledger
 from domain.identifiers import agreement_id
 
 _BANDS = [{"up_to": "999999999.99", "amount": "10000.00"},
@@ -89,8 +89,12 @@ MANTYHARJU_HIRVENSALMI: dict[str, Any] = {
 DEMO = (LYHTY, DIGIONE, MANTYHARJU_HIRVENSALMI)
 
 
-def load_demo(ledger: Ledger) -> dict[str, UUID]:
-    """Load the reference agreements; what is already there is left as it is."""
+def load_demo(ledger: Ledger, *, as_of: date | None = None) -> dict[str, UUID]:
+    """Load the reference agreements; what is already there is left as it is.
+
+    With ``as_of``, also book Mäntyharju–Hirvensalmi's shared staff cost of 2025-Q4 and run the
+    invoicing and recharge runs as of that date, so the demo has invoices to look at.
+    """
     ids: dict[str, UUID] = {}
     for seed in DEMO:
         spec = seed["agreement"]
@@ -102,7 +106,20 @@ def load_demo(ledger: Ledger) -> dict[str, UUID]:
                 ledger.accede(aid, name=name, business_id=bid, signed_on=signed_on,
                               category=category, metric=metric)
         ids[spec["code"]] = aid
+    if as_of is not None:
+        _money(ledger, ids, as_of)
     return ids
+
+
+def _money(ledger: Ledger, ids: dict[str, UUID], as_of: date) -> None:
+    mh_hs = ids["MH-HS-ICT"]
+    if as_of >= date(2025, 10, 31):
+        once = Idempotency(scope="demo", key="mh-hs-staff-2025-q4", request_hash="demo")
+        ledger.record_spending(mh_hs, amount="10000.00", booked_on=date(2025, 10, 31), category="staff",
+                               description="Pilot staff costs, shared by population", idempotency=once)
+        ledger.run_recharges(mh_hs, as_of=as_of)
+    for code in ("LYHTY", "DIGIONE"):
+        ledger.run_invoicing(ids[code], as_of=as_of)
 
 # The party whose demo token `make run` prints: Kela, a party to Lyhty.
 DEMO_PARTY = "0246246-0"

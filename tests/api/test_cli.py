@@ -98,3 +98,35 @@ def test_production_refuses_unsafe_defaults(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv("POSTGRES_PASSWORD", raising=False)
     assert main(["demo"]) == 2
     assert "POSTGRES_PASSWORD" in capsys.readouterr().err
+
+
+def test_demo_issues_the_invoices_due_today_and_kela_sees_its_own(
+        cli_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    party = _token(capsys, "--role", "party", "--party", "0246246-0")
+    with TestClient(create_app(cli_settings)) as client:
+        own = client.get(f"/v1/agreements/{agreement_id('LYHTY')}/invoices", headers=auth(party)).json()
+        assert [(i["instalments"], i["amount"]) for i in own] == [([1], "12500.00"), ([2], "12500.00")]
+        finance = _token(capsys, "--role", "finance")
+        recharged = client.get(f"/v1/agreements/{agreement_id('MH-HS-ICT')}/invoices",
+                               headers=auth(finance)).json()
+        assert sorted(i["amount"] for i in recharged) == ["2500.00", "7500.00"]
+
+
+def test_scheduler_once_sweeps_as_of_a_date_and_again_issues_nothing(
+        cli_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    from api.demo import load_demo
+    from domain.application import Ledger
+
+    ledger = Ledger(env=cli_settings.persistence_env())
+    try:
+        load_demo(ledger)
+    finally:
+        ledger.close()
+    assert main(["scheduler", "--once", "--as-of", "2025-09-01"]) == 0
+    assert main(["scheduler", "--once", "--as-of", "2025-09-01"]) == 0
+    token = _token(capsys, "--role", "finance")
+    with TestClient(create_app(cli_settings)) as client:
+        listed = client.get(f"/v1/agreements/{agreement_id('LYHTY')}/invoices", headers=auth(token)).json()
+        assert len(listed) == 9 and {i["issued_on"] for i in listed} == {"2025-09-01"}
+    assert main(["scheduler", "--as-of", "2025-09-01"]) == 2
