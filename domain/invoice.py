@@ -150,12 +150,14 @@ class Invoice(Aggregate):
             raise Conflict("this invoice has too many payments", code="too_many_payments")
         if any(p["payment_id"] == payment_id for p in self.payments):
             raise Conflict("this payment is already recorded", code="duplicate_payment")
-        self.payment_received(payment_id=payment_id, amount=amount, paid_on=paid_on,
+        self.payment_received(agreement_id=self.agreement_id, party_id=self.party_id,
+                              payment_id=payment_id, amount=amount, paid_on=paid_on,
                               bank_reference=bank_reference, source=source)
 
+    # Money events name their agreement and party, so the journal posts each from the event alone.
     @event("PaymentReceived")
-    def payment_received(self, *, payment_id: UUID, amount: Decimal, paid_on: date,
-                         bank_reference: str | None, source: str) -> None:
+    def payment_received(self, *, agreement_id: UUID, party_id: UUID, payment_id: UUID, amount: Decimal,
+                         paid_on: date, bank_reference: str | None, source: str) -> None:
         self.payments.append({"payment_id": payment_id, "amount": amount, "paid_on": paid_on,
                               "bank_reference": bank_reference, "source": source})
 
@@ -172,13 +174,15 @@ class Invoice(Aggregate):
         sequence, number, _reference = book.next_number(issued_on.year)
         book.number_document(document_id=note_id, kind="credit_note", year=issued_on.year,
                              sequence=sequence, party_id=self.party_id, instalments=[])
-        self.credit_note_issued(credit_note_id=note_id, number=number, amount=amount,
-                                issued_on=issued_on, reason=reason)
+        self.credit_note_issued(agreement_id=self.agreement_id, party_id=self.party_id,
+                                invoice_kind=self.kind, credit_note_id=note_id, number=number,
+                                amount=amount, issued_on=issued_on, reason=reason)
         return note_id
 
     @event("CreditNoteIssued")
-    def credit_note_issued(self, *, credit_note_id: UUID, number: str, amount: Decimal,
-                           issued_on: date, reason: str) -> None:
+    def credit_note_issued(self, *, agreement_id: UUID, party_id: UUID, invoice_kind: str,
+                           credit_note_id: UUID, number: str, amount: Decimal, issued_on: date,
+                           reason: str) -> None:
         self.credit_notes.append({"credit_note_id": credit_note_id, "number": number, "amount": amount,
                                   "issued_on": issued_on, "reason": reason})
 

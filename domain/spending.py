@@ -41,13 +41,14 @@ class SpendingLog(Aggregate):
             raise Conflict(f"at most {MAX_ENTRIES_PER_QUARTER} entries a quarter",
                            code="too_many_entries")
         entry_id = uuid5(self.id, f"entry:{len(self.entries) + 1}")
-        self.spending_recorded(entry_id=entry_id, amount=amount, booked_on=booked_on,
-                               category=category, description=description, borne_by=borne_by)
+        self.spending_recorded(agreement_id=self.agreement_id, entry_id=entry_id, amount=amount,
+                               booked_on=booked_on, category=category, description=description,
+                               borne_by=borne_by)
         return entry_id
 
     @event("SpendingRecorded")
-    def spending_recorded(self, *, entry_id: UUID, amount: Decimal, booked_on: date, category: str,
-                          description: str, borne_by: UUID | None) -> None:
+    def spending_recorded(self, *, agreement_id: UUID, entry_id: UUID, amount: Decimal, booked_on: date,
+                          category: str, description: str, borne_by: UUID | None) -> None:
         self.entries.append({"entry_id": entry_id, "amount": amount, "booked_on": booked_on,
                              "category": category, "description": description, "borne_by": borne_by})
 
