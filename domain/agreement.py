@@ -226,7 +226,8 @@ class Agreement(Aggregate):
         """Refuse a membership change dated outside the term or on an agreement no longer in force."""
         self.check_in_force()
         if day < self.starts_on:
-            raise InvalidInput(f"{day} is before the term starts on {self.starts_on}", code="date_outside_term")
+            raise InvalidInput(f"{day} is before the term starts on {self.starts_on}",
+                               code="date_outside_term")
         if day > self.ends_on:
             raise Conflict(f"the term of {self.code} ended on {self.ends_on}", code="agreement_not_in_force")
 

@@ -82,7 +82,8 @@ def check_subject(kind: str, subject: Any) -> dict[str, Any]:
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", code="invalid_kind")
     if not isinstance(subject, dict) or len(subject) > MAX_SUBJECT_KEYS:
-        raise InvalidInput(f"subject is an object of at most {MAX_SUBJECT_KEYS} fields", code="invalid_subject")
+        raise InvalidInput(f"subject is an object of at most {MAX_SUBJECT_KEYS} fields",
+                           code="invalid_subject")
     for key, value in subject.items():
         if not isinstance(key, str) or not _KEY.match(key):
             raise InvalidInput(f"subject field {key!r} must be lower-case letters, digits and _",
@@ -121,7 +122,8 @@ def subject_party(subject: dict[str, Any]) -> UUID:
     try:
         return UUID(str(subject.get("party_id")))
     except ValueError:
-        raise InvalidInput("subject.party_id must name a party of the agreement", code="invalid_subject") from None
+        raise InvalidInput("subject.party_id must name a party of the agreement",
+                           code="invalid_subject") from None
 
 
 def check_decision(agreement: Agreement, kind: str, decided_on: date, subject: dict[str, Any]) -> date | None:

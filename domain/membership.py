@@ -114,10 +114,13 @@ def check_breach_notice(party: dict[str, Any], given_on: date, description: str)
     if not is_member_on(party, given_on):
         raise Conflict(f"{party['name']} is {status_on(party, given_on)} on {given_on}",
                        code="party_not_active")
-    if not isinstance(description, str) or not description.strip() or len(description) > MAX_DESCRIPTION_CHARS:
-        raise InvalidInput(f"description must be 1 to {MAX_DESCRIPTION_CHARS} characters", code="invalid_text")
+    if not isinstance(description, str) or not description.strip() \
+            or len(description) > MAX_DESCRIPTION_CHARS:
+        raise InvalidInput(f"description must be 1 to {MAX_DESCRIPTION_CHARS} characters",
+                           code="invalid_text")
     if len(party.get("breach_notices", [])) >= MAX_BREACH_NOTICES:
-        raise Conflict(f"a party has at most {MAX_BREACH_NOTICES} breach notices", code="too_many_breach_notices")
+        raise Conflict(f"a party has at most {MAX_BREACH_NOTICES} breach notices",
+                       code="too_many_breach_notices")
 
 
 def check_expulsion(party: dict[str, Any], decided_on: date, decision: DecisionRef | None) -> None:

@@ -52,7 +52,8 @@ class MembershipCommands:
 
         return self._execute(command, idempotency)
 
-    def apply_notices(self, agreement_id: UUID, *, as_of: date, idempotency: Idempotency | None = None) -> int:
+    def apply_notices(self, agreement_id: UUID, *, as_of: date,
+                      idempotency: Idempotency | None = None) -> int:
         """Record the withdrawal of every party whose notice took effect by ``as_of``; returns how many."""
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
@@ -105,7 +106,8 @@ class MembershipCommands:
             new_ends_on = check_decision(agreement, kind, decided_on, subject)
             members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
             shares, key = agreement.shares(), agreement.key()
-            weights = voting_weights({pid: shares[pid] for pid in members}, {pid: key[pid] for pid in members})
+            weights = voting_weights({pid: shares[pid] for pid in members},
+                                     {pid: key[pid] for pid in members})
             rules = agreement.rules
             outcome = tally(weights, present, ballots, quorum=rules.quorum,
                             qualified_majority=rules.qualified_majority)

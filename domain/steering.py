@@ -117,6 +117,7 @@ def tally(weights: dict[UUID, Decimal], present: list[UUID], ballots: list[Ballo
     cast = Fraction(for_weight) + Fraction(against_weight)
     quorum_met = total_weight > 0 and Fraction(present_weight) >= quorum * Fraction(total_weight)
     majority_met = cast > 0 and Fraction(for_weight) >= qualified_majority * cast
-    return Tally(weights=weights, ballots=list(ballots), counted=counted, for_weight=for_weight, against_weight=against_weight,
-                 abstain_weight=weight_of("abstain"), present_weight=present_weight,
-                 total_weight=total_weight, quorum_met=bool(quorum_met), majority_met=bool(majority_met))
+    return Tally(weights=weights, ballots=list(ballots), counted=counted, for_weight=for_weight,
+                 against_weight=against_weight, abstain_weight=weight_of("abstain"),
+                 present_weight=present_weight, total_weight=total_weight,
+                 quorum_met=bool(quorum_met), majority_met=bool(majority_met))
