@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import problems
 from api.logging import configure_logging
 from api.middleware import RequestContext
-from api.routes import agreements, health, parties
+from api.routes import agreements, decisions, health, membership, parties
 from api.settings import Settings
 from domain.application import Ledger
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
     problems.install(app)
-    for module in (health, agreements, parties):
+    for module in (health, agreements, parties, membership, decisions):
         app.include_router(module.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     return app
