@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.agreement import Agreement
 from domain.errors import Conflict, InvalidInput
-from domain.membership import DecisionRef, is_member_on
+from domain.membership import DecisionRef, check_may_leave, is_member_on
 from domain.money import fmt
 from domain.steering import Tally
 
@@ -139,6 +139,7 @@ def check_decision(agreement: Agreement, kind: str, decided_on: date, subject: d
         party = agreement.parties.get(str(subject_party(subject)))
         if party is None:
             raise InvalidInput("subject.party_id is not a party of the agreement", code="invalid_subject")
+        check_may_leave(party, decided_on)
         if not is_member_on(party, decided_on):
             raise Conflict(f"{party['name']} is not a member on {decided_on}", code="party_not_active")
     if kind == "extension":

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.demo import load_demo
+from api.routes.decisions import Kind
 from api.settings import Settings
 from domain.application import Ledger
+from domain.decision import KINDS
 from tests.api.helpers import COUNTY, KELA, UAS, auth, create_lyhty, lyhty_body
 from tests.api.membership_helpers import VALTORI, decide, decision_body, events, party_ids, post
 
@@ -285,3 +287,29 @@ def test_concurrent_decisions_get_consecutive_numbers(settings: Settings) -> Non
     finally:
         ours.close()
         theirs.close()
+
+
+def test_minutes_and_membership_survive_snapshots(ledger: Ledger) -> None:
+    """Past the snapshot interval, a fresh application reads the minutes, notices and breach notices back."""
+    aid = load_demo(ledger)["LYHTY"]
+    ids = {p["business_id"]: UUID(p["party_id"]) for p in ledger.list_parties(aid, limit=20)}
+    valtori, kela, turku_uas = ids[VALTORI], ids[KELA["business_id"]], ids[TURKU_UAS]
+    ledger.give_notice(aid, turku_uas, given_on=date(2026, 1, 15), ground="organisation_changed")
+    ledger.give_breach_notice(aid, kela, given_on=date(2026, 1, 15), description="Unpaid")
+    made = [ledger.record_decision(aid, decided_on=date(2026, 1, 20), kind="other", subject={"item": n},
+                                   present=[valtori], votes=[{"party_id": valtori, "vote": "for"}])
+            for n in range(45)]
+    fresh = Ledger(env=ledger.env)
+    try:
+        assert fresh.snapshots is not None and list(fresh.snapshots.get(aid))
+        listed = fresh.list_decisions(aid, limit=10, after=UUID(made[39]["decision_id"]))
+        assert [(d["number"], d["subject"]) for d in listed] == [(n + 1, {"item": n}) for n in range(40, 45)]
+        party = fresh.get_party(aid, turku_uas, as_of=date(2026, 10, 15))
+        assert (party["status"], party["left_on"]) == ("withdrawn", "2026-10-15")
+        assert fresh.apply_notices(aid, as_of=date(2026, 10, 15)) == 1
+    finally:
+        fresh.close()
+
+
+def test_the_routes_kinds_are_the_domains() -> None:
+    assert get_args(Kind) == KINDS

@@ -240,8 +240,11 @@ def test_decisions_are_checked_against_the_agreement() -> None:
             {"new_ends_on": "2027-12-31"})
     refused("date_outside_term", check_decision, agreement, "budget", date(2025, 8, 31), {})
     refused("invalid_subject", check_decision, agreement, "expulsion", date(2026, 6, 1), {"party_id": str(uuid4())})
-    refused("party_not_active", check_decision, agreement, "expulsion", date(2025, 9, 15),
-            {"party_id": str(ids["2029188-8"])})  # not yet acceded
+    refused("date_before_accession", check_decision, agreement, "expulsion", date(2025, 9, 15),
+            {"party_id": str(ids["2029188-8"])})
+    valtori = agreement.party_by_business_id("2574261-7")["party_id"]
+    refused("coordinator_cannot_leave", check_decision, agreement, "expulsion", date(2026, 6, 1),
+            {"party_id": str(valtori)})
     assert check_decision(agreement, "refund", date(2027, 3, 1), {}) is None  # decided after the end (R-FUND-3)
     assert check_decision(agreement, "extension", date(2026, 6, 1), {"new_ends_on": "2027-12-31"}) == date(
         2027, 12, 31)
