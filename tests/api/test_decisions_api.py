@@ -59,6 +59,17 @@ def test_state_and_municipalities_outvote_three_25000_parties(
     assert recorded["kind"] == "budget" and recorded["decided_on"] == "2025-11-03"
 
 
+def test_a_key_only_agreement_weighs_votes_by_its_key(client: TestClient, tokens: dict[str, str]) -> None:
+    """R-GOV-1: Mäntyharju–Hirvensalmi commits no money, so the populations 6,300 and 2,100 are the weights."""
+    agreement_id = str(load_demo(client.app.state.ledger)["MH-HS-ICT"])
+    ids = party_ids(client, tokens["finance"], agreement_id)
+    body = decision_body("2025-10-01", "budget", {ids["0165761-0"]: "for", ids["0164384-1"]: "against"})
+    outcome = decide(client, tokens["coordinator"], agreement_id, body).json()
+    assert (outcome["for_weight"], outcome["against_weight"], outcome["total_weight"]) == (
+        "6300.00", "2100.00", "8400.00")
+    assert outcome["passed"] is True  # three quarters of the weight cast
+
+
 def test_weights_are_of_the_parties_active_on_the_decision_date(
         client: TestClient, tokens: dict[str, str], demo: tuple[str, dict[str, str]]) -> None:
     """R-GOV-1: on 2025-10-01 Turku UAS (5,000) had not joined: it neither weighs nor votes."""
