@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from api import problems
 from api.logging import configure_logging
 from api.middleware import RequestContext
-from api.routes import agreements, health, invoices, parties, payments, spending
+from api.routes import (agreements, decisions, health, invoices, membership, parties, payments,
+                        spending)
 from api.settings import Settings
 from domain.application import Ledger
 
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
     problems.install(app)
-    for module in (health, agreements, parties, invoices, payments, spending):
+    for module in (health, agreements, parties, membership, decisions, invoices, payments, spending):
         app.include_router(module.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     return app

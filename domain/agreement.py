@@ -1,9 +1,11 @@
-"""The Agreement aggregate: term, terms, cost-sharing model and the parties that accede (R-AGR-1, R-ACC-*)."""
+"""The Agreement aggregate: term, terms, cost-sharing model, the parties that accede and leave, and the
+steering decisions that change membership or the term (R-AGR-1, R-ACC-*, R-TERM-*, R-GOV-3)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +15,9 @@ from domain.cost_sharing import CostSharing, PartyBasis, parse_metric
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.identifiers import agreement_id, party_id
 from domain.identifiers import business_id as check_business_id
+from domain.membership import (LIVE_PARTY_STATUSES, DecisionRef, check_breach_notice, check_expulsion,
+                               check_notice, expulsion_possible_on, notice_effective_on)
+from domain.membership import status_on as party_status_on
 from domain.money import ZERO
 from domain.terms import Instalment, Terms, check_term, instalments_from_dicts, instalments_to_dicts
 
@@ -20,7 +25,6 @@ MAX_PARTIES = 500
 MAX_NAME_CHARS = 200
 MAX_TITLE_CHARS = 300
 LIVE_STATUSES = ("in_force", "extended")
-LIVE_PARTY_STATUSES = ("active", "notice_given")
 
 
 def text(value: Any, what: str, max_chars: int) -> str:
@@ -32,6 +36,11 @@ def text(value: Any, what: str, max_chars: int) -> str:
 
 class Agreement(Aggregate):
     """A cooperation agreement; its id follows from its code, so a code names one agreement only."""
+
+    # Defaults for state restored from snapshots taken before these attributes existed.
+    dissolved_on: date | None = None
+    extended_on: date | None = None
+    minutes: tuple[tuple[UUID, str, bool, date], ...] = ()
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -106,10 +115,105 @@ class Agreement(Aggregate):
         self.parties[str(party_id)] = {
             "party_id": party_id, "name": name, "business_id": business_id, "annex": annex,
             "category": category, "metric": metric, "joined_on": signed_on, "status": "active",
-            "left_on": None, "is_coordinator": is_coordinator,
+            "left_on": None, "is_coordinator": is_coordinator, "notice": None, "breach_notices": [],
         }
         if annex is not None:
             self.accessions += 1
+
+    # Membership (R-TERM-1 .. R-TERM-5) -------------------------------------------------------
+
+    def give_notice(self, pid: UUID, *, given_on: date, ground: str) -> date:
+        """A party gives notice on a ground of R-TERM-2; returns the date it takes effect."""
+        party = self.party(pid)
+        self.check_live_on(given_on)
+        check_notice(self.parties_in_order(), party, given_on, ground)
+        effective_on = notice_effective_on(party["joined_on"], given_on, self.rules)
+        self.notice_given(party_id=pid, given_on=given_on, ground=ground, effective_on=effective_on)
+        return effective_on
+
+    @event("NoticeGiven")
+    def notice_given(self, *, party_id: UUID, given_on: date, ground: str, effective_on: date) -> None:
+        party = self.parties[str(party_id)]
+        party["notice"] = {"given_on": given_on, "ground": ground, "effective_on": effective_on}
+        party["status"] = "notice_given"
+
+    def withdraw_due(self, as_of: date) -> int:
+        """Record the withdrawal of every party whose notice has taken effect by ``as_of``."""
+        due = [p for p in self.parties_in_order()
+               if p["status"] == "notice_given" and p["notice"]["effective_on"] <= as_of]
+        for party in due:
+            self.party_withdrew(party_id=party["party_id"], left_on=party["notice"]["effective_on"])
+        return len(due)
+
+    @event("PartyWithdrew")
+    def party_withdrew(self, *, party_id: UUID, left_on: date) -> None:
+        party = self.parties[str(party_id)]
+        party["status"] = "withdrawn"
+        party["left_on"] = left_on
+
+    def give_breach_notice(self, pid: UUID, *, given_on: date, description: str) -> date:
+        """Written notice of a material breach (R-TERM-4); returns the first day expulsion is possible."""
+        party = self.party(pid)
+        self.check_live_on(given_on)
+        check_breach_notice(party, given_on, description)
+        possible_on = expulsion_possible_on(given_on, self.rules)
+        self.breach_notice_given(party_id=pid, given_on=given_on, description=description.strip(),
+                                 expulsion_possible_on=possible_on)
+        return possible_on
+
+    @event("BreachNoticeGiven")
+    def breach_notice_given(self, *, party_id: UUID, given_on: date, description: str,
+                            expulsion_possible_on: date) -> None:
+        self.parties[str(party_id)].setdefault("breach_notices", []).append(
+            {"given_on": given_on, "expulsion_possible_on": expulsion_possible_on})
+
+    def expel(self, pid: UUID, *, decided_on: date, decision: DecisionRef | None) -> None:
+        """Expel a party after the cure period, on a passed steering decision (R-TERM-4)."""
+        party = self.party(pid)
+        self.check_live_on(decided_on)
+        if decision is not None and decision.agreement_id != self.id:
+            decision = None  # a decision of another agreement does not authorise anything here
+        check_expulsion(party, decided_on, decision)
+        assert decision is not None
+        self.party_expelled(party_id=pid, expelled_on=decided_on, decision_id=decision.decision_id)
+
+    @event("PartyExpelled")
+    def party_expelled(self, *, party_id: UUID, expelled_on: date, decision_id: UUID) -> None:
+        party = self.parties[str(party_id)]
+        party["status"] = "expelled"
+        party["left_on"] = expelled_on
+        party["expelled_by"] = decision_id
+
+    # Steering decisions (R-GOV-3) ------------------------------------------------------------
+
+    def minute_decision(self, *, decision_id: UUID, kind: str, passed: bool, decided_on: date,
+                        new_ends_on: date | None = None) -> None:
+        """Enter a decision in the minutes; a passed extension or dissolution takes effect with it."""
+        self.decision_recorded(decision_id=decision_id, number=len(self.minutes) + 1, kind=kind,
+                               passed=passed, decided_on=decided_on)
+        if passed and kind == "extension":
+            assert new_ends_on is not None and new_ends_on > self.ends_on
+            self.term_extended(previous_ends_on=self.ends_on, new_ends_on=new_ends_on,
+                               decided_on=decided_on, decision_id=decision_id)
+        elif passed and kind == "dissolution":
+            self.cooperation_dissolved(dissolved_on=decided_on, decision_id=decision_id)
+
+    @event("DecisionRecorded")
+    def decision_recorded(self, *, decision_id: UUID, number: int, kind: str, passed: bool,
+                          decided_on: date) -> None:
+        self.minutes = (*self.minutes, (decision_id, kind, passed, decided_on))
+
+    @event("TermExtended")
+    def term_extended(self, *, previous_ends_on: date, new_ends_on: date, decided_on: date,
+                      decision_id: UUID) -> None:
+        self.ends_on = new_ends_on
+        self.status = "extended"
+        self.extended_on = self.extended_on or decided_on
+
+    @event("CooperationDissolved")
+    def cooperation_dissolved(self, *, dissolved_on: date, decision_id: UUID) -> None:
+        self.status = "dissolved"
+        self.dissolved_on = dissolved_on
 
     # Rules -----------------------------------------------------------------------------------
 
@@ -117,6 +221,15 @@ class Agreement(Aggregate):
         """Refuse changes to an agreement that is dissolved or has ended."""
         if self.status not in LIVE_STATUSES:
             raise Conflict(f"agreement {self.code} is {self.status}", code="agreement_not_in_force")
+
+    def check_live_on(self, day: date) -> None:
+        """Refuse a membership change dated outside the term or on an agreement no longer in force."""
+        self.check_in_force()
+        if day < self.starts_on:
+            raise InvalidInput(f"{day} is before the term starts on {self.starts_on}",
+                               code="date_outside_term")
+        if day > self.ends_on:
+            raise Conflict(f"the term of {self.code} ended on {self.ends_on}", code="agreement_not_in_force")
 
     def check_within_term(self, day: date) -> None:
         """Refuse an accession dated outside the agreement's term (R-ACC-1)."""
@@ -140,9 +253,11 @@ class Agreement(Aggregate):
 
     def status_on(self, day: date) -> str:
         """The status as of a business date: a live agreement has ended once its term is over."""
-        if self.status in LIVE_STATUSES and day > self.ends_on:
+        if self.dissolved_on is not None and day >= self.dissolved_on:
+            return "dissolved"
+        if day > self.ends_on:
             return "ended"
-        return self.status
+        return "extended" if self.extended_on is not None and day >= self.extended_on else "in_force"
 
     def parties_in_order(self) -> list[dict[str, Any]]:
         """Parties in accession order (the coordinator first)."""
@@ -159,17 +274,27 @@ class Agreement(Aggregate):
         """The party of a business id, if it has acceded."""
         return self.parties.get(str(party_id(self.id, bid)))
 
-    def is_live_party(self, bid: str) -> bool:
-        """Whether a business is a party whose participation has not ended (R-TERM-5)."""
+    def is_live_party(self, bid: str, on: date | None = None) -> bool:
+        """Whether a business is a party whose participation has not ended (R-TERM-5), by the record
+        and, given a date, also by a notice that has taken effect before the sweep recorded it."""
         party = self.party_by_business_id(bid)
-        return party is not None and party["status"] in LIVE_PARTY_STATUSES
+        if party is None or party["status"] not in LIVE_PARTY_STATUSES:
+            return False
+        return on is None or party_status_on(party, on) in LIVE_PARTY_STATUSES
 
     def shares(self) -> dict[UUID, Decimal]:
         """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3)."""
+        return self.model.shares(*self._basis())
+
+    def key(self) -> dict[UUID, Fraction]:
+        """Every party's weight in the cost-sharing key (R-INV-5)."""
+        return self.model.key(*self._basis())
+
+    def _basis(self) -> tuple[list[PartyBasis], date | None]:
         basis = [PartyBasis(p["party_id"], p["category"], p["metric"], p["joined_on"])
                  for p in self.parties_in_order()]
         plan = self.plan
-        return self.model.shares(basis, plan[0].issue_on if plan else None)
+        return basis, plan[0].issue_on if plan else None
 
     def committed(self) -> Decimal:
         """The agreement's funding: the sum of all cost shares."""

@@ -20,6 +20,7 @@ from domain.identifiers import agreement_id as agreement_id_of
 from domain.invoice import InvoiceBook
 from domain.invoicing_commands import InvoicingCommands
 from domain.identifiers import business_id as check_business_id
+from domain.membership_commands import MembershipCommands
 from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
 from domain.spending import PaymentIndex
 from domain.views import agreement_view, party_view
@@ -64,7 +65,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Ledger(InvoicingCommands, Application[UUID]):
+class Ledger(MembershipCommands, InvoicingCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
@@ -164,7 +165,7 @@ class Ledger(InvoicingCommands, Application[UUID]):
         page: list[dict[str, Any]] = []
         for agreement_id, _code in entries[start:]:
             agreement = self._agreement(agreement_id)
-            if member is None or agreement.is_live_party(member):
+            if member is None or agreement.is_live_party(member, as_of):
                 page.append(agreement_view(agreement, as_of))
             if len(page) == limit:
                 break
@@ -177,8 +178,9 @@ class Ledger(InvoicingCommands, Application[UUID]):
         return [entry[0] for entry in self._catalogue().entries]
 
     def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
-                     business_id: str | None = None) -> list[dict[str, Any]]:
-        """The parties in accession order, a page at a time; ``business_id`` keeps only that party."""
+                     business_id: str | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The parties in accession order, a page at a time; ``business_id`` keeps only that party;
+        ``as_of`` gives each party's status on that date."""
         limit = _page(limit)
         agreement = self._agreement(agreement_id)
         parties = agreement.parties_in_order()
@@ -188,16 +190,16 @@ class Ledger(InvoicingCommands, Application[UUID]):
         if business_id is not None:
             parties = [p for p in parties if p["business_id"] == business_id]
         shares = agreement.shares()
-        return [party_view(agreement, p, shares) for p in parties[:limit]]
+        return [party_view(agreement, p, shares, as_of) for p in parties[:limit]]
 
-    def get_party(self, agreement_id: UUID, party_id: UUID) -> dict[str, Any]:
-        """One party of an agreement."""
+    def get_party(self, agreement_id: UUID, party_id: UUID, *, as_of: date | None = None) -> dict[str, Any]:
+        """One party of an agreement (its status as of a date, if given)."""
         agreement = self._agreement(agreement_id)
-        return party_view(agreement, agreement.party(party_id), agreement.shares())
+        return party_view(agreement, agreement.party(party_id), agreement.shares(), as_of)
 
-    def is_member(self, agreement_id: UUID, business_id: str) -> bool:
-        """Whether a business is a party to an agreement whose participation has not ended."""
-        return self._agreement(agreement_id).is_live_party(business_id)
+    def is_member(self, agreement_id: UUID, business_id: str, *, on: date | None = None) -> bool:
+        """Whether a business is a party to an agreement whose participation has not ended (by ``on``)."""
+        return self._agreement(agreement_id).is_live_party(business_id, on)
 
     # Plumbing ----------------------------------------------------------------------------------
 

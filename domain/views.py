@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreement import Agreement
+from domain.membership import left_on_as_of, status_on
 from domain.money import fmt
 
 
@@ -31,10 +32,16 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
     }
 
 
-def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, Decimal]
-               ) -> dict[str, Any]:
-    """A party as the contract lists it."""
+def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, Decimal],
+               as_of: date | None = None) -> dict[str, Any]:
+    """A party as the contract lists it; with ``as_of``, its status and leaving date on that date."""
     metric = party["metric"]
+    status, left_on = party["status"], party["left_on"]
+    if as_of is not None:
+        status, left_on = status_on(party, as_of), left_on_as_of(party, as_of)
+    notice = party.get("notice")
+    if as_of is not None and notice is not None and notice["given_on"] > as_of:
+        notice = None  # not yet given on that date
     return {
         "party_id": str(party["party_id"]),
         "name": party["name"],
@@ -43,8 +50,11 @@ def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, D
         "coordinator": party["is_coordinator"],
         "category": party["category"],
         "metric": None if metric is None else str(metric),
-        "status": party["status"],
+        "status": status,
         "cost_share": fmt(shares[party["party_id"]]),
         "joined_on": party["joined_on"].isoformat(),
-        "left_on": None if party["left_on"] is None else party["left_on"].isoformat(),
+        "left_on": None if left_on is None else left_on.isoformat(),
+        "notice": None if notice is None else {k: v if isinstance(v, str) else v.isoformat()
+                                               for k, v in notice.items()},
+        "expelled_by": str(party["expelled_by"]) if status == "expelled" else None,
     }

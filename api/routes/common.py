@@ -41,5 +41,6 @@ def check_visible(ledger: Ledger, principal: Principal, agreement_id: UUID) -> N
     if principal.role != "party":
         return
     assert principal.business_id is not None
-    if not ledger.is_member(agreement_id, principal.business_id):
+    # As of today, so access ends on the day a notice takes effect even before the sweep records it.
+    if not ledger.is_member(agreement_id, principal.business_id, on=today()):
         raise NotFound(f"no agreement {agreement_id}")

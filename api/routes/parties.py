@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response, status
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, Reader, claim
-from api.routes.common import After, Limit, check_visible, cursor, link_next
+from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
 from api.schemas import Accession, AccessionIn
 from domain.errors import NotFound
 from domain.identifiers import parse_uuid
@@ -27,22 +27,24 @@ def accede(agreement_id: str, body: AccessionIn, request: Request, ledger: Ledge
 
 @router.get("")
 def list_parties(agreement_id: str, request: Request, response: Response, ledger: LedgerDep,
-                 principal: Reader, limit: Limit = 100, after: After = None) -> list[dict[str, Any]]:
-    """Parties in accession order with their cost shares; a party's token sees only itself."""
+                 principal: Reader, limit: Limit = 100, after: After = None, as_of: AsOf = None
+                 ) -> list[dict[str, Any]]:
+    """Parties in accession order with cost shares and status as of a date; a party's token sees itself."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
-    page = ledger.list_parties(aid, limit=limit, after=cursor(after), business_id=principal.business_id)
+    page = ledger.list_parties(aid, limit=limit, after=cursor(after), business_id=principal.business_id,
+                               as_of=as_of_or_today(as_of))
     link_next(request, response, page, "party_id", limit)
     return page
 
 
 @router.get("/{party_id}")
-def get_party(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Reader
-              ) -> dict[str, Any]:
-    """One party; a party's token may read only its own."""
+def get_party(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Reader,
+              as_of: AsOf = None) -> dict[str, Any]:
+    """One party with its status as of a date; a party's token may read only its own."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
-    party = ledger.get_party(aid, parse_uuid(party_id, "party"))
+    party = ledger.get_party(aid, parse_uuid(party_id, "party"), as_of=as_of_or_today(as_of))
     if principal.role == "party" and party["business_id"] != principal.business_id:
         raise NotFound(f"no party {party_id}")
     return party

@@ -1,0 +1,155 @@
+"""The Ledger's commands and queries for the membership lifecycle and the steering group.
+
+A mixin of the Ledger application: it uses the Ledger's ``_execute`` (one save per command, with
+its idempotency record and one retry on a concurrent write), ``_agreement`` and ``_get``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.decision import (Decision, check_decision, check_subject, decision_ref, decision_view,
+                             outcome_view, summary_view)
+from domain.errors import InvalidInput, NotFound
+from domain.membership import DecisionRef, is_member_on
+from domain.steering import parse_ballots, tally, voting_weights
+
+if TYPE_CHECKING:
+    from domain.agreement import Agreement
+    from domain.application import Idempotency
+
+    Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
+
+MAX_PAGE = 500
+MAX_PRESENT = 500
+
+
+class MembershipCommands:
+    """Notice, withdrawal, breach notice, expulsion and steering decisions (R-TERM-*, R-GOV-*)."""
+
+    if TYPE_CHECKING:
+        def _execute(self, command: Command, idempotency: Idempotency | None) -> dict[str, Any]: ...
+        def _agreement(self, agreement_id: UUID) -> Agreement: ...
+        def _get(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
+
+    # Commands ----------------------------------------------------------------------------------
+
+    def give_notice(self, agreement_id: UUID, party_id: UUID, *, given_on: date, ground: str,
+                    idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """A party gives notice (R-TERM-1, R-TERM-2); returns the date it takes effect."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            effective_on = agreement.give_notice(party_id, given_on=given_on, ground=ground)
+            return [agreement], {"party_id": str(party_id), "status": "notice_given",
+                                 "given_on": given_on.isoformat(), "ground": ground,
+                                 "effective_on": effective_on.isoformat()}
+
+        return self._execute(command, idempotency)
+
+    def apply_notices(self, agreement_id: UUID, *, as_of: date,
+                      idempotency: Idempotency | None = None) -> int:
+        """Record the withdrawal of every party whose notice took effect by ``as_of``; returns how many."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            withdrawn = agreement.withdraw_due(as_of)
+            return ([agreement] if withdrawn else []), {"withdrawn": withdrawn}
+
+        return int(self._execute(command, idempotency)["withdrawn"])
+
+    def give_breach_notice(self, agreement_id: UUID, party_id: UUID, *, given_on: date, description: str,
+                           idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Record a written notice of breach (R-TERM-4); returns the first day expulsion is possible."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            possible_on = agreement.give_breach_notice(party_id, given_on=given_on, description=description)
+            return [agreement], {"party_id": str(party_id), "given_on": given_on.isoformat(),
+                                 "expulsion_possible_on": possible_on.isoformat()}
+
+        return self._execute(command, idempotency)
+
+    def expel(self, agreement_id: UUID, party_id: UUID, *, decided_on: date, decision_id: UUID,
+              idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Expel a party after its cure period, citing a passed expulsion decision (R-TERM-4, R-TERM-5)."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            agreement.expel(party_id, decided_on=decided_on,
+                            decision=self._decision_ref(agreement_id, decision_id))
+            return [agreement], {"party_id": str(party_id), "status": "expelled",
+                                 "left_on": decided_on.isoformat(), "decision_id": str(decision_id)}
+
+        return self._execute(command, idempotency)
+
+    def record_decision(self, agreement_id: UUID, *, decided_on: date, kind: str, subject: dict[str, Any],
+                        present: list[UUID], votes: list[dict[str, Any]],
+                        idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Record a steering decision, passed or failed, weighted by cost share (R-GOV-1 .. R-GOV-3).
+
+        A passed extension moves the end date and a passed dissolution dissolves the agreement in the
+        same save; an expulsion takes effect only when the coordinator expels citing it (R-TERM-4).
+        """
+        subject = check_subject(kind, subject)
+        ballots = parse_ballots(votes)
+        if len(present) > MAX_PRESENT:
+            raise InvalidInput(f"at most {MAX_PRESENT} parties present", code="invalid_vote")
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            new_ends_on = check_decision(agreement, kind, decided_on, subject)
+            members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
+            shares, key = agreement.shares(), agreement.key()
+            weights = voting_weights({pid: shares[pid] for pid in members},
+                                     {pid: key[pid] for pid in members})
+            rules = agreement.rules
+            outcome = tally(weights, present, ballots, quorum=rules.quorum,
+                            qualified_majority=rules.qualified_majority)
+            decision = Decision.record(agreement=agreement, decided_on=decided_on, kind=kind, subject=subject,
+                                       present=present, tally=outcome, quorum=str(rules.quorum),
+                                       qualified_majority=str(rules.qualified_majority))
+            agreement.minute_decision(decision_id=decision.id, kind=kind, passed=outcome.passed,
+                                      decided_on=decided_on, new_ends_on=new_ends_on)
+            return [agreement, decision], outcome_view(decision)
+
+        return self._execute(command, idempotency)
+
+    # Queries -----------------------------------------------------------------------------------
+
+    def get_decision(self, agreement_id: UUID, decision_id: UUID) -> dict[str, Any]:
+        """One decision of an agreement: kind, subject, date, outcome, presence, votes and weights."""
+        return decision_view(self._decision(agreement_id, decision_id))
+
+    def list_decisions(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
+                       kind: str | None = None, passed: bool | None = None) -> list[dict[str, Any]]:
+        """Decisions in the order they were minuted, a page at a time, optionally of one kind or outcome."""
+        if not 0 < limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", code="invalid_limit")
+        minutes = list(self._agreement(agreement_id).minutes)
+        if after is not None:
+            ids = [entry[0] for entry in minutes]
+            minutes = minutes[ids.index(after) + 1:] if after in ids else []
+        chosen = [entry[0] for entry in minutes
+                  if (kind is None or entry[1] == kind) and (passed is None or entry[2] == passed)]
+        return [summary_view(self._decision(agreement_id, did)) for did in chosen[:limit]]
+
+    # Plumbing ----------------------------------------------------------------------------------
+
+    def _decision(self, agreement_id: UUID, decision_id: UUID) -> Decision:
+        decision = self._get(decision_id, Decision, "decision")
+        if decision.agreement_id != agreement_id:
+            raise NotFound(f"no decision {decision_id}")
+        return decision
+
+    def _decision_ref(self, agreement_id: UUID, decision_id: UUID) -> DecisionRef | None:
+        """The cited decision, or None when this agreement has no such decision."""
+        try:
+            return decision_ref(self._decision(agreement_id, decision_id))
+        except NotFound:
+            return None
