@@ -49,8 +49,13 @@ def notice_effective_on(joined_on: date, given_on: date, terms: Terms) -> date:
 
 
 def expulsion_possible_on(given_on: date, terms: Terms) -> date:
-    """The first day an expulsion may follow a breach notice: the notice date + the cure days (R-TERM-4)."""
-    return given_on + timedelta(days=terms.breach_cure_days)
+    """The first day an expulsion may follow a breach notice (R-TERM-4).
+
+    The party may cure "within 30 days" of the notice. As in the Finnish act on the computation of
+    time limits (150/1930), the day of the notice is not counted, so the period runs to the notice
+    date + 30 days inclusive and an expulsion is possible only from the day after it.
+    """
+    return given_on + timedelta(days=terms.breach_cure_days + 1)
 
 
 def status_on(party: dict[str, Any], day: date) -> str:

@@ -23,6 +23,10 @@ MAX_ATTEMPTS = 5  # per agreement and job; a conflict means another writer got t
 log = structlog.get_logger("ledger.scheduler")
 
 
+def _notices(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> None:
+    counts["withdrawn"] += ledger.apply_notices(aid, as_of=as_of)
+
+
 def _invoicing(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> None:
     result = ledger.run_invoicing(aid, as_of=as_of)
     counts["issued"] += len(result["issued"])
@@ -42,6 +46,7 @@ def _overdue(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> No
 
 
 JOBS: dict[str, Callable[[Ledger, UUID, date, Counter[str]], None]] = {
+    "notices": _notices,
     "invoicing": _invoicing,
     "recharges": _recharges,
     "overdue": _overdue,

@@ -19,7 +19,7 @@ from scheduler.jobs import JOBS, sweep
 # A run missed while the process was paused still runs when it wakes within this time; a restart
 # runs every job at once anyway, and the jobs only issue what is missing, so nothing is lost.
 MISFIRE_GRACE_SECONDS = int(timedelta(days=3).total_seconds())
-JOB_MINUTES = {"invoicing": 0, "recharges": 10, "overdue": 20}
+JOB_MINUTES = {"notices": 0, "invoicing": 5, "recharges": 10, "overdue": 20}
 log = structlog.get_logger("ledger.scheduler")
 
 

@@ -122,24 +122,24 @@ def test_expulsion_waits_for_the_cure_period_and_a_passed_decision_then_the_toke
     breach = post(client, coordinator, f"{url}/breach-notices",
                   {"given_on": "2026-02-01", "description": "The first instalment is unpaid."})
     assert breach.status_code == 201
-    assert breach.json() == {"party_id": kela_id, "given_on": "2026-02-01", "expulsion_possible_on": "2026-03-03"}
+    assert breach.json() == {"party_id": kela_id, "given_on": "2026-02-01", "expulsion_possible_on": "2026-03-04"}
     decision_id = passed_expulsion(client, coordinator, agreement_id, kela_id, "2026-02-20")
     failed = decide(client, coordinator, agreement_id, decision_body(
         "2026-02-20", "expulsion", {ids[KELA["business_id"]]: "against"}, subject={"party_id": kela_id}))
     assert failed.status_code == 201 and not failed.json()["passed"]
     before = events(client)
-    for decided_on, cited, code in (("2026-03-02", decision_id, "cure_period_running"),
-                                    ("2026-03-03", failed.json()["decision_id"], "decision_required"),
-                                    ("2026-03-03", "6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", "decision_required")):
+    for decided_on, cited, code in (("2026-03-03", decision_id, "cure_period_running"),
+                                    ("2026-03-04", failed.json()["decision_id"], "decision_required"),
+                                    ("2026-03-04", "6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", "decision_required")):
         response = post(client, coordinator, f"{url}/expulsion", {"decided_on": decided_on, "decision_id": cited})
         assert response.status_code == 409 and response.json()["code"] == code, response.text
     assert events(client) == before
-    expelled = post(client, coordinator, f"{url}/expulsion", {"decided_on": "2026-03-03", "decision_id": decision_id})
+    expelled = post(client, coordinator, f"{url}/expulsion", {"decided_on": "2026-03-04", "decision_id": decision_id})
     assert expelled.status_code == 200, expelled.text
-    assert expelled.json() == {"party_id": kela_id, "status": "expelled", "left_on": "2026-03-03",
+    assert expelled.json() == {"party_id": kela_id, "status": "expelled", "left_on": "2026-03-04",
                                "decision_id": decision_id}
     listed = party(client, tokens["auditor"], agreement_id, kela_id, "2026-06-30")
-    assert (listed["status"], listed["left_on"], listed["expelled_by"]) == ("expelled", "2026-03-03", decision_id)
+    assert (listed["status"], listed["left_on"], listed["expelled_by"]) == ("expelled", "2026-03-04", decision_id)
     assert listed["cost_share"] == "25000.00"  # paid shares stay paid
     kela = auth(tokens["party"])
     for read in (f"/v1/agreements/{agreement_id}", f"/v1/agreements/{agreement_id}/parties", url):

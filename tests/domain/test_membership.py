@@ -142,20 +142,20 @@ def test_expulsion_waits_for_the_cure_period_and_a_passed_decision() -> None:
     agreement, ids = lyhty()
     kela = ids["0246246-0"]
     decision = expulsion_decision(agreement, kela)
-    refused("breach_notice_required", agreement.expel, kela, decided_on=date(2026, 3, 3), decision=decision)
-    assert agreement.give_breach_notice(kela, given_on=date(2026, 2, 1), description="No payment") == date(2026, 3, 3)
-    refused("cure_period_running", agreement.expel, kela, decided_on=date(2026, 3, 2), decision=decision)
-    refused("decision_required", agreement.expel, kela, decided_on=date(2026, 3, 3), decision=None)
+    refused("breach_notice_required", agreement.expel, kela, decided_on=date(2026, 3, 4), decision=decision)
+    assert agreement.give_breach_notice(kela, given_on=date(2026, 2, 1), description="No payment") == date(2026, 3, 4)
+    refused("cure_period_running", agreement.expel, kela, decided_on=date(2026, 3, 3), decision=decision)
+    refused("decision_required", agreement.expel, kela, decided_on=date(2026, 3, 4), decision=None)
     for wrong in (expulsion_decision(agreement, kela, passed=False),
                   expulsion_decision(agreement, kela, kind="other"),
                   expulsion_decision(agreement, ids["0926151-4"]),
-                  expulsion_decision(agreement, kela, decided_on=date(2026, 3, 4)),
+                  expulsion_decision(agreement, kela, decided_on=date(2026, 3, 5)),
                   DecisionRef(decision.decision_id, uuid4(), "expulsion", True, date(2026, 2, 20),
                               {"party_id": str(kela)})):
-        refused("decision_required", agreement.expel, kela, decided_on=date(2026, 3, 3), decision=wrong)
-    agreement.expel(kela, decided_on=date(2026, 3, 3), decision=decision)
+        refused("decision_required", agreement.expel, kela, decided_on=date(2026, 3, 4), decision=wrong)
+    agreement.expel(kela, decided_on=date(2026, 3, 4), decision=decision)
     party = agreement.party(kela)
-    assert (party["status"], party["left_on"], party["expelled_by"]) == ("expelled", date(2026, 3, 3),
+    assert (party["status"], party["left_on"], party["expelled_by"]) == ("expelled", date(2026, 3, 4),
                                                                         decision.decision_id)
     assert not agreement.is_live_party("0246246-0")
     refused("party_not_active", agreement.expel, kela, decided_on=date(2026, 4, 1), decision=decision)
@@ -164,7 +164,7 @@ def test_expulsion_waits_for_the_cure_period_and_a_passed_decision() -> None:
 def test_the_cure_period_is_the_agreements_own() -> None:
     agreement, ids = lyhty(breach_cure_days=10)
     kela = ids["0246246-0"]
-    assert agreement.give_breach_notice(kela, given_on=date(2026, 2, 1), description="x") == date(2026, 2, 11)
+    assert agreement.give_breach_notice(kela, given_on=date(2026, 2, 1), description="x") == date(2026, 2, 12)
 
 
 def test_a_withdrawn_party_gets_no_breach_notice() -> None:
@@ -182,7 +182,7 @@ def test_membership_and_term_events_carry_the_authorising_decision() -> None:
     agreement.collect_events()  # only what follows is of interest
     agreement.give_breach_notice(kela, given_on=date(2026, 2, 1), description="No payment")
     decision = expulsion_decision(agreement, kela)
-    agreement.expel(kela, decided_on=date(2026, 3, 3), decision=decision)
+    agreement.expel(kela, decided_on=date(2026, 3, 4), decision=decision)
     extension, dissolution = uuid4(), uuid4()
     agreement.minute_decision(decision_id=extension, kind="extension", passed=True, decided_on=date(2026, 6, 1),
                               new_ends_on=date(2027, 12, 31))

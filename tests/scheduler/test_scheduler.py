@@ -46,7 +46,7 @@ def test_sweep_after_48_hours_of_downtime_issues_what_was_missed_once(ledger: Le
     ids = load_demo(ledger)
     lyhty = {"LYHTY": ids["LYHTY"]}
     results = sweep_all(ledger, date(2025, 9, 3))
-    assert [r["job"] for r in results] == ["invoicing", "recharges", "overdue"]
+    assert [r["job"] for r in results] == ["notices", "invoicing", "recharges", "overdue"]
     issued = every_invoice(ledger, lyhty, date(2025, 9, 3))
     assert len(issued) == LYHTY_PARTIES - 1
     assert {(i["issued_on"], i["due_on"]) for i in issued} == {(date(2025, 9, 3), date(2025, 9, 24))}
@@ -138,7 +138,7 @@ def test_apscheduler_jobs_have_ids_one_instance_coalescing_and_a_grace_covering_
     scheduler.start(paused=True)  # job defaults apply once the jobs are in the store
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
-    assert set(jobs) == {"invoicing", "recharges", "overdue"}
+    assert set(jobs) == {"notices", "invoicing", "recharges", "overdue"}
     assert MISFIRE_GRACE_SECONDS >= 48 * 3600
     for job in jobs.values():
         assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, MISFIRE_GRACE_SECONDS)
@@ -161,6 +161,27 @@ def test_scheduler_started_after_downtime_catches_up_at_once(ledger: Ledger) -> 
     assert len(billed) == 2 * LYHTY_PARTIES and set(billed.values()) == {1}
 
 
-@pytest.mark.parametrize("job", ["invoicing", "recharges", "overdue"])
+@pytest.mark.parametrize("job", ["notices", "invoicing", "recharges", "overdue"])
 def test_a_job_on_an_empty_ledger_does_nothing(ledger: Ledger, job: str) -> None:
     assert sweep(ledger, job, date(2026, 1, 1))["agreements"] == 0
+
+
+def test_parties_that_gave_notice_or_were_expelled_are_still_invoiced_for_the_term(ledger: Ledger) -> None:
+    """R-TERM-3: Kela gives notice and has left by the second instalment; it is still invoiced it.
+
+    The notice sweep records the withdrawal on its effective date; the invoicing sweep bills the
+    withdrawn party its remaining instalment all the same.
+    """
+    ids = load_demo(ledger)
+    lyhty = ids["LYHTY"]
+    sweep_all(ledger, date(2025, 9, 1))
+    kela = ledger.list_parties(lyhty, limit=1, business_id="0246246-0")[0]["party_id"]
+    ledger.give_notice(lyhty, UUID(str(kela)), given_on=date(2025, 9, 2), ground="organisation_changed")
+    assert sweep(ledger, "notices", date(2025, 12, 31))["withdrawn"] == 0
+    assert sweep(ledger, "notices", date(2026, 1, 1))["withdrawn"] == 0  # the year's minimum commitment
+    results = sweep_all(ledger, date(2026, 9, 1))
+    # every party's instalment 2, and the late joiner's instalment 1 that the 2025-09-01 sweep could not bill
+    assert (results[0]["withdrawn"], results[1]["issued"]) == (1, LYHTY_PARTIES + 1)
+    assert ledger.get_party(lyhty, UUID(str(kela)), as_of=date(2026, 9, 1))["status"] == "withdrawn"
+    own = ledger.list_invoices(lyhty, as_of=date(2026, 9, 1), limit=10, party_id=UUID(str(kela)))
+    assert [(i["instalments"], i["amount"]) for i in own] == [([1], "12500.00"), ([2], "12500.00")]
