@@ -31,7 +31,7 @@ DEFAULT_BATCH = 500
 MAX_BATCH = 5_000
 MAX_WAIT_S = 60.0
 WAIT_POLL_S = 0.05  # how often wait_for looks again when the runner is in another process
-MAX_RETRIES = 3  # batches in a row that find the position moved before catch_up gives up
+MAX_RETRIES = 20  # batches in a row that find the position moved before catch_up gives up
 MAX_BACKOFF_S = 30.0
 JOIN_TIMEOUT_S = 10.0
 
