@@ -1,9 +1,10 @@
-"""The `ledger` command line: serve, scheduler, tokens, demo."""
+"""The `ledger` command line: serve, scheduler, tokens, demo, projections."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="load the seed agreements as example data")
     demo.add_argument("--tokens", action="store_true", help="also print a token for every role")
+
+    projections = commands.add_parser("projections", help="rebuild the journal or show where it is")
+    projection_commands = projections.add_subparsers(dest="projections_command", required=True)
+    projection_commands.add_parser("rebuild", help="empty the journal and apply every event again")
+    projection_commands.add_parser("status", help="the journal's position against the event log")
     return parser
 
 
@@ -65,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "scheduler":
             configure_logging(settings.log_level)
             return _scheduler(ledger, args)
+        if args.command == "projections":
+            return _projections(ledger, args.projections_command)
         return _demo(ledger, settings, args.tokens)
     except DomainError as exc:
         print(f"ledger: {exc.code}: {exc.detail}", file=sys.stderr)
@@ -109,6 +117,28 @@ def _scheduler(ledger: Ledger, args: argparse.Namespace) -> int:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    return 0
+
+
+def _projections(ledger: Ledger, command: str) -> int:
+    from projections.runner import JournalRunner
+
+    with JournalRunner(ledger) as runner:
+        if command == "rebuild":
+            started, shown = time.monotonic(), 0.0
+
+            def progress(position: int, target: int) -> None:
+                nonlocal shown
+                # At most a line a second, and always the last one.
+                if position >= target or time.monotonic() - shown >= 1.0:
+                    shown = time.monotonic()
+                    print(f"rebuild: position {position} of {target} ({100 * position // max(target, 1)} %)")
+
+            applied = runner.rebuild(progress)
+            print(f"rebuilt the journal from {applied} events in {time.monotonic() - started:.1f} s")
+        status = runner.status()
+        print(f"journal: position {status.position} of {status.log_position} (lag {status.lag}), "
+              f"{status.lines} lines" + (f", failing: {status.error}" if status.error else ""))
     return 0
 
 

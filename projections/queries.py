@@ -1,0 +1,78 @@
+"""Questions to the journal: sums per account and party as of a business date, and pages of lines.
+
+``as_of`` keeps lines whose business date is on or before it; ``known_at`` also keeps only lines of
+events recorded by that instant, so a figure can be given as the ledger knew it then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain.money import from_cents
+from projections.store import JournalStore
+
+MAX_PAGE = 1_000
+Sums = dict[tuple[str, UUID | None], Decimal]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A journal line as stored, with its place in the log."""
+
+    position: int
+    line_no: int
+    entry_id: UUID
+    agreement_id: UUID
+    party_id: UUID | None
+    account: str
+    amount: Decimal
+    business_date: date
+    recorded_at: datetime
+    event_type: str
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """Pass as ``after`` to get the page that follows this line."""
+        return self.position, self.line_no
+
+
+def sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
+         known_at: datetime | None = None) -> Sums:
+    """The balance of every (account, party) of an agreement: debits positive, credits negative."""
+    assert type(as_of) is date, f"as_of {as_of!r} is not a date"
+    params = [store.param(agreement_id), store.param(as_of)]
+    statement = store.statements.sums
+    if known_at is not None:
+        assert known_at.tzinfo is not None, "known_at needs a time zone"
+        statement = store.statements.sums_known_at
+        params.append(store.param(known_at))
+    result: Sums = {}
+    for account, party_id, cents in store.fetch(statement, params):
+        party = party_id if party_id is None or isinstance(party_id, UUID) else UUID(party_id)
+        result[(account, party)] = from_cents(int(cents))
+    return result
+
+
+def account_total(figures: Sums, account: str) -> Decimal:
+    """The sum of one account over every party."""
+    return sum((amount for (name, _), amount in figures.items() if name == account), Decimal("0.00"))
+
+
+def lines(store: JournalStore, agreement_id: UUID, *, after: tuple[int, int] = (0, 0),
+          limit: int = 100) -> list[Line]:
+    """An agreement's lines in log order, a page at a time, after the cursor of a previous page's last line."""
+    assert 0 < limit <= MAX_PAGE, f"limit must be 1 to {MAX_PAGE}"
+    position, line_no = after
+    params = [store.param(agreement_id), position, line_no, limit]
+    rows = store.fetch(store.statements.page, params)
+    return [_line(store.line(row)) for row in rows]
+
+
+def _line(row: tuple) -> Line:  # type: ignore[type-arg]
+    position, line_no, entry_id, agreement_id, party_id, account, cents, business_date, recorded_at, \
+        event_type = row
+    return Line(position, line_no, entry_id, agreement_id, party_id, account, from_cents(cents),
+                business_date, recorded_at, event_type)

@@ -1,0 +1,116 @@
+"""Every SQL statement of the journal, for SQLite and PostgreSQL, in one place.
+
+Values are always bound parameters; the only names formatted into statements are the fixed table
+names and the PostgreSQL schema from the settings, quoted as an identifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LINE_COLUMNS = ("position", "line_no", "entry_id", "agreement_id", "party_id", "account", "amount_cents",
+                "business_date", "recorded_at", "event_type")
+LINES_TABLE = "journal_lines"
+PG_TRACKING_TABLE = "journal_tracking"
+# The library's SQLite tracking recorder always names its table so; the journal's own file holds it.
+SQLITE_TRACKING_TABLE = "tracking"
+
+# Sums and pages are indexed: the sums index covers every column the sums read, so a figure is an
+# index-only range scan of one agreement's lines up to a business date; the listing index pages one
+# agreement's lines in log order.
+PG_CREATE = (
+    """CREATE TABLE IF NOT EXISTS {lines} (
+        position bigint NOT NULL,
+        line_no integer NOT NULL,
+        entry_id uuid NOT NULL,
+        agreement_id uuid NOT NULL,
+        party_id uuid,
+        account text NOT NULL,
+        amount_cents bigint NOT NULL,
+        business_date date NOT NULL,
+        recorded_at timestamptz NOT NULL,
+        event_type text NOT NULL,
+        PRIMARY KEY (position, line_no))""",
+    """CREATE INDEX IF NOT EXISTS journal_lines_sums ON {lines} (agreement_id, business_date)
+        INCLUDE (recorded_at, account, party_id, amount_cents)""",
+    "CREATE INDEX IF NOT EXISTS journal_lines_listing ON {lines} (agreement_id, position, line_no)",
+)
+
+SQLITE_CREATE = (
+    """CREATE TABLE IF NOT EXISTS {lines} (
+        position INTEGER NOT NULL,
+        line_no INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        agreement_id TEXT NOT NULL,
+        party_id TEXT,
+        account TEXT NOT NULL,
+        amount_cents INTEGER NOT NULL,
+        business_date TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        PRIMARY KEY (position, line_no)) WITHOUT ROWID""",
+    """CREATE INDEX IF NOT EXISTS journal_lines_sums
+        ON {lines} (agreement_id, business_date, recorded_at, account, party_id, amount_cents)""",
+    "CREATE INDEX IF NOT EXISTS journal_lines_listing ON {lines} (agreement_id, position, line_no)",
+)
+
+_SUMS = ("SELECT account, party_id, SUM(amount_cents) FROM {lines}"
+         " WHERE agreement_id = {p} AND business_date <= {p}{known}"
+         " GROUP BY account, party_id ORDER BY account, party_id")
+_PAGE = ("SELECT " + ", ".join(LINE_COLUMNS) + " FROM {lines}"
+         " WHERE agreement_id = {p} AND (position, line_no) > ({p}, {p})"
+         " ORDER BY position, line_no LIMIT {p}")
+_TRACKED = "SELECT notification_id FROM {tracking} WHERE application_name = {p}"
+_INSERT = ("INSERT INTO {lines} (" + ", ".join(LINE_COLUMNS) + ") VALUES ("
+           + ", ".join(["{p}"] * len(LINE_COLUMNS)) + ")")
+
+
+def quote(identifier: str) -> str:
+    """A PostgreSQL identifier in double quotes, any quote inside doubled."""
+    assert identifier and "\x00" not in identifier and len(identifier) <= 63, identifier
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The journal's statements for one database."""
+
+    create: tuple[str, ...]
+    sums: str
+    sums_known_at: str
+    page: str
+    tracked_for_update: str
+    insert_lines: str  # SQLite: one row per execution; PostgreSQL: a COPY of all rows of a batch
+    reset_lines: str
+    reset_tracking: str
+    count_lines: str
+
+
+def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, postgres: bool) -> Statements:
+    def fill(template: str, known: str = "") -> str:
+        return template.format(p=p, lines=lines, tracking=tracking, known=known)
+
+    return Statements(
+        create=tuple(fill(statement) for statement in create),
+        sums=fill(_SUMS),
+        sums_known_at=fill(_SUMS, known=f" AND recorded_at <= {p}"),
+        page=fill(_PAGE),
+        # On PostgreSQL the row lock makes a second runner wait, then see the position move and back off.
+        tracked_for_update=fill(_TRACKED) + (" FOR UPDATE" if postgres else ""),
+        insert_lines=(f"COPY {lines} ({', '.join(LINE_COLUMNS)}) FROM STDIN" if postgres else fill(_INSERT)),
+        # TRUNCATE is instant on PostgreSQL; SQLite turns an unfiltered DELETE into a truncation too.
+        reset_lines=f"TRUNCATE {lines}" if postgres else f"DELETE FROM {lines}",
+        reset_tracking=fill("DELETE FROM {tracking} WHERE application_name = {p}"),
+        count_lines=f"SELECT COUNT(*) FROM {lines}",
+    )
+
+
+def postgres_statements(schema: str) -> Statements:
+    """Statements for the tables in a PostgreSQL schema."""
+    qualify = f"{quote(schema)}.".__add__
+    return _statements(PG_CREATE, "%s", qualify(LINES_TABLE), qualify(PG_TRACKING_TABLE), postgres=True)
+
+
+def sqlite_statements() -> Statements:
+    """Statements for the tables in the journal's SQLite file."""
+    return _statements(SQLITE_CREATE, "?", LINES_TABLE, SQLITE_TRACKING_TABLE, postgres=False)

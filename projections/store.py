@@ -1,0 +1,253 @@
+"""The journal's tables and tracking, on PostgreSQL beside the events and on SQLite in a sibling file.
+
+Each batch of lines is written in one transaction together with the tracking position of the last
+event in the batch, so a batch is either wholly applied and tracked or not at all. Tracking is the
+eventsourcing library's tracking recorder (one row per followed application, which only moves
+forward); before writing, the transaction checks that the position is still the one the batch was
+read after, so two runners, or a rebuild racing a runner, can never apply an event twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, OperationalError, Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
+from eventsourcing.sqlite import (
+    SQLiteConnectionPool,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+    SQLiteTrackingRecorder,
+)
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL
+
+from projections.sql import PG_TRACKING_TABLE, Statements, postgres_statements, sqlite_statements
+
+# A line as the runner hands it over: position, line_no, entry_id, agreement_id, party_id, account,
+# amount_cents, business_date, recorded_at, event_type.
+Row = tuple[int, int, UUID, UUID, UUID | None, str, int, date, datetime, str]
+
+
+class TrackingMoved(Exception):
+    """The tracked position is not the one a batch was read after: another runner or a rebuild moved it."""
+
+
+class JournalStore(ABC):
+    """The journal lines and their tracking in one database."""
+
+    statements: Statements
+
+    def __init__(self, app_name: str) -> None:
+        self.app_name = app_name
+
+    @abstractmethod
+    def position(self) -> int:
+        """The notification id of the last event applied (0 before any)."""
+
+    @abstractmethod
+    def commit(self, rows: Sequence[Row], tracking: Tracking, after: int) -> None:
+        """Write a batch's lines and its tracking in one transaction, if the position is still ``after``."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Remove every line and the tracking position, in one transaction."""
+
+    @abstractmethod
+    def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of one query (values already converted with ``param``)."""
+
+    def param(self, value: Any) -> Any:
+        """A Python value as this database takes it as a parameter."""
+        return value
+
+    def line(self, row: Sequence[Any]) -> Row:
+        """A stored line as Python values."""
+        return tuple(row)  # type: ignore[return-value]
+
+    def count_lines(self) -> int:
+        """How many lines the journal holds."""
+        return int(self.fetch(self.statements.count_lines, ())[0][0])
+
+    def close(self) -> None:
+        """Release what the store opened itself."""
+
+
+# PostgreSQL ---------------------------------------------------------------------------------------
+
+class PostgresJournalRecorder(PostgresTrackingRecorder):
+    """The library's tracking recorder with the journal's table and indexes created beside it."""
+
+    def __init__(self, datastore: PostgresDatastore, statements: Statements) -> None:
+        super().__init__(datastore, tracking_table_name=PG_TRACKING_TABLE)
+        self.sql_create_statements.extend(SQL(statement) for statement in statements.create)  # type: ignore[arg-type]
+
+
+class PostgresJournalStore(JournalStore):
+    """The journal in the application's own database and schema, sharing its connection pool."""
+
+    def __init__(self, datastore: PostgresDatastore, app_name: str) -> None:
+        super().__init__(app_name)
+        self.datastore = datastore
+        self.statements = postgres_statements(datastore.schema)
+        self.recorder = PostgresJournalRecorder(datastore, self.statements)
+        self.recorder.create_table()
+
+    def position(self) -> int:
+        return self.recorder.max_tracking_id(self.app_name) or 0
+
+    def commit(self, rows: Sequence[Row], tracking: Tracking, after: int) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.execute(self.statements.tracked_for_update, (self.app_name,))
+            found = cursor.fetchone()
+            _check_position(found["notification_id"] if found else None, after)
+            if rows:
+                # COPY streams the whole batch in one round trip, far faster than row inserts.
+                with cursor.copy(self.statements.insert_lines) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            self.recorder._insert_tracking(cursor, tracking)
+
+    def reset(self) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.execute(self.statements.reset_lines)
+            cursor.execute(self.statements.reset_tracking, (self.app_name,))
+
+    def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    def line(self, row: Sequence[Any]) -> Row:
+        return (*row[:6], int(row[6]), row[7], row[8].astimezone(UTC), row[9])  # type: ignore[return-value]
+
+
+# SQLite -------------------------------------------------------------------------------------------
+
+class SQLiteJournalRecorder(SQLiteTrackingRecorder):
+    """The library's tracking recorder with the journal's table and indexes in the same file."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *sqlite_statements().create]
+
+
+class SQLiteJournalStore(JournalStore):
+    """The journal in a file of its own beside the events (``ledger.sqlite`` → ``ledger.journal.sqlite``).
+
+    SQLite lets one writer at a time into a file: in a file of its own the projection never holds up
+    a command, and a rebuild of the whole journal does not lock the events.
+    """
+
+    def __init__(self, datastore: SQLiteDatastore, app_name: str, *, owned: bool) -> None:
+        super().__init__(app_name)
+        self.datastore = datastore
+        self.owned = owned
+        self.statements = sqlite_statements()
+        self.recorder = SQLiteJournalRecorder(datastore)
+        self.recorder.create_table()
+
+    def position(self) -> int:
+        return self.recorder.max_tracking_id(self.app_name) or 0
+
+    def commit(self, rows: Sequence[Row], tracking: Tracking, after: int) -> None:
+        values = [self._row(row) for row in rows]
+
+        def write(cursor: SQLiteCursor) -> None:
+            cursor.execute(self.statements.tracked_for_update, (self.app_name,))
+            found = cursor.fetchone()
+            _check_position(found[0] if found else None, after)
+            cursor.executemany(self.statements.insert_lines, values)
+            self.recorder._insert_tracking(cursor, tracking)
+
+        self._write(write)
+
+    def reset(self) -> None:
+        def write(cursor: SQLiteCursor) -> None:
+            cursor.execute(self.statements.reset_lines)
+            cursor.execute(self.statements.reset_tracking, (self.app_name,))
+
+        self._write(write)
+
+    def _write(self, work: Any) -> None:
+        # BEGIN IMMEDIATE takes the write lock before reading the position, so the check and the
+        # writes see the same state (a deferred transaction could fail to upgrade its lock).
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                work(cursor)
+                conn.commit()
+            except BaseException as exc:
+                conn.rollback()
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise IntegrityError(str(exc)) from exc
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise OperationalError(str(exc)) from exc
+                raise
+
+    def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, params)
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def param(self, value: Any) -> Any:
+        if isinstance(value, UUID):
+            return str(value)
+        if isinstance(value, datetime):
+            return _instant(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return value
+
+    def line(self, row: Sequence[Any]) -> Row:
+        return (row[0], row[1], UUID(row[2]), UUID(row[3]), None if row[4] is None else UUID(row[4]),
+                row[5], row[6], date.fromisoformat(row[7]), datetime.fromisoformat(row[8]), row[9])
+
+    def _row(self, row: Row) -> tuple[Any, ...]:
+        return (row[0], row[1], str(row[2]), str(row[3]), None if row[4] is None else str(row[4]),
+                row[5], row[6], row[7].isoformat(), _instant(row[8]), row[9])
+
+    def close(self) -> None:
+        if self.owned:
+            self.datastore.close()
+
+
+def _instant(value: datetime) -> str:
+    # One fixed-width UTC form, so instants stored as text compare correctly as text.
+    assert value.tzinfo is not None, f"{value} has no time zone"
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _check_position(found: int | None, after: int) -> None:
+    if (found or 0) != after:
+        raise TrackingMoved(f"the journal is at position {found or 0}, not {after}")
+
+
+def journal_path(events_path: str) -> Path:
+    """The journal's SQLite file beside the events' file."""
+    path = Path(events_path)
+    return path.with_name(f"{path.stem}.journal{path.suffix or '.sqlite'}")
+
+
+def open_store(app: Application[Any]) -> JournalStore:
+    """The journal store for an application, in the database its settings name."""
+    factory = app.factory
+    if isinstance(factory, PostgresFactory):
+        return PostgresJournalStore(factory.datastore, app.name)
+    if isinstance(factory, SQLiteFactory):
+        events_path = app.env.get(SQLiteFactory.SQLITE_DBNAME) or ""
+        if SQLiteConnectionPool.detect_memory_mode(events_path):
+            # An in-memory store has no file to be beside; the journal shares the events' database.
+            return SQLiteJournalStore(factory.datastore, app.name, owned=False)
+        lock_timeout = int(app.env.get(SQLiteFactory.SQLITE_LOCK_TIMEOUT) or "10")
+        datastore = SQLiteDatastore(str(journal_path(events_path)), lock_timeout=lock_timeout)
+        return SQLiteJournalStore(datastore, app.name, owned=True)
+    raise TypeError(f"no journal store for {type(factory).__name__}")
