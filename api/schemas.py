@@ -177,3 +177,8 @@ class SpendingIn(Strict):
     description: Text
     borne_by: Annotated[str, StringConstraints(max_length=36)] | None = Field(
         None, description="The party that bears this cost alone; null: shared by the agreement's key.")
+
+
+class RefundIn(Strict):
+    decision_id: Annotated[str, StringConstraints(max_length=36)]
+    as_of: BusinessDate = Field(description="Refund what remains as of this date, split by what each paid.")

@@ -22,6 +22,7 @@ from domain.invoicing_commands import InvoicingCommands
 from domain.identifiers import business_id as check_business_id
 from domain.membership_commands import MembershipCommands
 from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
+from domain.refunds import RefundCommands
 from domain.spending import PaymentIndex
 from domain.views import agreement_view, party_view
 
@@ -65,7 +66,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Ledger(MembershipCommands, InvoicingCommands, Application[UUID]):
+class Ledger(MembershipCommands, InvoicingCommands, RefundCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

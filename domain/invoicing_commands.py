@@ -281,6 +281,16 @@ class InvoicingCommands:
                     break
         return page
 
+    def overdue_by_party(self, agreement_id: UUID, *, as_of: date) -> dict[UUID, Decimal]:
+        """What each party owes on invoices past their due date, invoice by invoice, as of a date."""
+        book = self._book_or_none(agreement_id)
+        overdue: dict[UUID, Decimal] = {}
+        for invoice_id in [] if book is None else book.ids():
+            invoice = self._invoice(invoice_id)
+            if invoice.issued_on <= as_of and invoice.status(as_of) == "overdue":
+                overdue[invoice.party_id] = overdue.get(invoice.party_id, Decimal("0.00")) + invoice.outstanding(as_of)
+        return overdue
+
     def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
         """One invoice with its payments and credit notes as of a date."""
         return self._invoice(invoice_id).view(as_of)

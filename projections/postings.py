@@ -1,15 +1,87 @@
-"""The ledger's posting rules: which journal entries each money event posts.
+"""The ledger's posting rules: which journal entries each money event posts (the chart of accounts).
 
-This is the one place the chart of accounts meets the events. Until the money events (invoices,
-payments, credit notes, spending, recharges, refunds) exist, no event posts anything and the
-journal only tracks its position in the log.
+Every amount is signed, debit positive and credit negative, and every entry sums to zero. Accounts
+carry the party they concern where there is one:
+
+| account | party | debit | credit |
+|---|---|---|---|
+| `receivable` | payer | an invoice | a payment, a credit note |
+| `shares_invoiced` | payer | | an instalment invoice (cost share income) |
+| `recharges_invoiced` | payer | | a recharge invoice |
+| `credit_notes` | payer | a credit note | |
+| `cash_received` | payer, or none while unmatched | money in | the unmatched side of an allocation |
+| `unallocated` | none | an allocation | a payment whose reference named no invoice |
+| `spending` | the party bearing it, or none if shared | a cost | |
+| `cash_paid` | payee, or none | | money out (spending, refunds) |
+| `refunds` | payee | a refund | |
 """
 
 from __future__ import annotations
 
-from projections.journal import Event, JournalEntry
+from collections.abc import Callable
+from typing import Any
+
+from domain.invoice import Invoice
+from domain.refunds import RefundRun
+from domain.spending import SpendingLog, UnmatchedPayment
+from projections.journal import Event, JournalEntry, JournalLine
+
+D, C = JournalLine.debit, JournalLine.credit
+
+
+def _invoice_issued(event: Any) -> list[JournalEntry]:
+    income = "shares_invoiced" if event.kind == "instalments" else "recharges_invoiced"
+    return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
+                            lines=[D("receivable", event.amount, event.party_id),
+                                   C(income, event.amount, event.party_id)])]
+
+
+def _payment_received(event: Any) -> list[JournalEntry]:
+    party = event.party_id
+    if event.source == "allocation":  # the money came in unmatched; now it is known whose it was
+        lines = [D("unallocated", event.amount), C("receivable", event.amount, party),
+                 D("cash_received", event.amount, party), C("cash_received", event.amount)]
+    else:
+        lines = [D("cash_received", event.amount, party), C("receivable", event.amount, party)]
+    return [JournalEntry.of(event, business_date=event.paid_on, agreement_id=event.agreement_id,
+                            lines=lines)]
+
+
+def _credit_note_issued(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
+                            lines=[D("credit_notes", event.amount, event.party_id),
+                                   C("receivable", event.amount, event.party_id)])]
+
+
+def _unmatched_received(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.paid_on, agreement_id=event.agreement_id,
+                            lines=[D("cash_received", event.amount), C("unallocated", event.amount)])]
+
+
+def _spending_recorded(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.booked_on, agreement_id=event.agreement_id,
+                            lines=[D("spending", event.amount, event.borne_by), C("cash_paid", event.amount)])]
+
+
+def _refunds_issued(event: Any) -> list[JournalEntry]:
+    lines = []
+    for refund in event.refunds:
+        lines += [D("refunds", refund["amount"], refund["party_id"]),
+                  C("cash_paid", refund["amount"], refund["party_id"])]
+    return [JournalEntry.of(event, business_date=event.as_of, agreement_id=event.agreement_id, lines=lines)]
+
+
+RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
+    Invoice.Issued: _invoice_issued,
+    Invoice.PaymentReceived: _payment_received,
+    Invoice.CreditNoteIssued: _credit_note_issued,
+    UnmatchedPayment.Received: _unmatched_received,
+    SpendingLog.SpendingRecorded: _spending_recorded,
+    RefundRun.RefundsIssued: _refunds_issued,
+}
 
 
 def post(event: Event) -> list[JournalEntry]:
     """The journal entries a ledger event posts (none for events that move no money)."""
-    return []
+    rule = RULES.get(type(event))
+    return [] if rule is None else rule(event)

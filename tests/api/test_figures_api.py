@@ -1,0 +1,219 @@
+"""Figures from the journal (R-FUND-1 … R-FUND-3, R-REP-1), through the API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.helpers import auth, create_lyhty
+from tests.api.membership_helpers import decide, decision_body, events, party_ids
+from tests.api.test_invoicing_api import COHORT, invoices, run
+
+SMALL = {
+    "code": "SMALL", "title": "Three-party network", "starts_on": "2025-01-01", "ends_on": "2026-12-31",
+    "coordinator": {"name": "Valtori", "business_id": "2574261-7", "is_party": True, "category": "a"},
+    "cost_sharing": {"model": "fixed_by_category", "categories": {"a": "600.00", "b": "300.00", "c": "100.00"}},
+    "instalments": [{"issue_on": "2025-01-15", "share": "1"}],
+    "terms": {"notice_months": 0, "minimum_commitment_months": 0},
+}
+B = {"name": "Kansaneläkelaitos", "business_id": "0246246-0", "signed_on": "2025-01-01", "category": "b"}
+C = {"name": "Helsingin kaupunki", "business_id": "0201256-6", "signed_on": "2025-01-01", "category": "c"}
+
+
+def get(client: TestClient, token: str, url: str, **params: Any) -> dict[str, Any]:
+    response = client.get(url, params=params, headers=auth(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def pay(client: TestClient, token: str, invoice_id: str, amount: str, paid_on: str) -> None:
+    response = client.post(f"/v1/invoices/{invoice_id}/payments", json={"amount": amount, "paid_on": paid_on},
+                           headers=auth(token))
+    assert response.status_code == 201, response.text
+
+
+def spend(client: TestClient, token: str, aid: str, amount: str, booked_on: str) -> None:
+    response = client.post(f"/v1/agreements/{aid}/spending", headers=auth(token), json={
+        "amount": amount, "booked_on": booked_on, "category": "licences", "description": "Licences"})
+    assert response.status_code == 201, response.text
+
+
+def small_network(client: TestClient, tokens: dict[str, str], spent: str) -> tuple[str, dict[str, str]]:
+    """SMALL invoiced on 2025-01-15 and paid in full (1,000.00), then ``spent`` on licences."""
+    created = client.post("/v1/agreements", json=SMALL, headers=auth(tokens["coordinator"]))
+    aid = created.json()["id"]
+    for body in (B, C):
+        assert client.post(f"/v1/agreements/{aid}/parties", json=body, headers=auth(tokens["coordinator"])).status_code == 201
+    run(client, tokens["scheduler"], aid, "2025-01-15")
+    for invoice in invoices(client, tokens["finance"], aid):
+        pay(client, tokens["finance"], invoice["id"], invoice["amount"], "2025-02-01")
+    spend(client, tokens["coordinator"], aid, spent, "2025-06-30")
+    return aid, party_ids(client, tokens["auditor"], aid)
+
+
+def test_lyhty_balances_and_funding_match_the_hand_computed_figures(client: TestClient,
+                                                                    tokens: dict[str, str]) -> None:
+    """After the 2025-09-01 run, Valtori pays in full, Kela half and Helsinki's university nothing."""
+    aid = create_lyhty(client, tokens["coordinator"], *COHORT)
+    run(client, tokens["scheduler"], aid, "2025-09-01")
+    ids = party_ids(client, tokens["finance"], aid)
+    bills = {i["party_id"]: i for i in invoices(client, tokens["finance"], aid)}
+    pay(client, tokens["finance"], bills[ids["2574261-7"]]["id"], "200000.00", "2025-09-10")
+    pay(client, tokens["finance"], bills[ids["0246246-0"]]["id"], "6250.00", "2025-09-20")
+    spend(client, tokens["coordinator"], aid, "50000.00", "2025-09-30")
+
+    balances = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-09-30")
+    rows = {row["party_id"]: row for row in balances["parties"]}
+    valtori, kela, university = rows[ids["2574261-7"]], rows[ids["0246246-0"]], rows[ids["0313471-7"]]
+    assert (valtori["invoiced"], valtori["paid"], valtori["outstanding"]) == ("200000.00", "200000.00", "0.00")
+    assert (kela["invoiced"], kela["paid"], kela["outstanding"], kela["overdue"]) == (
+        "12500.00", "6250.00", "6250.00", "6250.00")  # due 2025-09-22
+    assert (university["invoiced"], university["outstanding"], university["overdue"]) == (
+        "5000.00", "5000.00", "5000.00")
+    total_invoiced = Decimal("200000.00") + 150000 + 12500 + 10000 + 5000
+    assert balances["totals"]["invoiced"] == f"{total_invoiced:.2f}"
+    assert balances["totals"]["paid"] == "206250.00"
+    assert balances["totals"]["outstanding"] == f"{total_invoiced - Decimal('206250.00'):.2f}"
+    assert balances["totals"]["cost_share"] == "755000.00"
+
+    funding = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/funding", as_of="2025-09-30")
+    assert (funding["original_funding"], funding["committed"], funding["received"], funding["spent"],
+            funding["remaining"]) == ("755000.00", "755000.00", "206250.00", "50000.00", "156250.00")
+    assert funding["remaining_pct"] == "20.70"  # 156,250 of 755,000
+    assert funding["refund_possible"] is True and funding["refund_threshold_pp"] == 20
+
+    before = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-09-15")
+    assert {r["party_id"]: r["paid"] for r in before["parties"]}[ids["0246246-0"]] == "0.00"
+    assert before["totals"]["paid"] == "200000.00"
+
+
+def test_known_at_leaves_out_a_back_dated_payment_recorded_later(client: TestClient,
+                                                                tokens: dict[str, str]) -> None:
+    """The answer as the ledger knew it: a payment dated 2025-09-10 but recorded now is not in it."""
+    aid = create_lyhty(client, tokens["coordinator"], *COHORT)
+    run(client, tokens["scheduler"], aid, "2025-09-01")
+    kela = {i["party_id"]: i for i in invoices(client, tokens["finance"], aid)}[
+        party_ids(client, tokens["finance"], aid)["0246246-0"]]
+    get(client, tokens["finance"], f"/v1/agreements/{aid}/balances")  # the journal has caught up
+    time.sleep(0.01)
+    known_at = datetime.now(timezone.utc).isoformat()
+    time.sleep(0.01)
+    pay(client, tokens["finance"], kela["id"], "12500.00", "2025-09-10")
+    now = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-12-31")
+    then = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-12-31", known_at=known_at)
+    assert (now["totals"]["paid"], then["totals"]["paid"]) == ("12500.00", "0.00")
+    naive = client.get(f"/v1/agreements/{aid}/balances", params={"known_at": "2025-12-31T12:00:00"},
+                       headers=auth(tokens["finance"]))
+    assert naive.status_code == 422 and naive.json()["code"] == "invalid_known_at"
+
+
+def test_digione_party_with_1_58_m_committed_and_1_457_242_paid_owes_122_758(client: TestClient,
+                                                                           tokens: dict[str, str]) -> None:
+    """Seed 002: Vantaa's commitments 1,580,000.00, paid 1,457,242.00, unpaid 122,758.00."""
+    body = {"code": "DIGI", "title": "DigiOne", "starts_on": "2020-11-01", "ends_on": "2027-12-31",
+            "coordinator": {"name": "Vantaan kaupunki", "business_id": "0124610-9", "is_party": True,
+                            "metric": 31600},
+            "cost_sharing": {"model": "proportional", "metric": "pupils", "rate": "50.00"},
+            "instalments": [{"issue_on": "2021-01-15", "share": "1/3"}, {"issue_on": "2022-01-14", "share": "1/3"},
+                            {"issue_on": "2023-01-13", "share": "1/3"}]}
+    aid = client.post("/v1/agreements", json=body, headers=auth(tokens["coordinator"])).json()["id"]
+    run(client, tokens["scheduler"], aid, "2023-01-13")
+    bills = invoices(client, tokens["finance"], aid)
+    assert [b["amount"] for b in bills] == ["526666.67", "526666.67", "526666.66"]
+    pay(client, tokens["finance"], bills[0]["id"], "526666.67", "2023-02-01")
+    pay(client, tokens["finance"], bills[1]["id"], "526666.67", "2023-02-01")
+    pay(client, tokens["finance"], bills[2]["id"], "403908.66", "2023-02-01")
+    vantaa = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2023-12-31")["parties"][0]
+    assert (vantaa["cost_share"], vantaa["paid"], vantaa["outstanding"]) == ("1580000.00", "1457242.00", "122758.00")
+
+
+def test_refund_preview_splits_25_percent_by_payments_to_the_cent(client: TestClient,
+                                                                  tokens: dict[str, str]) -> None:
+    """R-FUND-2: 250.01 of 1,000.00 left (25 %) goes back 6 : 3 : 1, summing exactly."""
+    aid, ids = small_network(client, tokens, spent="749.99")
+    preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
+    assert (preview["remaining"], preview["remaining_pct"], preview["refund_possible"]) == ("250.01", "25.00", True)
+    refunds = {row["party_id"]: (row["paid"], row["refund"]) for row in preview["parties"]}
+    assert refunds == {ids["2574261-7"]: ("600.00", "150.01"), ids["0246246-0"]: ("300.00", "75.00"),
+                       ids["0201256-6"]: ("100.00", "25.00")}
+
+
+def test_no_refund_at_exactly_20_percent(client: TestClient, tokens: dict[str, str]) -> None:
+    aid, _ = small_network(client, tokens, spent="800.00")
+    preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
+    assert (preview["remaining"], preview["refund_possible"]) == ("200.00", False)
+    assert {row["refund"] for row in preview["parties"]} == {"0.00"}
+    funding = get(client, tokens["auditor"], f"/v1/agreements/{aid}/funding", as_of="2025-12-31")
+    assert (funding["remaining_pct"], funding["refund_possible"]) == ("20.00", False)
+
+
+def test_a_party_that_left_gets_no_refund_and_refunds_need_a_passed_decision(client: TestClient,
+                                                                              tokens: dict[str, str]) -> None:
+    """R-FUND-2, R-FUND-3: Helsinki withdrew; Valtori and Kela share 250.01 as 6 : 3; paid once, on a decision."""
+    aid, ids = small_network(client, tokens, spent="749.99")
+    helsinki = ids["0201256-6"]
+    notice = client.post(f"/v1/agreements/{aid}/parties/{helsinki}/notice", headers=auth(tokens["coordinator"]),
+                         json={"given_on": "2025-07-01", "ground": "organisation_changed"})
+    assert notice.status_code == 200, notice.text
+    preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
+    assert {row["party_id"]: row["refund"] for row in preview["parties"]} == {
+        ids["2574261-7"]: "166.67", ids["0246246-0"]: "83.34"}
+
+    refused = client.post(f"/v1/agreements/{aid}/refunds", headers=auth(tokens["coordinator"]),
+                          json={"decision_id": "6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", "as_of": "2025-12-31"})
+    assert refused.status_code == 409 and refused.json()["code"] == "refund_not_allowed"
+    before = events(client)
+    decision = decide(client, tokens["coordinator"], aid, decision_body(
+        "2025-12-15", "refund", {ids["2574261-7"]: "for", ids["0246246-0"]: "for"}))
+    assert decision.json()["passed"], decision.text
+    body = {"decision_id": decision.json()["decision_id"], "as_of": "2025-12-31"}
+    paid = client.post(f"/v1/agreements/{aid}/refunds", json=body, headers=auth(tokens["coordinator"]))
+    assert paid.status_code == 201, paid.text
+    assert sorted(r["amount"] for r in paid.json()["refunds"]) == ["166.67", "83.34"]
+    again = client.post(f"/v1/agreements/{aid}/refunds", json=body, headers=auth(tokens["coordinator"]))
+    assert again.status_code == 409 and again.json()["code"] == "refunds_already_issued"
+    assert events(client) == before + 3  # the decision, its minute in the agreement, and the refunds
+    after = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-12-31")
+    assert {r["party_id"]: r["refunded"] for r in after["parties"]} == {
+        ids["2574261-7"]: "166.67", ids["0246246-0"]: "83.34", helsinki: "0.00"}
+    funding = get(client, tokens["finance"], f"/v1/agreements/{aid}/funding", as_of="2025-12-31")
+    assert (funding["refunded"], funding["remaining"]) == ("250.01", "0.00")
+
+
+def test_quarterly_report_and_annual_account_add_up(client: TestClient, tokens: dict[str, str]) -> None:
+    """R-REP-1: money in and out per quarter; the year is the sum of its quarters; also as CSV."""
+    aid, _ = small_network(client, tokens, spent="749.99")
+    q1 = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/reports/quarterly", year=2025, quarter=1)
+    assert (q1["opening_balance"], q1["invoiced"], q1["money_in"], q1["money_out"], q1["closing_balance"]) == (
+        "0.00", "1000.00", "1000.00", "0.00", "1000.00")
+    q2 = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/reports/quarterly", year=2025, quarter=2)
+    assert (q2["opening_balance"], q2["spent"], q2["money_out"], q2["closing_balance"]) == (
+        "1000.00", "749.99", "749.99", "250.01")
+    annual = get(client, tokens["auditor"], f"/v1/agreements/{aid}/reports/annual", year=2025)
+    assert [q["closing_balance"] for q in annual["quarters"]] == ["1000.00", "250.01", "250.01", "250.01"]
+    assert (annual["year_total"]["money_in"], annual["year_total"]["money_out"]) == ("1000.00", "749.99")
+    assert annual["funding"]["remaining"] == "250.01"
+    csv = client.get(f"/v1/agreements/{aid}/reports/annual", params={"year": 2025, "format": "csv"},
+                     headers=auth(tokens["auditor"]))
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert len(lines) == 6 and lines[0].startswith("quarter,from,to,opening_balance") and lines[-1].startswith("2025,")
+
+
+def test_figures_roles_and_bad_input(client: TestClient, tokens: dict[str, str]) -> None:
+    """A party reads only its own balance; funding, refunds and reports are for the staff roles."""
+    aid, ids = small_network(client, tokens, spent="1.00")
+    own = get(client, tokens["party"], f"/v1/agreements/{aid}/balances")
+    assert [row["party_id"] for row in own["parties"]] == [ids["0246246-0"]]
+    assert own["totals"]["paid"] == "300.00"
+    for url in ("funding", "refunds/preview", "reports/quarterly?year=2025&quarter=1"):
+        assert client.get(f"/v1/agreements/{aid}/{url}", headers=auth(tokens["party"])).status_code == 403
+    assert client.get(f"/v1/agreements/{aid}/funding", headers=auth(tokens["scheduler"])).status_code == 403
+    assert client.get(f"/v1/agreements/{aid}/reports/quarterly", params={"year": 2025, "quarter": 5},
+                      headers=auth(tokens["finance"])).status_code == 422
+    assert client.get(f"/v1/agreements/{aid}/balances", params={"as_of": "2025-02-30"},
+                      headers=auth(tokens["finance"])).status_code == 422
