@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(env=settings.persistence_env())
         app.state.journal = JournalRunner(app.state.ledger)
-        app.state.journal.start()  # follows the log, so figures are ready when asked for
+        if settings.journal_follow:
+            app.state.journal.start()  # follows the log, so figures are ready when asked for
         try:
             yield
         finally:

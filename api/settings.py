@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
+    journal_follow: bool = True
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
 
     @model_validator(mode="after")

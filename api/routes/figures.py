@@ -34,6 +34,8 @@ Format = Annotated[str, Query(pattern="^(json|csv)$", description="json (default
 def journal(request: Request) -> JournalRunner:
     """The journal, caught up with every write made before this read (bounded wait)."""
     runner: JournalRunner = request.app.state.journal
+    if not runner.running:
+        runner.catch_up()  # no background runner in this process: bring the journal up to date here
     try:
         runner.wait_for(timeout_s=request.app.state.settings.projection_wait_s)
     except ProjectionLagging as exc:
