@@ -216,7 +216,8 @@ def plan_amendment(agreement: Agreement, *, decision: DecisionRef | None, signed
     first = schedule_size(agreement) + 1
     return {"amendment": len(agreement.amendments) + 1, "decision_id": decision_id, "signed_on": signed_on,
             "total": total, "shares": {str(pid): amount for pid, amount in shares.items()},
-            "instalments": [{"number": first + i, **item} for i, item in enumerate(instalments_to_dicts(plan))]}
+            "instalments": [{"number": first + i, **item}
+                            for i, item in enumerate(instalments_to_dicts(plan))]}
 
 
 def amendment_view(agreement: Agreement, amendment: dict[str, Any], *, with_parties: bool = True,

@@ -86,7 +86,7 @@ class SettlementOut(BaseModel):
 @router.post("/amendments", status_code=status.HTTP_201_CREATED, response_model=AmendmentOut)
 def amend_funding(agreement_id: str, body: AmendmentIn, request: Request, ledger: LedgerDep,
                   principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
-    """Sign an amendment that adds funding, split by the agreement's key, on a passed decision (coordinator)."""
+    """Sign an amendment adding funding split by the agreement's key, on a passed decision (coordinator)."""
     return ledger.amend_funding(
         parse_uuid(agreement_id, "agreement"), decision_id=body.decision_id, signed_on=body.signed_on,
         total=body.total, instalments=[item.model_dump() for item in body.instalments],
@@ -103,7 +103,7 @@ def list_amendments(agreement_id: str, ledger: LedgerDep, principal: Readers) ->
 def exit_settlement(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Staff,
                     checkpoint: Annotated[date, Query(description="The date the party leaves.")],
                     accrued_costs: MoneyQuery, wind_down_costs: MoneyQuery) -> dict[str, Any]:
-    """What a party leaving at a checkpoint owes: its shares of the costs and its remaining fees (R-FUND-6)."""
+    """What a party leaving at a checkpoint owes: its shares of the costs and its later fees (R-FUND-6)."""
     return ledger.get_exit_settlement(parse_uuid(agreement_id, "agreement"), parse_uuid(party_id, "party"),
                                       checkpoint=checkpoint, accrued_costs=accrued_costs,
                                       wind_down_costs=wind_down_costs)
