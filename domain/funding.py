@@ -66,8 +66,9 @@ def is_released(agreement: Agreement, number: int, tranche: bool, day: date) -> 
     return not tranche or (release is not None and release[0] <= day)
 
 
-def check_release(agreement: Agreement, subject: dict[str, Any]) -> int:
-    """The instalment a tranche_release decision names in ``{"instalment": n}``, checked against the plan."""
+def check_release(agreement: Agreement, subject: dict[str, Any], decided_on: date) -> int:
+    """The instalment a tranche_release decision names in ``{"instalment": n}``: a tranche of the plan,
+    or of an amendment signed by the decision date, not released before."""
     number = subject.get("instalment")
     if isinstance(number, bool) or not isinstance(number, int):
         raise InvalidInput("subject.instalment must be the number of an instalment, from 1",
@@ -79,6 +80,11 @@ def check_release(agreement: Agreement, subject: dict[str, Any]) -> int:
     if not tranche:
         raise InvalidInput(f"instalment {number} of {agreement.code} needs no release",
                            code="invalid_subject")
+    signed_on = next((a["signed_on"] for a in agreement.amendments
+                      if any(i["number"] == number for i in a["instalments"])), None)
+    if signed_on is not None and decided_on < signed_on:
+        raise InvalidInput(f"instalment {number} was agreed by the amendment of {signed_on}, after "
+                           f"{decided_on}", code="invalid_subject")
     released = release_of(agreement, number)
     if released is not None:
         raise Conflict(f"instalment {number} was released on {released[0]} by decision {released[1]}",

@@ -106,7 +106,7 @@ class MembershipCommands:
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
             new_ends_on = check_decision(agreement, kind, decided_on, subject)
-            release = check_release(agreement, subject) if kind == "tranche_release" else None
+            release = check_release(agreement, subject, decided_on) if kind == "tranche_release" else None
             members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
             shares, key = agreement.shares(), agreement.key()
             weights = voting_weights({pid: shares[pid] for pid in members},

@@ -142,14 +142,14 @@ def test_an_instalment_already_billed_is_taken_off_a_planned_invoice() -> None:
 ])
 def test_a_release_must_name_a_tranche_of_the_plan(subject: dict[str, Any], code: str) -> None:
     agreement = build(LYHTY, release_second=True)
-    refused(code, check_release, agreement, subject)
+    refused(code, check_release, agreement, subject, date(2026, 1, 10))
 
 
 def test_a_tranche_is_released_once() -> None:
     agreement = build(LYHTY, release_second=True)
-    assert check_release(agreement, {"instalment": 2, "note": "Q1 review"}) == 2
+    assert check_release(agreement, {"instalment": 2, "note": "Q1 review"}, date(2026, 1, 20)) == 2
     first = release(agreement, 2, date(2026, 1, 20))
-    refused("tranche_already_released", check_release, agreement, {"instalment": 2})
+    refused("tranche_already_released", check_release, agreement, {"instalment": 2}, date(2026, 2, 1))
     assert [tuple(r) for r in agreement.releases] == [(2, date(2026, 1, 20), first)]
 
 
@@ -191,6 +191,15 @@ def test_each_partys_amendment_instalments_sum_to_its_additional_share() -> None
     assert espoo[-2:] == [([3], D("500000.00")), ([4], D("246268.66"))]
     release(agreement, 5, date(2024, 2, 1))
     assert billed(agreement, date(2024, 2, 1), ESPOO)[-1] == ([5], D("246268.65"))
+
+
+def test_an_amendment_tranche_is_released_only_from_the_amendments_signing() -> None:
+    agreement = build(DIGIONE)
+    refused("invalid_subject", check_release, agreement, {"instalment": 5}, date(2023, 2, 1))
+    amend(agreement, "2200000.00", TWO_TRANCHES)
+    refused("invalid_subject", check_release, agreement, {"instalment": 5}, date(2022, 12, 18))
+    refused("invalid_subject", check_release, agreement, {"instalment": 4}, date(2023, 2, 1))
+    assert check_release(agreement, {"instalment": 5}, date(2022, 12, 19)) == 5
 
 
 def test_an_amendment_is_split_over_the_parties_live_on_its_signing_only() -> None:
