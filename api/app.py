@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from api import problems
 from api.logging import configure_logging
 from api.middleware import RequestContext
-from api.routes import (agreements, decisions, figures, health, invoices, membership, parties, payments,
-                        spending)
+from api.routes import (agreements, decisions, figures, funding, health, invoices, membership, parties,
+                        payments, spending)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.runner import JournalRunner
@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
     problems.install(app)
-    for module in (health, agreements, parties, membership, decisions, invoices, payments, spending, figures):
+    for module in (health, agreements, parties, membership, decisions, funding, invoices, payments,
+                   spending, figures):
         app.include_router(module.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     return app

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 MONEY_PATTERN = r"^-?\d{1,13}(\.\d{1,2})?$"
 
@@ -61,6 +61,9 @@ CostSharingIn = Annotated[FixedByCategoryIn | ProportionalIn | EqualIn, Field(di
 class InstalmentIn(Strict):
     issue_on: BusinessDate
     share: FractionText
+    requires_release: StrictBool = Field(
+        False, description="A tranche: invoiced only after a passed `tranche_release` steering decision "
+                           'with subject `{"instalment": n}` (R-FUND-5).')
 
 
 class TermsIn(Strict):

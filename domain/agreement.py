@@ -1,5 +1,6 @@
 """The Agreement aggregate: term, terms, cost-sharing model, the parties that accede and leave, and the
-steering decisions that change membership or the term (R-AGR-1, R-ACC-*, R-TERM-*, R-GOV-3)."""
+steering decisions that change membership, the term or the funding (R-AGR-1, R-ACC-*, R-TERM-*,
+R-FUND-5, R-GOV-3). The rules of tranches and amendments are in ``domain.funding``."""
 
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ class Agreement(Aggregate):
     dissolved_on: date | None = None
     extended_on: date | None = None
     minutes: tuple[tuple[UUID, str, bool, date], ...] = ()
+    releases: tuple[tuple[int, date, UUID], ...] = ()  # (instalment, released_on, decision_id)
+    amendments: tuple[dict[str, Any], ...] = ()
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -187,8 +190,9 @@ class Agreement(Aggregate):
     # Steering decisions (R-GOV-3) ------------------------------------------------------------
 
     def minute_decision(self, *, decision_id: UUID, kind: str, passed: bool, decided_on: date,
-                        new_ends_on: date | None = None) -> None:
-        """Enter a decision in the minutes; a passed extension or dissolution takes effect with it."""
+                        new_ends_on: date | None = None, release: int | None = None) -> None:
+        """Enter a decision in the minutes; a passed extension, dissolution or tranche release takes
+        effect with it."""
         self.decision_recorded(decision_id=decision_id, number=len(self.minutes) + 1, kind=kind,
                                passed=passed, decided_on=decided_on)
         if passed and kind == "extension":
@@ -197,6 +201,9 @@ class Agreement(Aggregate):
                                decided_on=decided_on, decision_id=decision_id)
         elif passed and kind == "dissolution":
             self.cooperation_dissolved(dissolved_on=decided_on, decision_id=decision_id)
+        elif passed and kind == "tranche_release":
+            assert release is not None and all(r[0] != release for r in self.releases)
+            self.tranche_released(instalment=release, decision_id=decision_id, released_on=decided_on)
 
     @event("DecisionRecorded")
     def decision_recorded(self, *, decision_id: UUID, number: int, kind: str, passed: bool,
@@ -214,6 +221,17 @@ class Agreement(Aggregate):
     def cooperation_dissolved(self, *, dissolved_on: date, decision_id: UUID) -> None:
         self.status = "dissolved"
         self.dissolved_on = dissolved_on
+
+    @event("TrancheReleased")
+    def tranche_released(self, *, instalment: int, decision_id: UUID, released_on: date) -> None:
+        self.releases = (*self.releases, (instalment, released_on, decision_id))
+
+    @event("FundingAmended")
+    def funding_amended(self, *, amendment: int, decision_id: UUID, signed_on: date, total: Decimal,
+                        shares: dict[str, Decimal], instalments: list[dict[str, Any]]) -> None:
+        self.amendments = (*self.amendments, {
+            "amendment": amendment, "decision_id": decision_id, "signed_on": signed_on, "total": total,
+            "shares": shares, "instalments": instalments})
 
     # Rules -----------------------------------------------------------------------------------
 
@@ -286,16 +304,22 @@ class Agreement(Aggregate):
         """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3)."""
         return self.model.shares(*self._basis())
 
-    def key(self) -> dict[UUID, Fraction]:
-        """Every party's weight in the cost-sharing key (R-INV-5)."""
-        return self.model.key(*self._basis())
+    def key(self, parties: list[dict[str, Any]] | None = None) -> dict[UUID, Fraction]:
+        """The weights in the cost-sharing key (R-INV-5) of every party, or of the parties given."""
+        return self.model.key(*self._basis(parties))
 
-    def _basis(self) -> tuple[list[PartyBasis], date | None]:
+    def _basis(self, parties: list[dict[str, Any]] | None = None) -> tuple[list[PartyBasis], date | None]:
         basis = [PartyBasis(p["party_id"], p["category"], p["metric"], p["joined_on"])
-                 for p in self.parties_in_order()]
+                 for p in (self.parties_in_order() if parties is None else parties)]
         plan = self.plan
         return basis, plan[0].issue_on if plan else None
 
-    def committed(self) -> Decimal:
-        """The agreement's funding: the sum of all cost shares."""
+    def original_funding(self) -> Decimal:
+        """The funding before any amendment: the sum of all cost shares."""
         return sum(self.shares().values(), ZERO)
+
+    def committed(self, as_of: date | None = None) -> Decimal:
+        """The agreement's funding: the cost shares and the amendments' supplementary funding (signed by
+        ``as_of``, if given)."""
+        return self.original_funding() + sum((a["total"] for a in self.amendments
+                                              if as_of is None or a["signed_on"] <= as_of), ZERO)

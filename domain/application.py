@@ -16,6 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 
 from domain.agreement import Agreement
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
+from domain.funding_commands import FundingCommands
 from domain.identifiers import agreement_id as agreement_id_of
 from domain.invoice import InvoiceBook
 from domain.invoicing_commands import InvoicingCommands
@@ -66,7 +67,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Ledger(MembershipCommands, InvoicingCommands, RefundCommands, Application[UUID]):
+class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

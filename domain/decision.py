@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.agreement import Agreement
 from domain.errors import Conflict, InvalidInput
+from domain.funding import check_amendment_subject
 from domain.membership import DecisionRef, check_may_leave, is_member_on
 from domain.money import fmt
 from domain.steering import Tally
@@ -95,6 +96,7 @@ def check_subject(kind: str, subject: Any) -> dict[str, Any]:
         subject_date(subject, "new_ends_on")
     if kind == "expulsion":
         subject_party(subject)
+    check_amendment_subject(kind, subject)
     return dict(subject)
 
 

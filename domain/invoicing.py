@@ -6,18 +6,16 @@ planned invoices are deterministic, so the caller issues exactly those the invoi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
 from domain.agreement import Agreement
-from domain.cost_sharing import PartyBasis
 from domain.errors import InvalidInput
+from domain.funding import PartyInstalment, is_released, party_instalments
 from domain.money import ZERO, fmt_fraction, split
-from domain.terms import instalment_amounts
 
 MAX_PERIODS = 400  # a century of quarters: the bound on any sweep over periods
 
@@ -38,35 +36,56 @@ def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoic
 
     A party in the first cohort is invoiced each instalment on its date. A party that accedes after
     the first instalment's date is invoiced once, at its accession, for every instalment dated in its
-    accession year or earlier; its later instalments follow the schedule (R-INV-2).
+    accession year or earlier; its later instalments follow the schedule (R-INV-2). Amendments add
+    instalments of each party's additional share, invoiced on their dates (R-FUND-5). A tranche (an
+    instalment that requires release) is due only from the day a passed steering decision released
+    it, and never on a catch-up invoice unless it was released by the accession (R-GOV-3).
     """
-    plan = agreement.plan
-    if not plan or agreement.status == "dissolved":
+    if agreement.status == "dissolved":
         return []
-    first_on = plan[0].issue_on
     shares = agreement.shares()
     due: list[PlannedInvoice] = []
     for party in agreement.parties_in_order():
         pid, joined_on = party["party_id"], party["joined_on"]
-        amounts = instalment_amounts(shares[pid], plan)
-        numbers = list(range(1, len(plan) + 1))
-        catch_up: list[int] = []
-        if joined_on > first_on:
-            catch_up = [n for n in numbers if plan[n - 1].issue_on.year <= joined_on.year]
-            if catch_up and joined_on <= as_of:
-                due.append(_planned(pid, catch_up, plan, amounts))
-        for n in numbers:
-            if n not in catch_up and plan[n - 1].issue_on <= as_of:
-                due.append(_planned(pid, [n], plan, amounts))
+        items = party_instalments(agreement, party, shares[pid])
+        catch_up = [item for item in items if item.catch_up]
+        if catch_up and joined_on <= as_of:
+            due.append(_planned(pid, catch_up))
+        for item in items:
+            if not item.catch_up and item.issue_on <= as_of and is_released(
+                    agreement, item.number, item.requires_release, as_of):
+                due.append(_planned(pid, [item]))
     return [invoice for invoice in due if sum(line["amount"] for line in invoice.lines) > 0]
 
 
-def _planned(pid: UUID, numbers: list[int], plan: tuple[Any, ...], amounts: list[Decimal]
-             ) -> PlannedInvoice:
-    lines = [{"description": f"Instalment {n} ({fmt_fraction(plan[n - 1].share)} of the cost share, "
-                             f"{plan[n - 1].issue_on.isoformat()})", "amount": amounts[n - 1]}
-             for n in numbers]
-    return PlannedInvoice(pid, "instalments", numbers, None, lines)
+def not_yet_billed(planned: PlannedInvoice, billed: list[int]) -> PlannedInvoice | None:
+    """A planned instalment invoice less the instalments its party was already billed; None if none is left.
+
+    The planner answers as if nothing had been invoiced. A tranche release minuted late, dated before
+    a run that already issued a late joiner's catch-up invoice, puts that tranche on the catch-up
+    invoice it missed; the invoice book knows what each party was billed, so the tranche is billed
+    alone and no instalment is ever billed twice (R-INV-3).
+    """
+    if planned.kind != "instalments" or not set(planned.instalments) & set(billed):
+        return planned
+    keep = [i for i, number in enumerate(planned.instalments) if number not in billed]
+    if not keep:
+        return None
+    return replace(planned, instalments=[planned.instalments[i] for i in keep],
+                   lines=[planned.lines[i] for i in keep])
+
+
+def _planned(pid: UUID, items: list[PartyInstalment]) -> PlannedInvoice:
+    lines = [{"description": _description(item), "amount": item.amount} for item in items]
+    return PlannedInvoice(pid, "instalments", [item.number for item in items], None, lines)
+
+
+def _description(item: PartyInstalment) -> str:
+    if item.amendment == 0:
+        return (f"Instalment {item.number} ({fmt_fraction(item.share)} of the cost share, "
+                f"{item.issue_on.isoformat()})")
+    return (f"Instalment {item.number}, amendment {item.amendment} ({fmt_fraction(item.share)} of the "
+            f"additional share, {item.issue_on.isoformat()})")
 
 
 # Recharge periods --------------------------------------------------------------------------------
@@ -134,7 +153,7 @@ def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str,
             own[entry["borne_by"]] = own.get(entry["borne_by"], ZERO) + entry["amount"]
     parts: dict[UUID, Decimal] = {}
     if shared:
-        key = _key(agreement, parties)
+        key = agreement.key(parties)
         if not any(key.values()):
             raise InvalidInput(f"no key to split {period}'s shared spending by",
                                code="no_recharge_key")
@@ -150,9 +169,3 @@ def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str,
             planned.append(PlannedInvoice(pid, "recharge", [], period, lines))
     assert sum(sum(line["amount"] for line in p.lines) for p in planned) == shared + sum(own.values(), ZERO)
     return planned
-
-
-def _key(agreement: Agreement, parties: list[dict[str, Any]]) -> dict[UUID, Fraction]:
-    basis = [PartyBasis(p["party_id"], p["category"], p["metric"], p["joined_on"]) for p in parties]
-    plan = agreement.plan
-    return agreement.model.key(basis, plan[0].issue_on if plan else None)

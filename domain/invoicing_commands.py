@@ -14,8 +14,8 @@ from eventsourcing.domain import Aggregate
 from domain.agreement import Agreement, text
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.invoice import Invoice, InvoiceBook
-from domain.invoicing import (PlannedInvoice, closed_periods, instalment_invoices, quarters_of,
-                              recharge_invoices)
+from domain.invoicing import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
+                              quarters_of, recharge_invoices)
 from domain.money import money
 from domain.reference import normalise
 from domain.spending import PaymentIndex, SpendingLog, UnmatchedPayment, quarter_of
@@ -109,8 +109,14 @@ class InvoicingCommands:
                others: list[Aggregate]) -> tuple[list[Aggregate], dict[str, Any]]:
         book = self._book(agreement)
         issued_ids = set(book.ids())
-        todo = [p for p in due if Invoice.create_id(agreement.id, p.party_id, p.kind, p.instalments,
-                                                    p.period) not in issued_ids]
+        todo: list[PlannedInvoice] = []
+        for planned in due:
+            unbilled = not_yet_billed(planned, book.instalments.get(str(planned.party_id), []))
+            invoice_id = None if unbilled is None else Invoice.create_id(
+                agreement.id, unbilled.party_id, unbilled.kind, unbilled.instalments, unbilled.period)
+            if unbilled is not None and invoice_id not in issued_ids:
+                issued_ids.add(invoice_id)
+                todo.append(unbilled)
         batch = todo[:MAX_INVOICES_PER_SAVE]
         term_days = agreement.rules.payment_term_days
         invoices = [Invoice.issue(book=book, party_id=p.party_id, kind=p.kind, instalments=p.instalments,

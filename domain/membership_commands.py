@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 from domain.decision import (Decision, check_decision, check_subject, decision_ref, decision_view,
                              outcome_view, summary_view)
 from domain.errors import InvalidInput, NotFound
+from domain.funding import check_release
 from domain.membership import DecisionRef, is_member_on
 from domain.steering import parse_ballots, tally, voting_weights
 
@@ -93,8 +94,9 @@ class MembershipCommands:
                         idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Record a steering decision, passed or failed, weighted by cost share (R-GOV-1 .. R-GOV-3).
 
-        A passed extension moves the end date and a passed dissolution dissolves the agreement in the
-        same save; an expulsion takes effect only when the coordinator expels citing it (R-TERM-4).
+        A passed extension moves the end date, a passed dissolution dissolves the agreement and a passed
+        tranche release releases the instalment it names, in the same save; an expulsion takes effect
+        only when the coordinator expels citing it (R-TERM-4), an amendment when it is signed (R-FUND-5).
         """
         subject = check_subject(kind, subject)
         ballots = parse_ballots(votes)
@@ -104,6 +106,7 @@ class MembershipCommands:
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
             new_ends_on = check_decision(agreement, kind, decided_on, subject)
+            release = check_release(agreement, subject, decided_on) if kind == "tranche_release" else None
             members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
             shares, key = agreement.shares(), agreement.key()
             weights = voting_weights({pid: shares[pid] for pid in members},
@@ -115,7 +118,7 @@ class MembershipCommands:
                                        present=present, tally=outcome, quorum=str(rules.quorum),
                                        qualified_majority=str(rules.qualified_majority))
             agreement.minute_decision(decision_id=decision.id, kind=kind, passed=outcome.passed,
-                                      decided_on=decided_on, new_ends_on=new_ends_on)
+                                      decided_on=decided_on, new_ends_on=new_ends_on, release=release)
             return [agreement, decision], outcome_view(decision)
 
         return self._execute(command, idempotency)

@@ -80,18 +80,27 @@ class Terms:
 
 @dataclass(frozen=True)
 class Instalment:
-    """One instalment of the funding: the date it is invoiced and its share of every party's share."""
+    """One instalment of the funding: the date it is invoiced and its share of every party's share.
+
+    An instalment that ``requires_release`` is a tranche: it is invoiced only after a passed steering
+    decision releases it (R-FUND-5, R-GOV-3).
+    """
 
     issue_on: date
     share: Fraction
+    requires_release: bool = False
 
 
 def instalments_from_dicts(items: list[dict[str, Any]], starts_on: date, ends_on: date
                            ) -> tuple[Instalment, ...]:
-    """Validate an instalment plan: dated within the term, in date order, shares summing to 1."""
+    """Validate an instalment plan: dated within the term, in date order, shares summing to 1.
+
+    ``requires_release`` is optional: plans stored before tranches existed do not name it.
+    """
     if len(items) > MAX_INSTALMENTS:
         raise InvalidInput(f"at most {MAX_INSTALMENTS} instalments", code="invalid_instalments")
-    plan = tuple(Instalment(item["issue_on"], parse_fraction(str(item["share"]))) for item in items)
+    plan = tuple(Instalment(item["issue_on"], parse_fraction(str(item["share"])),
+                            _flag(item.get("requires_release", False))) for item in items)
     for inst in plan:
         if not starts_on <= inst.issue_on <= ends_on:
             raise InvalidInput(f"instalment dated {inst.issue_on} is outside the term",
@@ -108,7 +117,14 @@ def instalments_from_dicts(items: list[dict[str, Any]], starts_on: date, ends_on
 
 def instalments_to_dicts(plan: tuple[Instalment, ...]) -> list[dict[str, Any]]:
     """Plain data for events and responses."""
-    return [{"issue_on": inst.issue_on, "share": str(inst.share)} for inst in plan]
+    return [{"issue_on": inst.issue_on, "share": str(inst.share), "requires_release": inst.requires_release}
+            for inst in plan]
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput("requires_release is true or false", code="invalid_instalments")
+    return value
 
 
 def instalment_amounts(share: Decimal, plan: tuple[Instalment, ...]) -> list[Decimal]:

@@ -8,12 +8,15 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreement import Agreement
+from domain.funding import amendment_view, instalment_view
 from domain.membership import left_on_as_of, status_on
 from domain.money import fmt
 
 
 def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
-    """An agreement with its status as of a date, its terms and its committed funding."""
+    """An agreement with its status as of a date, its terms, its instalments (tranches with their
+    release), its amendments and its funding: the original cost shares, and committed with the
+    amendments signed by that date."""
     return {
         "id": str(agreement.id),
         "code": agreement.code,
@@ -24,11 +27,14 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "ends_on": agreement.ends_on.isoformat(),
         "status": agreement.status_on(as_of),
         "cost_sharing": agreement.cost_sharing,
-        "instalments": [{"issue_on": i["issue_on"].isoformat(), "share": i["share"]}
-                        for i in agreement.instalments],
+        "instalments": [instalment_view(agreement, number, item, as_of)
+                        for number, item in enumerate(agreement.instalments, 1)],
+        "amendments": [amendment_view(agreement, a, with_parties=False, as_of=as_of)
+                       for a in agreement.amendments if a["signed_on"] <= as_of],
         "terms": agreement.terms,
         "parties_count": len(agreement.parties),
-        "committed_funding": fmt(agreement.committed()),
+        "original_funding": fmt(agreement.original_funding()),
+        "committed_funding": fmt(agreement.committed(as_of)),
     }
 
 

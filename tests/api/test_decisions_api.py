@@ -162,10 +162,13 @@ def test_a_dissolution_decision_dissolves_the_agreement(client: TestClient, toke
 
 
 def test_a_tranche_release_is_recorded_and_found_by_the_ledger(
-        client: TestClient, tokens: dict[str, str], lyhty: tuple[str, dict[str, str]]) -> None:
-    """R-FUND-5, R-GOV-3: invoicing will look up the passed release decision; it is kept as decided."""
-    agreement_id, ids = lyhty
-    subject = {"year": 2026, "tranche": "second instalment", "note": None}
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-FUND-5, R-GOV-3: the release names its instalment and is kept as decided, other fields too."""
+    plan = [{"issue_on": "2025-09-01", "share": "1/2"},
+            {"issue_on": "2026-01-15", "share": "1/2", "requires_release": True}]
+    agreement_id = post(client, tokens["coordinator"], "/v1/agreements", lyhty_body(instalments=plan)).json()["id"]
+    ids = party_ids(client, tokens["finance"], agreement_id)
+    subject = {"instalment": 2, "year": 2026, "note": None}
     body = decision_body("2026-01-10", "tranche_release", {ids[VALTORI]: "for"}, subject=subject)
     decision_id = decide(client, tokens["coordinator"], agreement_id, body).json()["decision_id"]
     decide(client, tokens["coordinator"], agreement_id, decision_body("2026-01-10", "budget", {ids[VALTORI]: "for"}))
