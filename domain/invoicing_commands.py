@@ -287,15 +287,13 @@ class InvoicingCommands:
                     break
         return page
 
-    def overdue_by_party(self, agreement_id: UUID, *, as_of: date) -> dict[UUID, Decimal]:
-        """What each party owes on invoices past their due date, invoice by invoice, as of a date."""
+    def invoice_parties(self, agreement_id: UUID) -> dict[UUID, UUID]:
+        """Every invoice of an agreement and the party it bills (from the invoice book)."""
         book = self._book_or_none(agreement_id)
-        overdue: dict[UUID, Decimal] = {}
-        for invoice_id in [] if book is None else book.ids():
-            invoice = self._invoice(invoice_id)
-            if invoice.issued_on <= as_of and invoice.status(as_of) == "overdue":
-                overdue[invoice.party_id] = overdue.get(invoice.party_id, Decimal("0.00")) + invoice.outstanding(as_of)
-        return overdue
+        if book is None:
+            return {}
+        return {entry["id"]: entry["party_id"] for year in book.series.values() for entry in year
+                if entry["kind"] == "invoice"}
 
     def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
         """One invoice with its payments and credit notes as of a date."""

@@ -14,11 +14,18 @@ carry the party they concern where there is one:
 | `spending` | the party bearing it, or none if shared | a cost | |
 | `cash_paid` | payee, or none | | money out (spending, refunds) |
 | `refunds` | payee | a refund | |
+
+Two memorandum pairs, keyed by invoice id instead of party, let overdue be summed invoice by
+invoice: `open_items` (debited by the invoice, credited by its payments and credit notes, against
+`open_items_control`) and `past_due` (debited on the day after the due date, against
+`past_due_control`). An invoice is overdue on a date when its `past_due` is positive and its
+`open_items` still are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from domain.invoice import Invoice
@@ -31,9 +38,21 @@ D, C = JournalLine.debit, JournalLine.credit
 
 def _invoice_issued(event: Any) -> list[JournalEntry]:
     income = "shares_invoiced" if event.kind == "instalments" else "recharges_invoiced"
+    invoice = event.originator_id
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
                             lines=[D("receivable", event.amount, event.party_id),
-                                   C(income, event.amount, event.party_id)])]
+                                   C(income, event.amount, event.party_id),
+                                   D("open_items", event.amount, invoice),
+                                   C("open_items_control", event.amount, invoice)]),
+            JournalEntry.of(event, 1, business_date=event.due_on + timedelta(days=1),
+                            agreement_id=event.agreement_id,
+                            lines=[D("past_due", event.amount, invoice),
+                                   C("past_due_control", event.amount, invoice)])]
+
+
+def _settles(event: Any, amount: Any) -> list[JournalLine]:
+    """The memorandum lines of a payment or credit note: the invoice's open item shrinks."""
+    return [C("open_items", amount, event.originator_id), D("open_items_control", amount, event.originator_id)]
 
 
 def _payment_received(event: Any) -> list[JournalEntry]:
@@ -44,13 +63,14 @@ def _payment_received(event: Any) -> list[JournalEntry]:
     else:
         lines = [D("cash_received", event.amount, party), C("receivable", event.amount, party)]
     return [JournalEntry.of(event, business_date=event.paid_on, agreement_id=event.agreement_id,
-                            lines=lines)]
+                            lines=lines + _settles(event, event.amount))]
 
 
 def _credit_note_issued(event: Any) -> list[JournalEntry]:
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
                             lines=[D("credit_notes", event.amount, event.party_id),
-                                   C("receivable", event.amount, event.party_id)])]
+                                   C("receivable", event.amount, event.party_id),
+                                   *_settles(event, event.amount)])]
 
 
 def _unmatched_received(event: Any) -> list[JournalEntry]:

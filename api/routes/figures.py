@@ -61,8 +61,9 @@ def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: B
     day = as_of_or_today(as_of)
     check_visible(ledger, principal, aid)
     parties = ledger.list_parties(aid, limit=500, as_of=day, business_id=principal.business_id)
-    result = figures.balances(_sums(runner, aid, day, known_at), parties,
-                              ledger.overdue_by_party(aid, as_of=day), day)
+    journal_sums = _sums(runner, aid, day, known_at)
+    overdue = figures.overdue_by_party(journal_sums, ledger.invoice_parties(aid))
+    result = figures.balances(journal_sums, parties, overdue, day)
     return {**result, "known_at": known_at}
 
 
