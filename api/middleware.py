@@ -40,7 +40,9 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode()),
+                                      (b"server-timing", f"app;dur={elapsed_ms:.2f}".encode())]
             await send(message)
 
         body = await self._read_body(receive, headers)

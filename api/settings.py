@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
     journal_follow: bool = True
+    aggregate_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
 
     @model_validator(mode="after")
@@ -59,10 +60,13 @@ class Settings(BaseSettings):
 
     def persistence_env(self) -> dict[str, str]:
         """The environment the eventsourcing application is built with."""
+        # Aggregates read recently are kept in memory and brought up to date with one query for any
+        # newer events (fast-forward); a command works on a deep copy, so a refused one leaves no trace.
+        cache = {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size)} if self.aggregate_cache_size else {}
         if self.database == "sqlite":
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                    "SQLITE_DBNAME": str(self.sqlite_path), "SQLITE_LOCK_TIMEOUT": "10"}
+                    "SQLITE_DBNAME": str(self.sqlite_path), "SQLITE_LOCK_TIMEOUT": "10", **cache}
         pg = self.postgres
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_HOST": pg.host,
@@ -73,4 +77,4 @@ class Settings(BaseSettings):
         }
         if pg.schema_name:
             env["POSTGRES_SCHEMA"] = pg.schema_name
-        return env
+        return {**env, **cache}

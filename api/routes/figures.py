@@ -36,6 +36,7 @@ def journal(request: Request) -> JournalRunner:
     runner: JournalRunner = request.app.state.journal
     if not runner.running:
         runner.catch_up()  # no background runner in this process: bring the journal up to date here
+        return runner
     try:
         runner.wait_for(timeout_s=request.app.state.settings.projection_wait_s)
     except ProjectionLagging as exc:
