@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from api import problems
 from api.logging import configure_logging
 from api.middleware import RequestContext
-from api.routes import (agreements, decisions, figures, funding, health, invoices, membership, parties,
-                        payments, spending)
+from api.routes import (agreements, audit, decisions, figures, funding, health, invoices, membership,
+                        parties, payments, spending)
 from api.settings import Settings
 from domain.application import Ledger
+from projections.audit_chain import AuditChain, ChainFollower
 from projections.runner import JournalRunner
 
 
@@ -25,12 +26,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(env=settings.persistence_env())
+        app.state.audit = AuditChain(app.state.ledger, signer=settings.audit_signer())
+        app.state.audit.store.install_guards()  # the history is append-only from here on
         app.state.journal = JournalRunner(app.state.ledger)
+        interval_s = settings.audit_interval_s
+        follower = ChainFollower(app.state.audit, interval_s) if interval_s else None
         if settings.journal_follow:
             app.state.journal.start()  # follows the log, so figures are ready when asked for
+        if follower is not None:
+            follower.start()
         try:
             yield
         finally:
+            if follower is not None:
+                follower.stop()
             app.state.journal.close()
             app.state.ledger.close()
 
@@ -39,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     for module in (health, agreements, parties, membership, decisions, funding, invoices, payments,
-                   spending, figures):
+                   spending, figures, audit):
         app.include_router(module.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     return app

@@ -1,4 +1,4 @@
-"""The `ledger` command line: serve, scheduler, tokens, demo, projections."""
+"""The `ledger` command line: serve, scheduler, tokens, demo, projections, audit."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from api import audit_cli
 from api.logging import configure_logging
 from api.settings import Settings, today
 from domain.application import Ledger
 from domain.errors import DomainError
 from domain.records import ROLES
+from projections.audit_store import AuditStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,12 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     projection_commands = projections.add_subparsers(dest="projections_command", required=True)
     projection_commands.add_parser("rebuild", help="empty the journal and apply every event again")
     projection_commands.add_parser("status", help="the journal's position against the event log")
+    audit_cli.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ledger` console script."""
     args = _parser().parse_args(argv)
+    verdict = audit_cli.offline(args)
+    if verdict is not None:
+        return verdict
     try:
         settings = Settings()
     except ValidationError as exc:
@@ -66,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, args.host, args.port)
     ledger = Ledger(env=settings.persistence_env())
     try:
+        AuditStore(ledger).install_guards()  # every process that opens the store keeps it append-only
+        if args.command == "audit":
+            return audit_cli.run(ledger, settings, args)
         if args.command == "tokens":
             return _tokens(ledger, args)
         if args.command == "scheduler":

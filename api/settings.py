@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
     journal_follow: bool = True
     aggregate_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
+    audit_interval_s: float = Field(default=5.0, ge=0, le=3_600)
+    audit_signing_key: SecretStr | None = Field(default=None, repr=False)
+    audit_key_path: Path = Path("var/audit-signing.key")
+    audit_checkpoint_every: int = Field(default=1_000, ge=1, le=1_000_000)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
 
     @model_validator(mode="after")
@@ -56,6 +60,8 @@ class Settings(BaseSettings):
                 raise ValueError("production runs on PostgreSQL: set LEDGER_DATABASE=postgres")
             if not self.postgres.password:
                 raise ValueError("production needs POSTGRES_PASSWORD")
+            if self.audit_signing_key is None:
+                raise ValueError("production needs LEDGER_AUDIT_SIGNING_KEY (a key file is for development)")
         return self
 
     def persistence_env(self) -> dict[str, str]:
@@ -78,3 +84,12 @@ class Settings(BaseSettings):
         if pg.schema_name:
             env["POSTGRES_SCHEMA"] = pg.schema_name
         return {**env, **cache}
+
+    def audit_signer(self) -> Any:
+        """The checkpoint signer: the configured key, or in development a key file made once."""
+        from projections.audit_signing import Ed25519Signer
+
+        if self.audit_signing_key is not None:
+            return Ed25519Signer.from_base64(self.audit_signing_key.get_secret_value(),
+                                             self.audit_checkpoint_every)
+        return Ed25519Signer.development(self.audit_key_path, self.audit_checkpoint_every)

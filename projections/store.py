@@ -77,7 +77,7 @@ class JournalStore(ABC):
         """How many lines the journal holds."""
         return int(self.fetch(self.statements.count_lines, ())[0][0])
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a hook: only stores that open something override it)
         """Release what the store opened itself."""
 
 
@@ -94,12 +94,13 @@ class PostgresJournalRecorder(PostgresTrackingRecorder):
 class PostgresJournalStore(JournalStore):
     """The journal in the application's own database and schema, sharing its connection pool."""
 
-    def __init__(self, datastore: PostgresDatastore, app_name: str) -> None:
+    def __init__(self, datastore: PostgresDatastore, app_name: str, *, create_table: bool = True) -> None:
         super().__init__(app_name)
         self.datastore = datastore
         self.statements = postgres_statements(datastore.schema)
         self.recorder = PostgresJournalRecorder(datastore, self.statements)
-        self.recorder.create_table()
+        if create_table:  # CREATE_TABLE=false: a service role without DDL rights; the owner made them
+            self.recorder.create_table()
 
     def position(self) -> int:
         return self.recorder.max_tracking_id(self.app_name) or 0
@@ -241,7 +242,7 @@ def open_store(app: Application[Any]) -> JournalStore:
     """The journal store for an application, in the database its settings name."""
     factory = app.factory
     if isinstance(factory, PostgresFactory):
-        return PostgresJournalStore(factory.datastore, app.name)
+        return PostgresJournalStore(factory.datastore, app.name, create_table=factory.env_create_table())
     if isinstance(factory, SQLiteFactory):
         events_path = app.env.get(SQLiteFactory.SQLITE_DBNAME) or ""
         if SQLiteConnectionPool.detect_memory_mode(events_path):

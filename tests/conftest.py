@@ -82,25 +82,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{backend}: {line}")
 
 
-def _postgres_settings() -> Settings:
+def _postgres_settings(tmp_path: Path) -> Settings:
     schema = f"{RUN_ID}_{next(_schemas)}"
     with _connect() as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return Settings(database="postgres", postgres=PostgresSettings(
         host=PG["host"], port=PG["port"], dbname=PG["dbname"], user=PG["user"],
-        password=PG["password"], POSTGRES_SCHEMA=schema, pool_size=4, max_overflow=4), journal_follow=False)
+        password=PG["password"], POSTGRES_SCHEMA=schema, pool_size=4, max_overflow=4), journal_follow=False,
+        audit_interval_s=0, audit_key_path=tmp_path / "audit-signing.key")
 
 
-# The API's background journal runner is off in most tests (figures then catch up on read, which is
+# The API's background journal runner (and the audit chain's follower) is off in most tests (figures then catch up on read, which is
 # quicker to set up and tear down); tests/api/test_read_your_writes.py runs it on both databases.
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for a fresh, empty store on each database."""
     if request.param == "sqlite":
-        return Settings(database="sqlite", sqlite_path=tmp_path / "ledger.sqlite", journal_follow=False)
+        return Settings(database="sqlite", sqlite_path=tmp_path / "ledger.sqlite", journal_follow=False,
+                        audit_interval_s=0, audit_key_path=tmp_path / "audit-signing.key")
     if _postgres_down is not None:
         pytest.skip(_postgres_down)
-    return _postgres_settings()
+    return _postgres_settings(tmp_path)
 
 
 @pytest.fixture
