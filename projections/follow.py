@@ -1,11 +1,12 @@
 """Following the log in the background: polling on SQLite, the library's subscription on PostgreSQL.
 
 SQLite has no subscriptions, so the follower catches up, then sleeps until the next poll or until
-``wake`` (``wait_for`` wakes it, so a reader does not wait for the poll). On PostgreSQL the
-library's subscription pulls new notifications as LISTEN/NOTIFY announces them; the follower takes
-whatever has arrived, up to a batch, and commits it with its tracking, so a quiet log is applied
-event by event at once and a busy one in full batches. When idle it also checks the log's end, as a
-subscription can miss the announcement of an event committed while it was starting.
+``wake`` (``wait_for`` wakes it, so a reader does not wait for the poll). On PostgreSQL the follower
+catches up the same way, then the library's subscription pulls new notifications as LISTEN/NOTIFY
+announces them; the follower takes whatever has arrived, up to a batch, and commits it with its
+tracking, so a quiet log is applied event by event at once and a busy one in full batches. When idle
+it also checks the log's end, as a subscription can miss the announcement of an event committed
+while it was starting.
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ class Follower:
 
     def _subscribe(self) -> None:
         runner = self.runner
+        # A backlog goes faster through the overlapping pull loop; the subscription then takes over
+        # for new events, which it hears of on commit instead of at the next poll.
+        runner.catch_up()
         after = runner.store.position()
         queue: Queue[Any] = Queue(maxsize=2 * runner.batch_size)  # back-pressure on the reader
         with runner.app.recorder.subscribe(gt=after) as subscription:
