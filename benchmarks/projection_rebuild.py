@@ -40,7 +40,8 @@ from tests.projections.postings import commitments  # noqa: E402
 MAX_SAVE_BYTES = 256 * 1024
 PARTIES_PER_AGREEMENT = 200
 MAX_EVENTS = 2_000_000
-PG = {"host": os.environ.get("POSTGRES_HOST", "127.0.0.1"), "port": int(os.environ.get("POSTGRES_PORT", "5432")),
+PG = {"host": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
+      "port": int(os.environ.get("POSTGRES_PORT", "5432")),
       "dbname": os.environ.get("LEDGER_TEST_POSTGRES_DBNAME", "test"),
       "user": os.environ.get("LEDGER_TEST_POSTGRES_USER", "postgres"),
       "password": os.environ.get("LEDGER_TEST_POSTGRES_PASSWORD", "")}
@@ -54,13 +55,15 @@ def generate(ledger: Ledger, events: int) -> int:
     while saved + batch_events < events:
         number += 1
         agreement = Agreement.open(
-            code=f"BENCH-{number}", title="Benchmark", coordinator={"name": "Valtori", "business_id": "2574261-7"},
+            code=f"BENCH-{number}", title="Benchmark",
+            coordinator={"name": "Valtori", "business_id": "2574261-7"},
             starts_on=date(2025, 1, 1), ends_on=date(2026, 12, 31),
             cost_sharing={"model": "proportional", "metric": "pupils", "rate": "50.00"},
             instalments=[{"issue_on": date(2025, 3, 1), "share": "1"}], terms=None)
         for n, bid in enumerate(bids):
-            agreement.accede(name=f"City {n}", business_id=bid, signed_on=date(2025, 1, 1) + timedelta(days=n),
-                             metric=str(1 + (number * 7919 + n * 104729) % 5000))
+            agreement.accede(name=f"City {n}", business_id=bid,
+                             signed_on=date(2025, 1, 1) + timedelta(days=n),
+                             metric=str(1 + (number * 7919 + n * 104729) % 5000))  # 1 to 5,000 pupils
         size = sum(len(ledger.mapper.to_stored_event(e).state) for e in agreement.pending_events)
         assert size <= MAX_SAVE_BYTES, f"one agreement's events take {size} bytes"
         if batch_bytes + size > MAX_SAVE_BYTES:
@@ -144,7 +147,8 @@ def main() -> int:
                 rates["read"].append(timed("(a) read and decode", lambda: read_and_decode(ledger), total))
                 rates["rebuild"].append(timed("(b) rebuild (pull loop)", runner.rebuild, total))
                 assert runner.status().lines == 2 * (total - total // (PARTIES_PER_AGREEMENT + 1))
-                rates["follow"].append(timed("(c) from zero, background", lambda: follow_from_zero(runner), total))
+                rates["follow"].append(timed("(c) from zero, background", lambda: follow_from_zero(runner),
+                                             total))
                 rates["nothing"].append(timed("(d) rebuild, posting nothing", empty.rebuild, total))
         ledger.close()
         print(f"medians over {args.rounds} rounds, {total} events, batches of {DEFAULT_BATCH}, "
@@ -154,7 +158,8 @@ def main() -> int:
                            ("nothing", "(d) posting nothing")):
             ratio = statistics.median(x / a for x, a in zip(rates[key], rates["read"], strict=True))
             goal = f"  (goal 60 %: {'met' if ratio >= 0.6 else 'not met'})" if key == "rebuild" else ""
-            print(f"  {label:<21} {statistics.median(rates[key]):>9,.0f} events/s = {ratio:4.0%} of (a){goal}")
+            rate = statistics.median(rates[key])
+            print(f"  {label:<21} {rate:>9,.0f} events/s = {ratio:4.0%} of (a){goal}")
         return 0
     finally:
         with psycopg.connect(autocommit=True, **PG) as conn:

@@ -57,8 +57,9 @@ class Follower:
         assert not self.running, "the runner is already running"
         self.runner.stopping.clear()
         subscribe = isinstance(self.runner.app.factory, PostgresFactory)
-        self._thread = threading.Thread(target=self._supervise, args=(self._subscribe if subscribe else self._poll,),
-                                        name="journal-follower", daemon=True)
+        follow = self._subscribe if subscribe else self._poll
+        self._thread = threading.Thread(target=self._supervise, args=(follow,), name="journal-follower",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

@@ -114,12 +114,13 @@ class JournalRunner:
 
         committer = Committer(self.store.commit, committed)
         try:
-            with closing(read_ahead(self.app.recorder.select_notifications, after + 1, self.batch_size, target,
-                                    self.stopping)) as batches:
+            select = self.app.recorder.select_notifications
+            with closing(read_ahead(select, after + 1, self.batch_size, target, self.stopping)) as batches:
                 for notifications in batches:
-                    committer.submit(self.rows(notifications), Tracking(self.app.name, notifications[-1].id),
-                                     after, len(notifications))
-                    after = notifications[-1].id
+                    last = notifications[-1].id
+                    committer.submit(self.rows(notifications), Tracking(self.app.name, last), after,
+                                     len(notifications))
+                    after = last
         finally:
             committer.finish()  # what was posted before a failure is still committed, in order
 
@@ -140,7 +141,8 @@ class JournalRunner:
     def status(self) -> Status:
         """The tracked position, the log's last notification id and the number of journal lines."""
         error = self.error
-        return Status(position=self.store.position(), log_position=self.app.recorder.max_notification_id() or 0,
+        return Status(position=self.store.position(),
+                      log_position=self.app.recorder.max_notification_id() or 0,
                       lines=self.store.count_lines(), error=None if error is None else repr(error))
 
     def wait_for(self, position: int | None = None, timeout_s: float = 2.0) -> int:

@@ -6,6 +6,7 @@ names and the PostgreSQL schema from the settings, quoted as an identifier.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 LINE_COLUMNS = ("position", "line_no", "entry_id", "agreement_id", "party_id", "account", "amount_cents",
@@ -64,7 +65,9 @@ _INSERT = ("INSERT INTO {lines} (" + ", ".join(LINE_COLUMNS) + ") VALUES ("
 
 def quote(identifier: str) -> str:
     """A PostgreSQL identifier in double quotes, any quote inside doubled."""
-    assert identifier and "\x00" not in identifier and len(identifier) <= 63, identifier
+    # No % (the driver's placeholders), no braces (this module's templates), at most 63 bytes.
+    assert re.fullmatch(r"[^\x00%{}]{1,63}", identifier) and len(identifier.encode()) <= 63, \
+        f"schema name {identifier!r} is not supported"
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -103,14 +106,14 @@ def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, p
         count_lines=f"SELECT COUNT(*) FROM {lines}",
         # A journal batch need not wait for its commit to reach the disk: if the server or machine
         # fails first, the batch and its tracking are lost together and the runner applies it again.
-        relax_durability=("SET LOCAL synchronous_commit = off" if postgres else "PRAGMA synchronous = NORMAL"),
+        relax_durability="SET LOCAL synchronous_commit = off" if postgres else "PRAGMA synchronous = NORMAL",
     )
 
 
 def postgres_statements(schema: str) -> Statements:
     """Statements for the tables in a PostgreSQL schema."""
-    qualify = f"{quote(schema)}.".__add__
-    return _statements(PG_CREATE, "%s", qualify(LINES_TABLE), qualify(PG_TRACKING_TABLE), postgres=True)
+    prefix = quote(schema) + "."
+    return _statements(PG_CREATE, "%s", prefix + LINES_TABLE, prefix + PG_TRACKING_TABLE, postgres=True)
 
 
 def sqlite_statements() -> Statements:

@@ -63,7 +63,7 @@ class JournalStore(ABC):
 
     @abstractmethod
     def commit(self, rows: Sequence[Any], tracking: Tracking, after: int) -> None:
-        """Write a batch's encoded lines and its tracking in one transaction, if the position is still ``after``."""
+        """Write a batch's encoded lines and its tracking in one transaction, if still at ``after``."""
 
     @abstractmethod
     def reset(self) -> None:
@@ -85,6 +85,7 @@ class JournalStore(ABC):
         """How many lines the journal holds."""
         return int(self.fetch(self.statements.count_lines, ())[0][0])
 
+    @abstractmethod
     def close(self) -> None:
         """Release what the store opened itself."""
 
@@ -92,11 +93,12 @@ class JournalStore(ABC):
 # PostgreSQL ---------------------------------------------------------------------------------------
 
 class PostgresJournalRecorder(PostgresTrackingRecorder):
-    """The library's tracking recorder with the journal's table and indexes created beside it."""
+    """The library's tracking recorder, with the journal's table created beside its tracking table."""
 
     def __init__(self, datastore: PostgresDatastore, statements: Statements) -> None:
         super().__init__(datastore, tracking_table_name=PG_TRACKING_TABLE)
-        self.sql_create_statements.extend(SQL(statement) for statement in statements.create)  # type: ignore[arg-type]
+        creates = [SQL(statement) for statement in statements.create]  # type: ignore[arg-type]
+        self.sql_create_statements.extend(creates)
 
 
 class PostgresJournalStore(JournalStore):
@@ -140,18 +142,21 @@ class PostgresJournalStore(JournalStore):
     def line(self, row: Sequence[Any]) -> Row:
         return (*row[:6], int(row[6]), row[7], row[8].astimezone(UTC), row[9])  # type: ignore[return-value]
 
+    def close(self) -> None:
+        """Nothing to release: the pool is the application's."""
+
 
 # SQLite -------------------------------------------------------------------------------------------
 
 class SQLiteJournalRecorder(SQLiteTrackingRecorder):
-    """The library's tracking recorder with the journal's table and indexes in the same file."""
+    """The library's tracking recorder, with the journal's table in the same file."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *sqlite_statements().create]
 
 
 class SQLiteJournalStore(JournalStore):
-    """The journal in a file of its own beside the events (``ledger.sqlite`` → ``ledger.journal.sqlite``).
+    """The journal in a file of its own beside the events: ``ledger.sqlite``, ``ledger.journal.sqlite``.
 
     SQLite lets one writer at a time into a file: in a file of its own the projection never holds up
     a command, and a rebuild of the whole journal does not lock the events.

@@ -60,7 +60,8 @@ def test_sums_keep_to_one_agreement(ledger: Ledger, runner: JournalRunner) -> No
         == Decimal("-150.00")
 
 
-def test_lines_come_a_page_at_a_time_by_business_date_then_log_order(ledger: Ledger, runner: JournalRunner) -> None:
+def test_lines_come_a_page_at_a_time_by_business_date_then_log_order(ledger: Ledger,
+                                                                      runner: JournalRunner) -> None:
     agreement = open_agreement(ledger)
     accede(ledger, agreement, [1, 2, 3], signed_on=date(2025, 5, 1))
     accede(ledger, agreement, [4, 5], first=3, signed_on=date(2025, 2, 1))  # recorded later, dated earlier

@@ -53,7 +53,8 @@ def test_each_event_is_applied_exactly_once_in_order(ledger: Ledger, runner: Jou
                        ("funding_committed", None): Decimal("-69500.00")}
     journal = _all_lines(runner, agreement)
     assert len(journal) == 2 * len(PUPILS)
-    assert [row[:2] for row in journal] == sorted({row[:2] for row in journal})  # unique, in log order (one date)
+    # One business date: the lines are unique and in log order.
+    assert [row[:2] for row in journal] == sorted({row[:2] for row in journal})
     assert len({row[2] for row in journal}) == len(PUPILS)  # one entry per accession
 
 
@@ -73,7 +74,8 @@ def test_later_events_are_applied_from_the_tracked_position(ledger: Ledger, runn
     runner.catch_up()
     accede(ledger, agreement, PUPILS[2:], first=2)
     assert runner.catch_up() == 3
-    assert account_total(sums(runner.store, agreement, as_of=LATE), "funding_committed") == Decimal("-69500.00")
+    figures = sums(runner.store, agreement, as_of=LATE)
+    assert account_total(figures, "funding_committed") == Decimal("-69500.00")
 
 
 def test_rebuild_gives_identical_lines_and_sums_and_reports_progress(ledger: Ledger,
@@ -133,7 +135,7 @@ def test_wait_for_times_out_when_nothing_applies_the_events(ledger: Ledger, runn
 
 def test_an_event_recorded_while_the_subscription_starts_is_still_applied(
         ledger: Ledger, runner: JournalRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    """PostgreSQL: the subscription reads, then listens; an event recorded in between is announced to no one."""
+    """PostgreSQL: the subscription reads, then listens; an event recorded in between is announced to none."""
     listen = PostgresSubscription._listen
 
     def listen_late(subscription: PostgresSubscription) -> None:
@@ -162,10 +164,12 @@ def test_the_background_runner_follows_a_busy_log_exactly_once(ledger: Ledger, r
     finally:
         runner.stop()
     assert runner.status().lines == 80
-    assert account_total(sums(runner.store, agreement, as_of=LATE), "funding_committed") == Decimal("-41000.00")
+    figures = sums(runner.store, agreement, as_of=LATE)
+    assert account_total(figures, "funding_committed") == Decimal("-41000.00")
 
 
-def test_rebuild_while_following_stops_and_restarts_the_follower(ledger: Ledger, runner: JournalRunner) -> None:
+def test_rebuild_while_following_stops_and_restarts_the_follower(ledger: Ledger,
+                                                                  runner: JournalRunner) -> None:
     agreement = open_agreement(ledger)
     accede(ledger, agreement, PUPILS)
     runner.start()

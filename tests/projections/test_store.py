@@ -40,7 +40,8 @@ def test_lines_come_back_exactly_as_written(store: JournalStore) -> None:
         (*row[:6], Decimal(row[6]) / 100, *row[7:]) for row in written]
     assert read[1].recorded_at == datetime(2031, 2, 28, 9, 0, 0, 1, tzinfo=UTC)
     assert store.position() == 7 and store.count_lines() == 2
-    assert sums(store, AGREEMENT, as_of=date(2000, 1, 1)) == {("receivable", party): Decimal("1234567890123.45")}
+    assert sums(store, AGREEMENT, as_of=date(2000, 1, 1)) == {
+        ("receivable", party): Decimal("1234567890123.45")}
     assert sums(store, AGREEMENT, as_of=date(2000, 1, 1),
                 known_at=datetime(1999, 12, 31, 23, 59, 59, 999_998, tzinfo=UTC)) == {}
 
