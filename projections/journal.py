@@ -83,6 +83,9 @@ class JournalLine(_Line):
         assert changes.keys() <= fields.keys(), "the cents follow from the amount"
         return JournalLine(**{**fields, **changes})
 
+    def __getnewargs__(self) -> tuple[str, UUID | None, Decimal]:
+        return self.account, self.party_id, self.amount  # a copy or unpickling is checked again
+
     @classmethod
     def debit(cls, account: str, amount: Decimal, party_id: UUID | None = None) -> JournalLine:
         """A debit of a non-negative amount."""
@@ -136,7 +139,7 @@ class JournalEntry(_Entry):
            agreement_id: UUID | None = None) -> JournalEntry:
         """The ``number``-th entry an event posts: a deterministic id, the event's type and aggregate."""
         return cls(entry_id_of(event, number), event.originator_id if agreement_id is None else agreement_id,
-                   business_date, tuple(lines), type(event).__qualname__)
+                   business_date, tuple(lines), event_type_of(event))
 
 
 def entry_id_of(event: Event, number: int = 0) -> UUID:

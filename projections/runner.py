@@ -174,7 +174,7 @@ class JournalRunner:
     def rows(self, notifications: Sequence[Notification]) -> list[Any]:
         """The journal lines a batch posts, numbered within each event, encoded for the store."""
         rows: list[Any] = []
-        encode, decode, posting = self.store.encode, self.app.mapper.to_domain_event, self.posting
+        add, decode, posting = self.store.add_entry, self.app.mapper.to_domain_event, self.posting
         for notification in notifications:
             # Each event is dropped as soon as it is posted and its lines are kept encoded, so the
             # garbage collector never has a batch of live objects to scan.
@@ -188,11 +188,8 @@ class JournalRunner:
             for entry in entries:
                 # A JournalEntry balances by construction; it is checked again only for its type.
                 assert type(entry) is JournalEntry, f"{entry!r} is not a JournalEntry"
-                entry_id, agreement_id, business_date, lines, event_type = entry
-                for account, party_id, _, cents in lines:
-                    line_no += 1
-                    rows.append(encode(position, line_no, entry_id, agreement_id, party_id, account, cents,
-                                       business_date, recorded_at, event_type))
+                add(rows, position, line_no + 1, entry, recorded_at)
+                line_no += len(entry.lines)
         return rows
 
     def _notify(self) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from projections.copy import COPY_COLUMNS
+
 LINE_COLUMNS = ("position", "line_no", "entry_id", "agreement_id", "party_id", "account", "amount_cents",
                 "business_date", "recorded_at", "event_type")
 LINES_TABLE = "journal_lines"
@@ -98,7 +100,7 @@ def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, p
         page=fill(_PAGE),
         # On PostgreSQL the row lock makes a second runner wait, then see the position move and back off.
         tracked_for_update=fill(_TRACKED) + (" FOR UPDATE" if postgres else ""),
-        insert_lines=(f"COPY {lines} ({', '.join(LINE_COLUMNS)}) FROM STDIN (FORMAT BINARY)" if postgres
+        insert_lines=(f"COPY {lines} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)" if postgres
                       else fill(_INSERT)),
         # TRUNCATE is instant on PostgreSQL; SQLite turns an unfiltered DELETE into a truncation too.
         reset_lines=f"TRUNCATE {lines}" if postgres else f"DELETE FROM {lines}",

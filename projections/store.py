@@ -30,7 +30,8 @@ from eventsourcing.sqlite import (
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL
 
-from projections.copy import COPY_SIGNATURE, COPY_TRAILER, encode_copy_row
+from projections.copy import COPY_SIGNATURE, COPY_TRAILER, encode_copy_entry
+from projections.journal import JournalEntry
 from projections.sql import PG_TRACKING_TABLE, Statements, postgres_statements, sqlite_statements
 
 # A line as the runner hands it over: position, line_no, entry_id, agreement_id, party_id, account,
@@ -55,8 +56,9 @@ class JournalStore(ABC):
         """The notification id of the last event applied (0 before any)."""
 
     @abstractmethod
-    def encode(self, *row: Any) -> Any:
-        """A line (its values in LINE_COLUMNS order) as this database takes it.
+    def add_entry(self, rows: list[Any], position: int, first_line_no: int, entry: JournalEntry,
+                  recorded_at: datetime) -> None:
+        """Append an entry's lines to a batch, encoded as this database takes them.
 
         Lines are encoded as they are posted, so a batch waiting for its commit holds no Python objects.
         """
@@ -114,8 +116,9 @@ class PostgresJournalStore(JournalStore):
     def position(self) -> int:
         return self.recorder.max_tracking_id(self.app_name) or 0
 
-    def encode(self, *row: Any) -> bytes:
-        return encode_copy_row(*row)
+    def add_entry(self, rows: list[Any], position: int, first_line_no: int, entry: JournalEntry,
+                  recorded_at: datetime) -> None:
+        rows.append(encode_copy_entry(position, first_line_no, entry, recorded_at))
 
     def commit(self, rows: Sequence[Any], tracking: Tracking, after: int) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
@@ -173,9 +176,13 @@ class SQLiteJournalStore(JournalStore):
     def position(self) -> int:
         return self.recorder.max_tracking_id(self.app_name) or 0
 
-    def encode(self, *row: Any) -> tuple[Any, ...]:
-        return (row[0], row[1], str(row[2]), str(row[3]), None if row[4] is None else str(row[4]),
-                row[5], row[6], row[7].isoformat(), _instant(row[8]), row[9])
+    def add_entry(self, rows: list[Any], position: int, first_line_no: int, entry: JournalEntry,
+                  recorded_at: datetime) -> None:
+        entry_id, agreement_id = str(entry.entry_id), str(entry.agreement_id)
+        business_date, instant = entry.business_date.isoformat(), _instant(recorded_at)
+        for line_no, (account, party_id, _, cents) in enumerate(entry.lines, first_line_no):
+            rows.append((position, line_no, entry_id, agreement_id, None if party_id is None else str(party_id),
+                         account, cents, business_date, instant, entry.event_type))
 
     def commit(self, rows: Sequence[Any], tracking: Tracking, after: int) -> None:
         def write(cursor: SQLiteCursor) -> None:
