@@ -1,4 +1,4 @@
-# Two commands: `make run` and `make test`. Both build the virtual environment on first use.
+# `make run`, `make test` and `make bench`. Each builds the virtual environment on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,6 +23,10 @@ run: $(STAMP)
 ## make test: every test, on SQLite and on PostgreSQL
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make bench: journal rebuild against read-and-decode on PostgreSQL (100,000 events; the tests' server)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/projection_rebuild.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis

@@ -1,5 +1,7 @@
 """Questions to the journal: sums per account and party as of a business date, and pages of lines.
 
+Lines are listed as a day book: by business date, then in the order they were recorded.
+
 ``as_of`` keeps lines whose business date is on or before it; ``known_at`` also keeps only lines of
 events recorded by that instant, so a figure can be given as the ledger knew it then.
 """
@@ -16,6 +18,8 @@ from projections.store import JournalStore
 
 MAX_PAGE = 1_000
 Sums = dict[tuple[str, UUID | None], Decimal]
+Cursor = tuple[date, int, int]  # a line's business date, position and number: where a page starts after
+START: Cursor = (date.min, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,9 @@ class Line:
     event_type: str
 
     @property
-    def cursor(self) -> tuple[int, int]:
+    def cursor(self) -> Cursor:
         """Pass as ``after`` to get the page that follows this line."""
-        return self.position, self.line_no
+        return self.business_date, self.position, self.line_no
 
 
 def sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
@@ -61,14 +65,12 @@ def account_total(figures: Sums, account: str) -> Decimal:
     return sum((amount for (name, _), amount in figures.items() if name == account), Decimal("0.00"))
 
 
-def lines(store: JournalStore, agreement_id: UUID, *, after: tuple[int, int] = (0, 0),
-          limit: int = 100) -> list[Line]:
-    """An agreement's lines in log order, a page at a time, after the cursor of a previous page's last line."""
+def lines(store: JournalStore, agreement_id: UUID, *, after: Cursor = START, limit: int = 100) -> list[Line]:
+    """An agreement's lines by business date, then log order, a page at a time after a line's cursor."""
     assert 0 < limit <= MAX_PAGE, f"limit must be 1 to {MAX_PAGE}"
-    position, line_no = after
-    params = [store.param(agreement_id), position, line_no, limit]
-    rows = store.fetch(store.statements.page, params)
-    return [_line(store.line(row)) for row in rows]
+    business_date, position, line_no = after
+    params = [store.param(agreement_id), store.param(business_date), position, line_no, limit]
+    return [_line(store.line(row)) for row in store.fetch(store.statements.page, params)]
 
 
 def _line(row: tuple) -> Line:  # type: ignore[type-arg]

@@ -6,7 +6,10 @@ names and the PostgreSQL schema from the settings, quoted as an identifier.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from projections.copy import COPY_COLUMNS
 
 LINE_COLUMNS = ("position", "line_no", "entry_id", "agreement_id", "party_id", "account", "amount_cents",
                 "business_date", "recorded_at", "event_type")
@@ -15,9 +18,10 @@ PG_TRACKING_TABLE = "journal_tracking"
 # The library's SQLite tracking recorder always names its table so; the journal's own file holds it.
 SQLITE_TRACKING_TABLE = "tracking"
 
-# Sums and pages are indexed: the sums index covers every column the sums read, so a figure is an
-# index-only range scan of one agreement's lines up to a business date; the listing index pages one
-# agreement's lines in log order.
+# One index and no more, as every index costs every insert: the primary key orders an agreement's
+# lines by business date, then log order, and carries every column the sums read, so a figure as of
+# a date is one index-only range scan, a page of lines is a range of the same index, and a line can
+# never be stored twice.
 PG_CREATE = (
     """CREATE TABLE IF NOT EXISTS {lines} (
         position bigint NOT NULL,
@@ -30,12 +34,11 @@ PG_CREATE = (
         business_date date NOT NULL,
         recorded_at timestamptz NOT NULL,
         event_type text NOT NULL,
-        PRIMARY KEY (position, line_no))""",
-    """CREATE INDEX IF NOT EXISTS journal_lines_sums ON {lines} (agreement_id, business_date)
-        INCLUDE (recorded_at, account, party_id, amount_cents)""",
-    "CREATE INDEX IF NOT EXISTS journal_lines_listing ON {lines} (agreement_id, position, line_no)",
+        PRIMARY KEY (agreement_id, business_date, position, line_no)
+            INCLUDE (recorded_at, account, party_id, amount_cents))""",
 )
 
+# A WITHOUT ROWID table is stored in its primary key's order: the table is its own covering index.
 SQLITE_CREATE = (
     """CREATE TABLE IF NOT EXISTS {lines} (
         position INTEGER NOT NULL,
@@ -48,18 +51,15 @@ SQLITE_CREATE = (
         business_date TEXT NOT NULL,
         recorded_at TEXT NOT NULL,
         event_type TEXT NOT NULL,
-        PRIMARY KEY (position, line_no)) WITHOUT ROWID""",
-    """CREATE INDEX IF NOT EXISTS journal_lines_sums
-        ON {lines} (agreement_id, business_date, recorded_at, account, party_id, amount_cents)""",
-    "CREATE INDEX IF NOT EXISTS journal_lines_listing ON {lines} (agreement_id, position, line_no)",
+        PRIMARY KEY (agreement_id, business_date, position, line_no)) WITHOUT ROWID""",
 )
 
 _SUMS = ("SELECT account, party_id, SUM(amount_cents) FROM {lines}"
          " WHERE agreement_id = {p} AND business_date <= {p}{known}"
          " GROUP BY account, party_id ORDER BY account, party_id")
 _PAGE = ("SELECT " + ", ".join(LINE_COLUMNS) + " FROM {lines}"
-         " WHERE agreement_id = {p} AND (position, line_no) > ({p}, {p})"
-         " ORDER BY position, line_no LIMIT {p}")
+         " WHERE agreement_id = {p} AND (business_date, position, line_no) > ({p}, {p}, {p})"
+         " ORDER BY business_date, position, line_no LIMIT {p}")
 _TRACKED = "SELECT notification_id FROM {tracking} WHERE application_name = {p}"
 _INSERT = ("INSERT INTO {lines} (" + ", ".join(LINE_COLUMNS) + ") VALUES ("
            + ", ".join(["{p}"] * len(LINE_COLUMNS)) + ")")
@@ -67,7 +67,9 @@ _INSERT = ("INSERT INTO {lines} (" + ", ".join(LINE_COLUMNS) + ") VALUES ("
 
 def quote(identifier: str) -> str:
     """A PostgreSQL identifier in double quotes, any quote inside doubled."""
-    assert identifier and "\x00" not in identifier and len(identifier) <= 63, identifier
+    # No % (the driver's placeholders), no braces (this module's templates), at most 63 bytes.
+    assert re.fullmatch(r"[^\x00%{}]{1,63}", identifier) and len(identifier.encode()) <= 63, \
+        f"schema name {identifier!r} is not supported"
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -80,7 +82,8 @@ class Statements:
     sums_known_at: str
     page: str
     tracked_for_update: str
-    insert_lines: str  # SQLite: one row per execution; PostgreSQL: a COPY of all rows of a batch
+    insert_lines: str  # SQLite: one row per execution; PostgreSQL: a binary COPY of all rows of a batch
+    relax_durability: str
     reset_lines: str
     reset_tracking: str
     count_lines: str
@@ -97,18 +100,22 @@ def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, p
         page=fill(_PAGE),
         # On PostgreSQL the row lock makes a second runner wait, then see the position move and back off.
         tracked_for_update=fill(_TRACKED) + (" FOR UPDATE" if postgres else ""),
-        insert_lines=(f"COPY {lines} ({', '.join(LINE_COLUMNS)}) FROM STDIN" if postgres else fill(_INSERT)),
+        insert_lines=(f"COPY {lines} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)" if postgres
+                      else fill(_INSERT)),
         # TRUNCATE is instant on PostgreSQL; SQLite turns an unfiltered DELETE into a truncation too.
         reset_lines=f"TRUNCATE {lines}" if postgres else f"DELETE FROM {lines}",
         reset_tracking=fill("DELETE FROM {tracking} WHERE application_name = {p}"),
         count_lines=f"SELECT COUNT(*) FROM {lines}",
+        # A journal batch need not wait for its commit to reach the disk: if the server or machine
+        # fails first, the batch and its tracking are lost together and the runner applies it again.
+        relax_durability="SET LOCAL synchronous_commit = off" if postgres else "PRAGMA synchronous = NORMAL",
     )
 
 
 def postgres_statements(schema: str) -> Statements:
     """Statements for the tables in a PostgreSQL schema."""
-    qualify = f"{quote(schema)}.".__add__
-    return _statements(PG_CREATE, "%s", qualify(LINES_TABLE), qualify(PG_TRACKING_TABLE), postgres=True)
+    prefix = quote(schema) + "."
+    return _statements(PG_CREATE, "%s", prefix + LINES_TABLE, prefix + PG_TRACKING_TABLE, postgres=True)
 
 
 def sqlite_statements() -> Statements:

@@ -31,7 +31,8 @@ def open_agreement(ledger: Ledger, code: str = "PUPILS") -> UUID:
     """An agreement whose shares are 50 € a pupil, in force through 2025 and 2026."""
     return UUID(ledger.create_agreement(
         code=code, title="Pupils", coordinator=COORDINATOR, starts_on=date(2025, 1, 1),
-        ends_on=date(2026, 12, 31), cost_sharing={"model": "proportional", "metric": "pupils", "rate": "50.00"},
+        ends_on=date(2026, 12, 31),
+        cost_sharing={"model": "proportional", "metric": "pupils", "rate": "50.00"},
         instalments=[{"issue_on": date(2025, 3, 1), "share": "1"}])["id"])
 
 

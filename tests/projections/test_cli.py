@@ -20,8 +20,8 @@ def cli_ledger(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ledger:
     return ledger
 
 
-def test_status_shows_the_lag_and_rebuild_catches_up_with_progress(cli_ledger: Ledger,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_shows_the_lag_and_rebuild_catches_up_with_progress(
+        cli_ledger: Ledger, capsys: pytest.CaptureFixture[str]) -> None:
     last = cli_ledger.recorder.max_notification_id()
     cli_ledger.close()
     assert main(["projections", "status"]) == 0

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.application import Ledger
-from projections.queries import MAX_PAGE, account_total, lines, sums
+from projections.queries import MAX_PAGE, START, account_total, lines, sums
 from projections.runner import JournalRunner
 from tests.projections.postings import accede, commitments, open_agreement
 
@@ -60,20 +60,25 @@ def test_sums_keep_to_one_agreement(ledger: Ledger, runner: JournalRunner) -> No
         == Decimal("-150.00")
 
 
-def test_lines_come_a_page_at_a_time_in_log_order(ledger: Ledger, runner: JournalRunner) -> None:
+def test_lines_come_a_page_at_a_time_by_business_date_then_log_order(ledger: Ledger,
+                                                                      runner: JournalRunner) -> None:
     agreement = open_agreement(ledger)
-    accede(ledger, agreement, [1, 2, 3, 4, 5])
+    accede(ledger, agreement, [1, 2, 3], signed_on=date(2025, 5, 1))
+    accede(ledger, agreement, [4, 5], first=3, signed_on=date(2025, 2, 1))  # recorded later, dated earlier
     runner.catch_up()
-    pages, after = [], (0, 0)
+    pages, after = [], START
     while page := lines(runner.store, agreement, after=after, limit=4):
         pages.append(page)
         after = page[-1].cursor
     assert [len(page) for page in pages] == [4, 4, 2]
     every = [line for page in pages for line in page]
     assert [line.cursor for line in every] == sorted({line.cursor for line in every})
+    assert [line.business_date for line in every] == [date(2025, 2, 1)] * 4 + [date(2025, 5, 1)] * 6
+    assert every[0].position < every[2].position and every[4].position < every[0].position
     assert [line.account for line in every[:2]] == ["receivable_committed", "funding_committed"]
+    assert [line.amount for line in every[:2]] == [Decimal("200.00"), Decimal("-200.00")]
     assert sum(line.amount for line in every) == Decimal("0.00")
-    assert every[0].recorded_at.tzinfo is not None and every[0].business_date == date(2025, 2, 1)
+    assert every[0].recorded_at.tzinfo is not None
 
 
 def test_a_page_larger_than_the_limit_is_refused(ledger: Ledger, runner: JournalRunner) -> None:

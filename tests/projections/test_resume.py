@@ -40,7 +40,8 @@ def _uninterrupted(settings: Settings, agreement_id: UUID) -> tuple[Sums, list[o
         app.close()
 
 
-def test_a_runner_stopped_between_batches_resumes_where_it_left_off(settings: Settings, ledger: Ledger) -> None:
+def test_a_runner_stopped_between_batches_resumes_where_it_left_off(settings: Settings,
+                                                                    ledger: Ledger) -> None:
     agreement = open_agreement(ledger)
     accede(ledger, agreement, PUPILS)
     with JournalRunner(ledger, commitments, batch_size=3) as first:
@@ -57,7 +58,8 @@ def test_a_runner_stopped_between_batches_resumes_where_it_left_off(settings: Se
     assert resumed == _uninterrupted(settings, agreement)
 
 
-def test_a_posting_that_fails_mid_batch_leaves_no_part_of_the_batch(settings: Settings, ledger: Ledger) -> None:
+def test_a_posting_that_fails_mid_batch_leaves_no_part_of_the_batch(settings: Settings,
+                                                                     ledger: Ledger) -> None:
     agreement = open_agreement(ledger)
     accede(ledger, agreement, PUPILS)
     calls = 0
@@ -74,7 +76,8 @@ def test_a_posting_that_fails_mid_batch_leaves_no_part_of_the_batch(settings: Se
         with pytest.raises(RuntimeError):
             crashing.catch_up()
         status = crashing.status()
-        beyond = [line for line in lines(crashing.store, agreement, limit=1_000) if line.position > status.position]
+        beyond = [line for line in lines(crashing.store, agreement, limit=1_000)
+                  if line.position > status.position]
     accessions = [n.id for n in ledger.recorder.select_notifications(start=1, limit=100)
                   if n.topic.endswith("PartyAcceded")]
     # Whole batches of four were kept, up to the one holding the seventh accession, and no line beyond.

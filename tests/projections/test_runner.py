@@ -11,11 +11,12 @@ from uuid import UUID
 
 import pytest
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresSubscription
 
 from api.settings import Settings
 from domain.application import Ledger
 from projections.journal import Event, JournalEntry, JournalLine
-from projections.queries import account_total, lines, sums
+from projections.queries import START, account_total, lines, sums
 from projections.runner import JournalRunner, ProjectionLagging
 from projections.store import TrackingMoved
 from tests.projections.postings import accede, commitments, open_agreement
@@ -32,7 +33,7 @@ def runner(ledger: Ledger) -> Iterator[JournalRunner]:
 
 
 def _all_lines(runner: JournalRunner, agreement_id: UUID) -> list[tuple[object, ...]]:
-    found, after = [], (0, 0)
+    found, after = [], START
     while page := lines(runner.store, agreement_id, after=after, limit=3):
         found += [(line.position, line.line_no, line.entry_id, line.party_id, line.account, line.amount,
                    line.business_date, line.recorded_at, line.event_type) for line in page]
@@ -52,7 +53,8 @@ def test_each_event_is_applied_exactly_once_in_order(ledger: Ledger, runner: Jou
                        ("funding_committed", None): Decimal("-69500.00")}
     journal = _all_lines(runner, agreement)
     assert len(journal) == 2 * len(PUPILS)
-    assert [row[:2] for row in journal] == sorted({row[:2] for row in journal})  # unique, in log order
+    # One business date: the lines are unique and in log order.
+    assert [row[:2] for row in journal] == sorted({row[:2] for row in journal})
     assert len({row[2] for row in journal}) == len(PUPILS)  # one entry per accession
 
 
@@ -72,7 +74,8 @@ def test_later_events_are_applied_from_the_tracked_position(ledger: Ledger, runn
     runner.catch_up()
     accede(ledger, agreement, PUPILS[2:], first=2)
     assert runner.catch_up() == 3
-    assert account_total(sums(runner.store, agreement, as_of=LATE), "funding_committed") == Decimal("-69500.00")
+    figures = sums(runner.store, agreement, as_of=LATE)
+    assert account_total(figures, "funding_committed") == Decimal("-69500.00")
 
 
 def test_rebuild_gives_identical_lines_and_sums_and_reports_progress(ledger: Ledger,
@@ -130,6 +133,27 @@ def test_wait_for_times_out_when_nothing_applies_the_events(ledger: Ledger, runn
     assert runner.wait_for(0, timeout_s=0) == 0
 
 
+def test_an_event_recorded_while_the_subscription_starts_is_still_applied(
+        ledger: Ledger, runner: JournalRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: the subscription reads, then listens; an event recorded in between is announced to none."""
+    listen = PostgresSubscription._listen
+
+    def listen_late(subscription: PostgresSubscription) -> None:
+        time.sleep(0.6)
+        listen(subscription)
+
+    monkeypatch.setattr(PostgresSubscription, "_listen", listen_late)
+    agreement = open_agreement(ledger)
+    runner.start()
+    try:
+        time.sleep(0.3)  # the subscription has read the log and is not yet listening
+        accede(ledger, agreement, [7])
+        runner.wait_for(timeout_s=5)
+    finally:
+        runner.stop()
+    assert runner.status().lines == 2
+
+
 def test_the_background_runner_follows_a_busy_log_exactly_once(ledger: Ledger, runner: JournalRunner) -> None:
     agreement = open_agreement(ledger)
     runner.start()
@@ -140,10 +164,12 @@ def test_the_background_runner_follows_a_busy_log_exactly_once(ledger: Ledger, r
     finally:
         runner.stop()
     assert runner.status().lines == 80
-    assert account_total(sums(runner.store, agreement, as_of=LATE), "funding_committed") == Decimal("-41000.00")
+    figures = sums(runner.store, agreement, as_of=LATE)
+    assert account_total(figures, "funding_committed") == Decimal("-41000.00")
 
 
-def test_rebuild_while_following_stops_and_restarts_the_follower(ledger: Ledger, runner: JournalRunner) -> None:
+def test_rebuild_while_following_stops_and_restarts_the_follower(ledger: Ledger,
+                                                                  runner: JournalRunner) -> None:
     agreement = open_agreement(ledger)
     accede(ledger, agreement, PUPILS)
     runner.start()
