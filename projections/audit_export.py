@@ -17,7 +17,7 @@ from typing import Any
 
 from domain.audit import GENESIS, canonical, link, plain
 from projections.audit_chain import AuditChain
-from projections.queries import lines
+from projections.queries import START, lines
 from projections.runner import JournalRunner
 
 FORMAT = 1
@@ -80,7 +80,7 @@ def export(chain: AuditChain, runner: JournalRunner, directory: Path) -> dict[st
 
 
 def _journal(runner: JournalRunner, agreement_id: Any) -> Iterator[Any]:
-    cursor = (0, 0)
+    cursor = START
     while page := lines(runner.store, agreement_id, after=cursor, limit=PAGE):
         yield from page
         cursor = page[-1].cursor
