@@ -24,9 +24,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## make bench: journal rebuild against read-and-decode on PostgreSQL (100,000 events; the tests' server)
+## make bench: journal rebuild against read-and-decode, and balances latency at 10k and 100k events,
+## on PostgreSQL (the tests' server)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/projection_rebuild.py
+	$(BIN)/python benchmarks/balances_latency.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis
