@@ -8,7 +8,6 @@ in the same file, so the evidence travels with what it covers. Triggers refuse U
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from psycopg.rows import tuple_row
 
 from domain.audit import GENESIS
 from projections.sql import quote
+from projections.store import write_immediately
 
 CHAIN_TABLE = "ledger_audit_chain"
 CHECKPOINT_TABLE = "ledger_audit_checkpoints"
@@ -199,14 +199,4 @@ class AuditStore:
                     raise
             return
         # BEGIN IMMEDIATE takes SQLite's write lock before the head is read, like the journal does.
-        with self.datastore.get_connection(commit=True) as conn:  # type: ignore[call-arg]
-            cursor = conn.cursor()
-            try:
-                cursor.execute("BEGIN IMMEDIATE")
-                work(cursor)
-                conn.commit()
-            except BaseException as exc:
-                conn.rollback()
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise IntegrityError(str(exc)) from exc
-                raise
+        write_immediately(self.datastore, work)

@@ -205,21 +205,8 @@ class SQLiteJournalStore(JournalStore):
     def _write(self, work: Any) -> None:
         # BEGIN IMMEDIATE takes the write lock before reading the position, so the check and the
         # writes see the same state (a deferred transaction could fail to upgrade its lock).
-        with self.datastore.get_connection(commit=True) as conn:
-            cursor = conn.cursor()
-            try:
-                if self.owned:  # never relax the events' own file, when the journal shares it
-                    cursor.execute(self.statements.relax_durability)
-                cursor.execute("BEGIN IMMEDIATE")
-                work(cursor)
-                conn.commit()
-            except BaseException as exc:
-                conn.rollback()
-                if isinstance(exc, sqlite3.IntegrityError):
-                    raise IntegrityError(str(exc)) from exc
-                if isinstance(exc, sqlite3.OperationalError):
-                    raise OperationalError(str(exc)) from exc
-                raise
+        # never relax the events' own file, when the journal shares it
+        write_immediately(self.datastore, work, self.statements.relax_durability if self.owned else None)
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as cursor:
@@ -259,6 +246,29 @@ def journal_path(events_path: str) -> Path:
     """The journal's SQLite file beside the events' file."""
     path = Path(events_path)
     return path.with_name(f"{path.stem}.journal{path.suffix or '.sqlite'}")
+
+
+def write_immediately(datastore: SQLiteDatastore, work: Any, first: str | None = None) -> None:
+    """Run ``work(cursor)`` in one SQLite transaction that holds the write lock from its start.
+
+    BEGIN IMMEDIATE takes the lock before anything is read, so a check and the writes that follow it
+    see the same state; SQLite's errors come out as the library's persistence errors.
+    """
+    with datastore.get_connection(commit=True) as conn:  # type: ignore[call-arg]
+        cursor = conn.cursor()
+        try:
+            if first is not None:
+                cursor.execute(first)
+            cursor.execute("BEGIN IMMEDIATE")
+            work(cursor)
+            conn.commit()
+        except BaseException as exc:
+            conn.rollback()
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise IntegrityError(str(exc)) from exc
+            if isinstance(exc, sqlite3.OperationalError):
+                raise OperationalError(str(exc)) from exc
+            raise
 
 
 def open_store(app: Application[Any]) -> JournalStore:
