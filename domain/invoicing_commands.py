@@ -16,7 +16,7 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.invoice import Invoice, InvoiceBook
 from domain.invoicing import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
                               quarters_of, recharge_invoices)
-from domain.money import money
+from domain.money import fmt, money
 from domain.reference import normalise
 from domain.spending import PaymentIndex, SpendingLog, UnmatchedPayment, quarter_of
 
@@ -170,7 +170,7 @@ class InvoicingCommands:
                 aggregates.append(index)
             return aggregates, {"payment_id": str(payment_id), "matched": True,
                                 "invoice_id": str(invoice.id), "status": invoice.status(paid_on),
-                                "outstanding": invoice.view(paid_on)["outstanding"]}
+                                "outstanding": fmt(invoice.outstanding(paid_on))}
 
         return self._execute(command, idempotency)
 
@@ -238,9 +238,9 @@ class InvoicingCommands:
             invoice = self._invoice(invoice_id)
             book = self._book(self._agreement(invoice.agreement_id))
             note_id = invoice.credit(book=book, amount=value, issued_on=issued_on, reason=reason)
-            note = next(c for c in invoice.view(issued_on)["credit_notes"] if c["id"] == str(note_id))
-            return [invoice, book], {**note, "invoice_id": str(invoice.id),
-                                     "outstanding": invoice.view(issued_on)["outstanding"]}
+            view = invoice.view(issued_on)
+            note = next(c for c in view["credit_notes"] if c["id"] == str(note_id))
+            return [invoice, book], {**note, "invoice_id": str(invoice.id), "outstanding": view["outstanding"]}
 
         return self._execute(command, idempotency)
 
@@ -325,16 +325,16 @@ class InvoicingCommands:
                       after: UUID | None = None) -> list[dict[str, Any]]:
         """The spending entries of one quarter, in booking order."""
         agreement = self._agreement(agreement_id)
-        quarters_of(quarter)  # validates the name
-        if "Q" not in quarter:
+        if quarters_of(quarter) != [quarter]:  # also refuses a malformed name
             raise InvalidInput("spending is listed by quarter, like 2025-Q4", code="invalid_period")
         log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter))
-        entries = [] if log is None else log.entries
+        if log is None:
+            return []
+        entries = log.entries
         if after is not None:
             ids = [e["entry_id"] for e in entries]
             entries = entries[ids.index(after) + 1:] if after in ids else []
-        assert log is not None or not entries
-        return [log.view(e) for e in entries[:_limit(limit)]] if log else []
+        return [log.view(e) for e in entries[:_limit(limit)]]
 
     # Plumbing ---------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Conflict, InvalidInput
+from domain.invoicing import period_of
 from domain.money import fmt
 
 MAX_ENTRIES_PER_QUARTER = 5_000
@@ -69,7 +70,7 @@ class SpendingLog(Aggregate):
 
 def quarter_of(day: date) -> str:
     """The quarter a day falls in, like "2025-Q4"."""
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return period_of(day, "quarter")
 
 
 class UnmatchedPayment(Aggregate):

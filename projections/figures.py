@@ -7,12 +7,13 @@ in `projections/postings.py`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
+from domain.invoicing import period_bounds
 from domain.money import ZERO, fmt, split
 from projections.queries import Sums, account_total
 
@@ -132,6 +133,4 @@ def period_report(before: Sums, after: Sums, *, first: date, last: date) -> dict
 
 def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
     """The first and last day of a quarter."""
-    first = date(year, 3 * quarter - 2, 1)
-    after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return first, after - timedelta(days=1)
+    return period_bounds(f"{year:04d}-Q{quarter}")
