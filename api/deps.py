@@ -19,7 +19,10 @@ _bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens 
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
-def get_ledger(request: Request) -> Ledger:
+# Dependencies that do no I/O are coroutines: FastAPI runs them on the event loop, where a plain
+# function would cost a hop to the thread pool and back on every request.
+
+async def get_ledger(request: Request) -> Ledger:
     """The application built once per process by the lifespan."""
     return request.app.state.ledger
 
@@ -41,7 +44,7 @@ def authenticate(ledger: LedgerDep,
 def require(*roles: str) -> Callable[..., Principal]:
     """A dependency that lets only the given roles through (403 for the others)."""
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in roles:
             raise ApiProblem(403, "forbidden", f"the {principal.role} role may not do this")
         return principal
@@ -57,7 +60,7 @@ Staff = Annotated[Principal, Depends(require("coordinator", "finance", "auditor"
 BillReader = Annotated[Principal, Depends(require("coordinator", "finance", "auditor", "party"))]
 
 
-def idempotency_key(idempotency_key: Annotated[str | None, Header(
+async def idempotency_key(idempotency_key: Annotated[str | None, Header(
         description="Repeat a POST safely: the same key and body return the first response.")] = None
                     ) -> str | None:
     """The Idempotency-Key header, checked for length and characters."""

@@ -134,11 +134,10 @@ def main() -> int:
                 caught = time.perf_counter() - started
                 latencies(client, token, str(probe), 20)  # warm the pools and caches
                 if os.environ.get("BENCH_PROFILE"):
-                    from projections.queries import sums
+                    from projections.queries import balance_sums
                     for name, work in (("authenticate", lambda: ledger.authenticate(token)),
                                        ("list_parties", lambda: ledger.list_parties(probe, limit=500, as_of=DATES[0])),
-                                       ("invoice_parties", lambda: ledger.invoice_parties(probe)),
-                                       ("sums", lambda: sums(runner.store, probe, as_of=DATES[0])),
+                                       ("balance_sums", lambda: balance_sums(runner.store, probe, as_of=DATES[0])),
                                        ("catch_up", runner.catch_up), ("wait_for", runner.wait_for)):
                         started = time.perf_counter()
                         for _ in range(50):

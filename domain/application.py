@@ -142,7 +142,7 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
         if not token or len(token) > 200:
             return None
         try:
-            record = self.repository.get(ApiToken.create_id(hash_token(token)))
+            record = self.repository.get(ApiToken.create_id(hash_token(token)), deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         if not isinstance(record, ApiToken) or record.revoked_on is not None:
@@ -151,7 +151,7 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
 
     def get_agreement(self, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
         """One agreement with its status as of a date, its terms and committed funding."""
-        return agreement_view(self._agreement(agreement_id), as_of)
+        return agreement_view(self._read(agreement_id, Agreement, "agreement"), as_of)
 
     def list_agreements(self, *, as_of: date, limit: int, after: UUID | None = None,
                         member: str | None = None) -> list[dict[str, Any]]:
@@ -184,7 +184,7 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
         """The parties in accession order, a page at a time; ``business_id`` keeps only that party;
         ``as_of`` gives each party's status on that date."""
         limit = _page(limit)
-        agreement = self._agreement(agreement_id)
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
         parties = agreement.parties_in_order()
         if after is not None:
             ids = [p["party_id"] for p in parties]
@@ -196,12 +196,12 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
 
     def get_party(self, agreement_id: UUID, party_id: UUID, *, as_of: date | None = None) -> dict[str, Any]:
         """One party of an agreement (its status as of a date, if given)."""
-        agreement = self._agreement(agreement_id)
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
         return party_view(agreement, agreement.party(party_id), agreement.shares(), as_of)
 
     def is_member(self, agreement_id: UUID, business_id: str, *, on: date | None = None) -> bool:
         """Whether a business is a party to an agreement whose participation has not ended (by ``on``)."""
-        return self._agreement(agreement_id).is_live_party(business_id, on)
+        return self._read(agreement_id, Agreement, "agreement").is_live_party(business_id, on)
 
     # Plumbing ----------------------------------------------------------------------------------
 
@@ -260,6 +260,20 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
 
     def _agreement(self, agreement_id: UUID) -> Agreement:
         return self._get(agreement_id, Agreement, "agreement")
+
+    def _read(self, aggregate_id: UUID, kind: type, what: str) -> Any:
+        """An aggregate for a query, which only reads it: the cached copy itself, not a deep copy of it.
+
+        Commands get their own copy (``_get``) because they change it; a query must never change what
+        it reads, so it can share the cache's copy and save copying the whole aggregate per request.
+        """
+        try:
+            aggregate = self.repository.get(aggregate_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(f"no {what} {aggregate_id}")
+        return aggregate
 
     def _catalogue(self) -> AgreementCatalogue:
         try:

@@ -287,14 +287,6 @@ class InvoicingCommands:
                     break
         return page
 
-    def invoice_parties(self, agreement_id: UUID) -> dict[UUID, UUID]:
-        """Every invoice of an agreement and the party it bills (from the invoice book)."""
-        book = self._book_or_none(agreement_id)
-        if book is None:
-            return {}
-        return {entry["id"]: entry["party_id"] for year in book.series.values() for entry in year
-                if entry["kind"] == "invoice"}
-
     def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
         """One invoice with its payments and credit notes as of a date."""
         return self._invoice(invoice_id).view(as_of)

@@ -36,20 +36,6 @@ def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str,
     }
 
 
-def overdue_by_party(sums: Sums, parties_of_invoices: dict[UUID, UUID]) -> dict[UUID, Decimal]:
-    """What each party owes on invoices past their due date, invoice by invoice (from the memo accounts).
-
-    An overpaid invoice does not offset another one's arrears: each invoice counts only its own
-    unpaid rest.
-    """
-    overdue: dict[UUID, Decimal] = {}
-    for invoice, party in parties_of_invoices.items():
-        unpaid = _get(sums, "open_items", invoice)
-        if unpaid > 0 and _get(sums, "past_due", invoice) > 0:
-            overdue[party] = overdue.get(party, ZERO) + unpaid
-    return overdue
-
-
 def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], as_of: date
              ) -> dict[str, Any]:
     """Every party's balance and the totals over them."""

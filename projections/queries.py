@@ -14,6 +14,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.money import from_cents
+from projections.sql import OVERDUE_MARKER
 from projections.store import JournalStore
 
 MAX_PAGE = 1_000
@@ -46,18 +47,44 @@ class Line:
 def sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
          known_at: datetime | None = None) -> Sums:
     """The balance of every (account, party) of an agreement: debits positive, credits negative."""
+    params = _params(store, agreement_id, as_of, known_at)
+    statement = store.statements.sums if known_at is None else store.statements.sums_known_at
+    return {(account, _uuid(party_id)): from_cents(int(cents))
+            for account, party_id, cents in store.fetch(statement, params)}
+
+
+def balance_sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
+                 known_at: datetime | None = None) -> tuple[Sums, dict[UUID, Decimal]]:
+    """The sums, and what each party owes on invoices past their due date, in one round trip.
+
+    Overdue is summed invoice by invoice from the memorandum accounts: an overpaid invoice does not
+    offset another one's arrears, each counts only its own unpaid rest.
+    """
+    params = _params(store, agreement_id, as_of, known_at)
+    # The overdue part binds the same values again, then the agreement once more for the owners' lines.
+    params = [*params, *params, params[0]]
+    statement = store.statements.balances if known_at is None else store.statements.balances_known_at
+    result: Sums = {}
+    overdue: dict[UUID, Decimal] = {}
+    for account, party_id, cents in store.fetch(statement, params):
+        if account == OVERDUE_MARKER:
+            overdue[UUID(str(party_id))] = from_cents(int(cents))
+        else:
+            result[(account, _uuid(party_id))] = from_cents(int(cents))
+    return result, overdue
+
+
+def _params(store: JournalStore, agreement_id: UUID, as_of: date, known_at: datetime | None) -> list[object]:
     assert type(as_of) is date, f"as_of {as_of!r} is not a date"
     params = [store.param(agreement_id), store.param(as_of)]
-    statement = store.statements.sums
     if known_at is not None:
         assert known_at.tzinfo is not None, "known_at needs a time zone"
-        statement = store.statements.sums_known_at
         params.append(store.param(known_at))
-    result: Sums = {}
-    for account, party_id, cents in store.fetch(statement, params):
-        party = party_id if party_id is None or isinstance(party_id, UUID) else UUID(party_id)
-        result[(account, party)] = from_cents(int(cents))
-    return result
+    return params
+
+
+def _uuid(value: object) -> UUID | None:
+    return value if value is None or isinstance(value, UUID) else UUID(str(value))
 
 
 def account_total(figures: Sums, account: str) -> Decimal:

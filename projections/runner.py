@@ -88,8 +88,10 @@ class JournalRunner:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event recorded so far, in overlapping batches; returns how many were applied."""
-        target = self.app.recorder.max_notification_id() or 0
+        reached, target = self.store.heads(self.app.recorder)
         applied = [0]
+        if reached >= target:
+            return 0  # nothing new: one round trip, and the lock is not taken
         for attempt in range(MAX_RETRIES + 1):
             try:
                 with self.lock:
@@ -152,7 +154,9 @@ class JournalRunner:
         """
         assert 0 <= timeout_s <= MAX_WAIT_S, f"timeout must be 0 to {MAX_WAIT_S} s"
         if position is None:
-            position = self.app.recorder.max_notification_id() or 0
+            reached, position = self.store.heads(self.app.recorder)
+            if reached >= position:
+                return reached
         deadline = monotonic() + timeout_s
         while (reached := self.store.position()) < position:
             remaining = deadline - monotonic()

@@ -7,7 +7,7 @@ names and the PostgreSQL schema from the settings, quoted as an identifier.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from projections.copy import COPY_COLUMNS
 
@@ -57,6 +57,22 @@ SQLITE_CREATE = (
 _SUMS = ("SELECT account, party_id, SUM(amount_cents) FROM {lines}"
          " WHERE agreement_id = {p} AND business_date <= {p}{known}"
          " GROUP BY account, party_id ORDER BY account, party_id")
+# Overdue per party, invoice by invoice, from the memorandum accounts (see `projections/postings.py`):
+# an invoice's open item and past-due sums, keyed by invoice, and its owner from the receivable line
+# of the entry that opened the item (the same business date and position: a prefix of the key).
+_OVERDUE = ("SELECT {marker}, owner.party_id, SUM(item.unpaid) FROM ("
+            "SELECT party_id AS invoice_id,"
+            " SUM(CASE WHEN account = 'open_items' THEN amount_cents ELSE 0 END) AS unpaid,"
+            " SUM(CASE WHEN account = 'past_due' THEN amount_cents ELSE 0 END) AS due,"
+            " MIN(CASE WHEN account = 'open_items' AND amount_cents > 0 THEN business_date END) AS opened_on,"
+            " MIN(CASE WHEN account = 'open_items' AND amount_cents > 0 THEN position END) AS opened_at"
+            " FROM {lines} WHERE agreement_id = {p} AND business_date <= {p}{known}"
+            " AND account IN ('open_items', 'past_due') GROUP BY party_id) item"
+            " JOIN {lines} owner ON owner.agreement_id = {p} AND owner.business_date = item.opened_on"
+            " AND owner.position = item.opened_at AND owner.account = 'receivable'"
+            " WHERE item.unpaid > 0 AND item.due > 0 GROUP BY owner.party_id")
+# The marker an overdue row carries in place of an account name; no account can be named so.
+OVERDUE_MARKER = "~overdue"
 _PAGE = ("SELECT " + ", ".join(LINE_COLUMNS) + " FROM {lines}"
          " WHERE agreement_id = {p} AND (business_date, position, line_no) > ({p}, {p}, {p})"
          " ORDER BY business_date, position, line_no LIMIT {p}")
@@ -80,6 +96,8 @@ class Statements:
     create: tuple[str, ...]
     sums: str
     sums_known_at: str
+    balances: str  # the sums, then a row per party with overdue invoices, marked OVERDUE_MARKER
+    balances_known_at: str
     page: str
     tracked_for_update: str
     insert_lines: str  # SQLite: one row per execution; PostgreSQL: a binary COPY of all rows of a batch
@@ -87,16 +105,25 @@ class Statements:
     reset_lines: str
     reset_tracking: str
     count_lines: str
+    heads: str | None = None  # PostgreSQL: the tracked position and the events' last notification id
 
 
 def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, postgres: bool) -> Statements:
     def fill(template: str, known: str = "") -> str:
-        return template.format(p=p, lines=lines, tracking=tracking, known=known)
+        return template.format(p=p, lines=lines, tracking=tracking, known=known,
+                               marker=f"'{OVERDUE_MARKER}'")
+
+    def balances(known: str = "") -> str:
+        # One round trip: the sums and the overdue rows in one result.
+        sums = fill(_SUMS, known).removesuffix(" ORDER BY account, party_id")
+        return f"{sums} UNION ALL {fill(_OVERDUE, known)}"
 
     return Statements(
         create=tuple(fill(statement) for statement in create),
         sums=fill(_SUMS),
         sums_known_at=fill(_SUMS, known=f" AND recorded_at <= {p}"),
+        balances=balances(),
+        balances_known_at=balances(f" AND recorded_at <= {p}"),
         page=fill(_PAGE),
         # On PostgreSQL the row lock makes a second runner wait, then see the position move and back off.
         tracked_for_update=fill(_TRACKED) + (" FOR UPDATE" if postgres else ""),
@@ -112,10 +139,15 @@ def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, p
     )
 
 
-def postgres_statements(schema: str) -> Statements:
-    """Statements for the tables in a PostgreSQL schema."""
+def postgres_statements(schema: str, events_table: str | None = None) -> Statements:
+    """Statements for the tables in a PostgreSQL schema (``events_table``: the log the journal follows)."""
     prefix = quote(schema) + "."
-    return _statements(PG_CREATE, "%s", prefix + LINES_TABLE, prefix + PG_TRACKING_TABLE, postgres=True)
+    statements = _statements(PG_CREATE, "%s", prefix + LINES_TABLE, prefix + PG_TRACKING_TABLE, postgres=True)
+    if events_table is None:
+        return statements
+    heads = (f"SELECT (SELECT notification_id FROM {prefix}{PG_TRACKING_TABLE} WHERE application_name = %s),"
+             f" (SELECT MAX(notification_id) FROM {prefix}{quote(events_table)})")
+    return replace(statements, heads=heads)
 
 
 def sqlite_statements() -> Statements:

@@ -55,6 +55,10 @@ class JournalStore(ABC):
     def position(self) -> int:
         """The notification id of the last event applied (0 before any)."""
 
+    def heads(self, recorder: Any) -> tuple[int, int]:
+        """The journal's position and the log's last notification id (``recorder``'s), read together."""
+        return self.position(), recorder.max_notification_id() or 0
+
     @abstractmethod
     def add_entry(self, rows: list[Any], position: int, first_line_no: int, entry: JournalEntry,
                   recorded_at: datetime) -> None:
@@ -106,16 +110,24 @@ class PostgresJournalRecorder(PostgresTrackingRecorder):
 class PostgresJournalStore(JournalStore):
     """The journal in the application's own database and schema, sharing its connection pool."""
 
-    def __init__(self, datastore: PostgresDatastore, app_name: str, *, create_table: bool = True) -> None:
+    def __init__(self, datastore: PostgresDatastore, app_name: str, *, create_table: bool = True,
+                 events_table: str | None = None) -> None:
         super().__init__(app_name)
         self.datastore = datastore
-        self.statements = postgres_statements(datastore.schema)
+        self.statements = postgres_statements(datastore.schema, events_table)
         self.recorder = PostgresJournalRecorder(datastore, self.statements)
         if create_table:  # CREATE_TABLE=false: a service role without DDL rights; the owner made them
             self.recorder.create_table()
 
     def position(self) -> int:
         return self.recorder.max_tracking_id(self.app_name) or 0
+
+    def heads(self, recorder: Any) -> tuple[int, int]:
+        if self.statements.heads is None:
+            return super().heads(recorder)
+        # One round trip: a reader checks the journal has caught up before every figure.
+        reached, head = self.fetch(self.statements.heads, (self.app_name,))[0]
+        return reached or 0, head or 0
 
     def add_entry(self, rows: list[Any], position: int, first_line_no: int, entry: JournalEntry,
                   recorded_at: datetime) -> None:
@@ -275,7 +287,8 @@ def open_store(app: Application[Any]) -> JournalStore:
     """The journal store for an application, in the database its settings name."""
     factory = app.factory
     if isinstance(factory, PostgresFactory):
-        return PostgresJournalStore(factory.datastore, app.name, create_table=factory.env_create_table())
+        return PostgresJournalStore(factory.datastore, app.name, create_table=factory.env_create_table(),
+                                    events_table=getattr(app.recorder, "events_table_name", None))
     if isinstance(factory, SQLiteFactory):
         events_path = app.env.get(SQLiteFactory.SQLITE_DBNAME) or ""
         if SQLiteConnectionPool.detect_memory_mode(events_path):

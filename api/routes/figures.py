@@ -21,7 +21,7 @@ from domain.errors import InvalidInput
 from domain.identifiers import parse_uuid
 from domain.money import ZERO
 from projections import figures
-from projections.queries import Sums, sums
+from projections.queries import Sums, balance_sums, sums
 from projections.runner import JournalRunner, ProjectionLagging
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
@@ -48,9 +48,13 @@ def journal(request: Request) -> JournalRunner:
 Journal = Annotated[JournalRunner, Depends(journal)]
 
 
-def _sums(runner: JournalRunner, aid: UUID, as_of: date, known_at: datetime | None) -> Sums:
+def _check_known_at(known_at: datetime | None) -> None:
     if known_at is not None and known_at.tzinfo is None:
         raise InvalidInput("known_at needs a time zone offset", code="invalid_known_at")
+
+
+def _sums(runner: JournalRunner, aid: UUID, as_of: date, known_at: datetime | None) -> Sums:
+    _check_known_at(known_at)
     return sums(runner.store, aid, as_of=as_of, known_at=known_at)
 
 
@@ -62,8 +66,8 @@ def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: B
     day = as_of_or_today(as_of)
     check_visible(ledger, principal, aid)
     parties = ledger.list_parties(aid, limit=500, as_of=day, business_id=principal.business_id)
-    journal_sums = _sums(runner, aid, day, known_at)
-    overdue = figures.overdue_by_party(journal_sums, ledger.invoice_parties(aid))
+    _check_known_at(known_at)
+    journal_sums, overdue = balance_sums(runner.store, aid, as_of=day, known_at=known_at)
     result = figures.balances(journal_sums, parties, overdue, day)
     return {**result, "known_at": known_at}
 
