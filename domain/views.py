@@ -26,6 +26,7 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "starts_on": agreement.starts_on.isoformat(),
         "ends_on": agreement.ends_on.isoformat(),
         "status": agreement.status_on(as_of),
+        "dissolved_on": None if agreement.dissolved_on is None else agreement.dissolved_on.isoformat(),
         "cost_sharing": agreement.cost_sharing,
         "instalments": [instalment_view(agreement, number, item, as_of)
                         for number, item in enumerate(agreement.instalments, 1)],

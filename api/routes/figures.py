@@ -138,6 +138,34 @@ def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princi
     return {"year": year, "quarters": quarters, "year_total": year_row, "funding": funding}
 
 
+@router.get("/final-account", response_model=None)
+def final_account(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff, as_of: AsOf = None,
+                  format: Format = "json") -> dict[str, Any] | PlainTextResponse:
+    """The closing statement when the network ends (R-FUND-4): each party's account, the funding and the
+    unused funds with the steering group's decision on their use.
+
+    ``status`` is `final` once the agreement has ended or been dissolved by ``as_of`` and `provisional`
+    before; ``decision_required`` says a final account still leaves unused funds without a decision.
+    As CSV: one row per party, then the totals.
+    """
+    aid = parse_uuid(agreement_id, "agreement")
+    day = as_of_or_today(as_of)
+    agreement = ledger.get_agreement(aid, as_of=day)
+    journal_sums, overdue = balance_sums(runner.store, aid, as_of=day)
+    decided = [d for d in ledger.list_decisions(aid, limit=500, kind="unused_funds", passed=True)
+               if d["decided_on"] <= day.isoformat()]
+    # The latest decision stands; of two on one day, the one minuted last.
+    latest = max(reversed(decided), key=lambda d: d["decided_on"], default=None)
+    account = figures.final_account(journal_sums, ledger.list_parties(aid, limit=500, as_of=day), overdue,
+                                    agreement=agreement, decision=latest, as_of=day)
+    if format == "csv":
+        rows = [{"party_id": row["party_id"], "name": _text_cell(row["name"]), "status": row["status"],
+                 **{key: row[key] for key in ("cost_share", *figures.PARTY_FIGURES)}} for row in account["parties"]]
+        rows.append({"party_id": "", "name": "total", "status": account["status"], **account["totals"]})
+        return _csv(rows, f"final-account-{day.isoformat()}")
+    return account
+
+
 def _period(runner: JournalRunner, aid: UUID, year: int, quarter: int) -> dict[str, Any]:
     first, last = figures.quarter_bounds(year, quarter)
     before = sums(runner.store, aid, as_of=date.fromordinal(first.toordinal() - 1))
@@ -155,6 +183,11 @@ def _preview(ledger: Ledger, runner: JournalRunner, aid: UUID, day: date) -> dic
 def _money(view: dict[str, Any], key: str) -> Decimal:
     # Without amendments the original funding is the committed funding.
     return Decimal(view.get(key, view["committed_funding"]))
+
+
+def _text_cell(text: str) -> str:
+    """A name as a CSV cell that a spreadsheet shows as text and never runs as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _csv(rows: list[dict[str, Any]], name: str) -> PlainTextResponse:

@@ -217,3 +217,50 @@ def test_figures_roles_and_bad_input(client: TestClient, tokens: dict[str, str])
                       headers=auth(tokens["finance"])).status_code == 422
     assert client.get(f"/v1/agreements/{aid}/balances", params={"as_of": "2025-02-30"},
                       headers=auth(tokens["finance"])).status_code == 422
+
+
+def test_final_account_closes_the_network_and_asks_for_a_decision_on_unused_funds(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-FUND-4: at the end the account is final, shows the unused funds and needs the steering group's
+    decision on their use; before the end it is provisional."""
+    aid, ids = small_network(client, tokens, spent="749.99")
+    url = f"/v1/agreements/{aid}/final-account"
+    before = get(client, tokens["coordinator"], url, as_of="2026-06-30")
+    assert (before["status"], before["ends_on"], before["decision_required"]) == ("provisional", "2026-12-31", False)
+    final = get(client, tokens["auditor"], url, as_of="2027-01-31")
+    assert (final["status"], final["unused_funds"], final["decision_required"]) == ("final", "250.01", True)
+    assert final["unused_funds_decision"] is None
+    assert (final["funding"]["received"], final["funding"]["spent"]) == ("1000.00", "749.99")
+    assert {row["party_id"]: row["paid"] for row in final["parties"]} == {
+        ids["2574261-7"]: "600.00", ids["0246246-0"]: "300.00", ids["0201256-6"]: "100.00"}
+    assert (final["totals"]["invoiced"], final["totals"]["outstanding"]) == ("1000.00", "0.00")
+
+    decision = decide(client, tokens["coordinator"], aid, decision_body(
+        "2027-01-20", "unused_funds", dict.fromkeys(ids.values(), "for"),
+        subject={"use": "carried to the successor network"}))
+    assert decision.json()["passed"], decision.text
+    decided = get(client, tokens["finance"], url, as_of="2027-01-31")
+    assert decided["decision_required"] is False
+    assert decided["unused_funds_decision"]["decision_id"] == decision.json()["decision_id"]
+    assert decided["unused_funds_decision"]["subject"] == {"use": "carried to the successor network"}
+    # As of a day before the decision, it is not yet known.
+    assert get(client, tokens["finance"], url, as_of="2027-01-19")["unused_funds_decision"] is None
+
+    csv = client.get(url, params={"as_of": "2027-01-31", "format": "csv"}, headers=auth(tokens["auditor"]))
+    lines = csv.text.strip().splitlines()
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert lines[0].startswith("party_id,name,status,cost_share,invoiced,paid")
+    assert len(lines) == 5 and lines[-1].startswith(",total,final,1000.00,1000.00,1000.00")
+    assert client.get(url, headers=auth(tokens["party"])).status_code == 403
+
+
+def test_final_account_of_a_dissolved_network_is_final_from_the_dissolution(client: TestClient,
+                                                                            tokens: dict[str, str]) -> None:
+    """R-FUND-4 with R-FUND-2: a network dissolved early ends on the day of the decision."""
+    aid, ids = small_network(client, tokens, spent="100.00")
+    decision = decide(client, tokens["coordinator"], aid, decision_body(
+        "2025-09-30", "dissolution", dict.fromkeys(ids.values(), "for")))
+    assert decision.json()["passed"], decision.text
+    account = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/final-account", as_of="2025-10-01")
+    assert (account["status"], account["ends_on"], account["unused_funds"]) == ("final", "2025-09-30", "900.00")
+    assert account["decision_required"] is True
