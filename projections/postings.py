@@ -100,6 +100,8 @@ RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
     RefundRun.RefundsIssued: _refunds_issued,
 }
 
+POSTED_TYPES = frozenset(RULES)  # the events that move money; a runner need not decode any other
+
 
 def post(event: Event) -> list[JournalEntry]:
     """The journal entries a ledger event posts (none for events that move no money)."""

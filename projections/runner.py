@@ -11,7 +11,7 @@ with the library's subscription (LISTEN/NOTIFY); ``wait_for`` lets a reader see 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from time import monotonic
@@ -24,13 +24,14 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from projections.follow import Follower
 from projections.journal import MAX_ENTRIES_PER_EVENT, JournalEntry, Posting
 from projections.pipeline import Committer, read_ahead
-from projections.postings import post
+from projections.postings import POSTED_TYPES, post
 from projections.store import JournalStore, TrackingMoved, open_store
 
 DEFAULT_BATCH = 500
 MAX_BATCH = 5_000
 MAX_WAIT_S = 60.0
 WAIT_POLL_S = 0.05  # how often wait_for looks again when the runner is in another process
+MAX_TOPICS = 1_000  # topics remembered as posted or not
 MAX_RETRIES = 20  # batches in a row that find the position moved before catch_up gives up
 
 log = structlog.get_logger("projections")
@@ -60,10 +61,17 @@ class JournalRunner:
     """Keeps the journal of one application up to date with its notification log."""
 
     def __init__(self, app: Application[Any], posting: Posting = post, *, batch_size: int = DEFAULT_BATCH,
-                 poll_interval_s: float = 0.5) -> None:
+                 poll_interval_s: float = 0.5, posted_types: Collection[type] | None = None) -> None:
+        """``posted_types``: the only event classes ``posting`` posts anything for, so the others are
+        not even decoded (their positions are still tracked); by default the money postings' own
+        classes with ``post``, and every event with any other posting."""
         assert 0 < batch_size <= MAX_BATCH, f"batch size must be 1 to {MAX_BATCH}"
         self.app = app
         self.posting = posting
+        if posted_types is None and posting is post:
+            posted_types = POSTED_TYPES
+        self._posted = None if posted_types is None else frozenset(posted_types)
+        self._wanted: dict[str, bool] = {}  # topic → whether its events are decoded and posted
         self.batch_size = batch_size
         self.store: JournalStore = open_store(app)
         self.lock = threading.Lock()  # one batch at a time from this process
@@ -179,10 +187,17 @@ class JournalRunner:
         """The journal lines a batch posts, numbered within each event, encoded for the store."""
         rows: list[Any] = []
         add, decode, posting = self.store.add_entry, self.app.mapper.to_domain_event, self.posting
+        wanted = self._wanted
         for notification in notifications:
+            topic = notification.topic
+            if self._posted is not None and not wanted.get(topic, True):
+                continue
             # Each event is dropped as soon as it is posted and its lines are kept encoded, so the
             # garbage collector never has a batch of live objects to scan.
             event = decode(notification)
+            if self._posted is not None and topic not in wanted and len(wanted) < MAX_TOPICS:
+                # Learnt from the decoded event, so a topic stored under an older name counts as its class.
+                wanted[topic] = type(event) in self._posted
             entries = posting(event)
             if not entries:
                 continue

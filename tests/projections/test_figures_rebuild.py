@@ -68,3 +68,29 @@ def test_a_run_killed_midway_and_restarted_gives_the_same_figures(ledger: Ledger
         after_crash = figures(resumed, ids)
         resumed.rebuild()
         assert figures(resumed, ids) == after_crash
+
+
+def test_events_that_move_no_money_are_not_decoded_yet_their_positions_are_tracked(ledger: Ledger) -> None:
+    """Skipping the decoding of events with no posting changes no figure and still tracks every position."""
+    ids = history(ledger)
+    decoded: list[str] = []
+    decode = ledger.mapper.to_domain_event
+
+    def counting(notification):  # type: ignore[no-untyped-def]
+        decoded.append(notification.topic)
+        return decode(notification)
+
+    with JournalRunner(ledger, posting=lambda event: post(event), batch_size=50) as every:
+        every.catch_up()
+        expected = figures(every, ids)
+    ledger.mapper.to_domain_event = counting  # type: ignore[method-assign]
+    with JournalRunner(ledger, batch_size=50) as money_only:
+        money_only.rebuild()
+        assert figures(money_only, ids) == expected
+        assert money_only.position() == ledger.recorder.max_notification_id()
+    total = ledger.recorder.max_notification_id()
+    # Each topic that moves no money is decoded once, to learn its class, and never again.
+    assert len(decoded) < total
+    quiet = [topic for topic in set(decoded) if "Invoice" not in topic and "Spending" not in topic
+             and "Unmatched" not in topic and "Refund" not in topic]
+    assert quiet and all(decoded.count(topic) == 1 for topic in quiet)
