@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
+from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.routes import (agreements, audit, decisions, figures, funding, health, invoices, membership,
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit = AuditChain(app.state.ledger, signer=settings.audit_signer())
         app.state.audit.store.install_guards()  # the history is append-only from here on
         app.state.journal = JournalRunner(app.state.ledger)
+        app.state.tokens = TokenCache(settings.token_cache_s)
         interval_s = settings.audit_interval_s
         follower = ChainFollower(app.state.audit, interval_s) if interval_s else None
         if settings.journal_follow:

@@ -8,11 +8,14 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
+from time import monotonic
+
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
-from domain.application import Idempotency, Ledger, Principal
+from domain.application import MAX_TOKEN_CHARS, Idempotency, Ledger, Principal, hash_token
 from domain.records import ROLES
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens create`.")
@@ -30,11 +33,52 @@ async def get_ledger(request: Request) -> Ledger:
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 
 
-def authenticate(ledger: LedgerDep,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-                 ) -> Principal:
+class TokenCache:
+    """Principals of tokens checked in the last ``ttl_s`` seconds, keyed by the token's hash.
+
+    A cached token needs no query, and the check stays on the event loop. Only valid tokens are
+    kept, at most ``max_size``; a token revoked elsewhere (``ledger tokens revoke``) is refused here
+    within ``ttl_s``. A ``ttl_s`` of 0 checks every request against the store.
+    """
+
+    def __init__(self, ttl_s: float, max_size: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_size = max_size
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token_hash: str) -> Principal | None:
+        found = self._entries.get(token_hash)
+        if found is None:
+            return None
+        if found[1] <= monotonic():
+            self._entries.pop(token_hash, None)
+            return None
+        return found[0]
+
+    def put(self, token_hash: str, principal: Principal) -> None:
+        if not self.ttl_s:
+            return
+        if len(self._entries) >= self.max_size:
+            now = monotonic()
+            self._entries = {key: entry for key, entry in self._entries.items() if entry[1] > now}
+            if len(self._entries) >= self.max_size:
+                self._entries.clear()
+        self._entries[token_hash] = (principal, monotonic() + self.ttl_s)
+
+
+async def authenticate(request: Request, ledger: LedgerDep,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+                       ) -> Principal:
     """The caller of a valid bearer token; 401 otherwise."""
-    principal = ledger.authenticate(credentials.credentials) if credentials else None
+    principal = None
+    if credentials and 0 < len(credentials.credentials) <= MAX_TOKEN_CHARS:
+        cache: TokenCache = request.app.state.tokens
+        token_hash = hash_token(credentials.credentials)
+        principal = cache.get(token_hash)
+        if principal is None:
+            principal = await run_in_threadpool(ledger.authenticate, credentials.credentials)
+            if principal is not None:
+                cache.put(token_hash, principal)
     if principal is None:
         raise ApiProblem(401, "unauthorized", "a valid bearer token is required",
                          {"WWW-Authenticate": "Bearer"})

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
     journal_follow: bool = True
     aggregate_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
+    token_cache_s: float = Field(default=5.0, ge=0, le=300)
     audit_interval_s: float = Field(default=5.0, ge=0, le=3_600)
     audit_signing_key: SecretStr | None = Field(default=None, repr=False)
     audit_key_path: Path = Path("var/audit-signing.key")

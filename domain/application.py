@@ -53,6 +53,9 @@ class Idempotency:
     request_hash: str
 
 
+MAX_TOKEN_CHARS = 200
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the token's id, its role and, for a party, its business id."""
@@ -139,7 +142,7 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
 
     def authenticate(self, token: str) -> Principal | None:
         """The caller a bearer token stands for, or None if it is unknown or revoked."""
-        if not token or len(token) > 200:
+        if not token or len(token) > MAX_TOKEN_CHARS:
             return None
         try:
             record = self.repository.get(ApiToken.create_id(hash_token(token)), deepcopy_from_cache=False)

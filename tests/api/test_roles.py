@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
+from api.settings import Settings
 from tests.api.helpers import COUNTY, KELA, auth, create_lyhty, lyhty_body
 
 ROLES = ("coordinator", "finance", "scheduler", "auditor", "party")
@@ -85,12 +88,29 @@ def test_party_token_cannot_see_agreements_it_is_not_party_to(client: TestClient
     assert client.get(f"/v1/agreements/{lyhty[0]}", headers=party).status_code == 200
 
 
-def test_revoked_token_is_401(client: TestClient, tokens: dict[str, str]) -> None:
-    ledger = client.app.state.ledger
-    token_id, token = ledger.issue_token(role="auditor", business_id=None, label="t", issued_on=date(2025, 9, 1))
-    assert client.get("/v1/agreements", headers=auth(token)).status_code == 200
-    ledger.revoke_token(token_id, revoked_on=date(2025, 9, 2))
-    assert client.get("/v1/agreements", headers=auth(token)).status_code == 401
+def test_revoked_token_is_401(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"token_cache_s": 0}))) as client:
+        ledger = client.app.state.ledger
+        token_id, token = ledger.issue_token(role="auditor", business_id=None, label="t",
+                                             issued_on=date(2025, 9, 1))
+        assert client.get("/v1/agreements", headers=auth(token)).status_code == 200
+        ledger.revoke_token(token_id, revoked_on=date(2025, 9, 2))
+        assert client.get("/v1/agreements", headers=auth(token)).status_code == 401
+
+
+def test_a_token_revoked_elsewhere_is_refused_once_its_cached_check_expires(settings: Settings) -> None:
+    """LEDGER_TOKEN_CACHE_S: a checked token is trusted for that long, then checked against the store again."""
+    with TestClient(create_app(settings.model_copy(update={"token_cache_s": 0.3}))) as client:
+        ledger = client.app.state.ledger
+        token_id, token = ledger.issue_token(role="auditor", business_id=None, label="t",
+                                             issued_on=date(2025, 9, 1))
+        assert client.get("/v1/agreements", headers=auth(token)).status_code == 200
+        ledger.revoke_token(token_id, revoked_on=date(2025, 9, 2))  # as `ledger tokens revoke` does
+        assert client.get("/v1/agreements", headers=auth(token)).status_code == 200  # still cached
+        time.sleep(0.35)
+        assert client.get("/v1/agreements", headers=auth(token)).status_code == 401
+        assert client.get("/v1/agreements", headers=auth("not-a-token")).status_code == 401
+        assert client.get("/v1/agreements", headers=auth("x" * 201)).status_code == 401
 
 
 def test_tokens_are_stored_only_as_hashes(client: TestClient, tokens: dict[str, str]) -> None:
