@@ -67,7 +67,8 @@ class JournalStore(ABC):
         """
 
     @abstractmethod
-    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int, purges: Sequence[Purge] = ()) -> None:
+    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
+               purges: Sequence[Purge] = ()) -> None:
         """Write a batch's encoded lines and its tracking in one transaction, if still at ``after``.
 
         ``purges`` then remove each purged agreement's lines from before its purge's position.
@@ -129,7 +130,8 @@ class PostgresJournalStore(JournalStore):
                   recorded_at: datetime) -> None:
         rows.append(encode_copy_entry(position, first_line_no, entry, recorded_at))
 
-    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int, purges: Sequence[Purge] = ()) -> None:
+    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
+               purges: Sequence[Purge] = ()) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             cursor.execute(self.statements.relax_durability)
             cursor.execute(self.statements.tracked_for_update, (self.app_name,))
@@ -195,7 +197,8 @@ class SQLiteJournalStore(JournalStore):
             rows.append((position, line_no, entry_id, agreement_id, None if party_id is None else str(party_id),
                          account, cents, business_date, instant, entry.event_type))
 
-    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int, purges: Sequence[Purge] = ()) -> None:
+    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
+               purges: Sequence[Purge] = ()) -> None:
         def write(cursor: SQLiteCursor) -> None:
             cursor.execute(self.statements.tracked_for_update, (self.app_name,))
             found = cursor.fetchone()
