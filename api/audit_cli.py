@@ -1,4 +1,5 @@
-"""The `ledger audit` commands: verify, export, verify an export offline, checkpoint, public-key."""
+"""The `ledger audit` commands: verify, export, verify an export offline, checkpoint, public-key, replay
+and purge."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ import argparse
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
-from api.settings import Settings
+from api.settings import Settings, today
+from domain.errors import InvalidInput
+from domain.identifiers import agreement_id
+
+MAX_LINES = 1_000  # differences printed by a replay; the summary counts them all
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,6 +33,37 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("directory", type=Path)
     audit_commands.add_parser("checkpoint", help="sign the chain's head now")
     audit_commands.add_parser("public-key", help="print the checkpoint signing public key (base64)")
+    replay = audit_commands.add_parser(
+        "replay", help="rebuild every figure from the events into a scratch journal and compare it with "
+                       "the live one (exit 0 when identical, 1 when not)")
+    replay.add_argument("--as-of", action="append", required=True, type=_dates, metavar="DATE[,DATE…]",
+                        help="business date(s) YYYY-MM-DD; repeat or separate with commas")
+    replay.add_argument("--agreement", action="append", type=_agreement, metavar="ID_OR_CODE",
+                        help="only this agreement (repeatable; default every agreement)")
+    purge = audit_commands.add_parser(
+        "purge", help="remove an agreement's journal once its retention has ended (R-REC-1); the events stay")
+    purge.add_argument("agreement", type=_agreement, metavar="ID_OR_CODE")
+    purge.add_argument("--on", type=_date, metavar="DATE",
+                       help="the purge's business date YYYY-MM-DD (default today; never later than today)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _dates(text: str) -> list[date]:
+    return [_date(part) for part in text.split(",") if part.strip()]
+
+
+def _agreement(text: str) -> UUID:
+    """An agreement named by its id or its code (ids follow from codes)."""
+    try:
+        return UUID(text)
+    except ValueError:
+        return agreement_id(text)
 
 
 def offline(args: argparse.Namespace) -> int | None:
@@ -51,6 +90,10 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
     """The audit commands that work on the store the settings name."""
     from projections.audit_chain import AuditChain
 
+    if args.audit_command == "replay":
+        return _replay(ledger, [day for days in args.as_of for day in days], args.agreement)
+    if args.audit_command == "purge":
+        return _purge(ledger, args.agreement, args.on or today())
     signer = settings.audit_signer()
     if args.audit_command == "public-key":
         print(signer.public_key)
@@ -79,3 +122,42 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
         return 0
     print(f"chain BAD at position {verdict.first_bad_position}: {verdict.reason}")
     return 1
+
+
+def _replay(ledger: Any, dates: list[date], agreements: list[UUID] | None) -> int:
+    from projections.replay import MAX_DATES, replay
+    from projections.runner import JournalRunner
+
+    if not 0 < len(dates) <= MAX_DATES:
+        raise InvalidInput(f"give 1 to {MAX_DATES} dates", code="invalid_date")
+    with JournalRunner(ledger) as runner:
+        report = replay(ledger, runner, dates, agreements)
+    for difference in report.differences[:MAX_LINES]:
+        print(difference.line())
+    if len(report.differences) > MAX_LINES:
+        print(f"… and {len(report.differences) - MAX_LINES} more differences")
+    for code in report.purged:
+        print(f"purged: {code}: its records are purged (R-REC-1); its journal sums are compared, not figures")
+    if report.log_moved:
+        print(f"note: events were recorded after position {report.position} during the replay; "
+              "if a difference comes from them, run the replay again")
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def _purge(ledger: Any, agreement: UUID, on: date) -> int:
+    from projections.runner import JournalRunner
+
+    if on > today():
+        raise InvalidInput(f"a purge cannot be dated after today ({today()})", code="invalid_date")
+    with JournalRunner(ledger) as runner:
+        runner.catch_up()
+        before = runner.store.count_lines(agreement)
+        purged = ledger.purge_records(agreement, purged_on=on)  # refused before the retention end
+        runner.catch_up()
+        removed = before - runner.store.count_lines(agreement)
+    code = ledger.get_agreement(agreement, as_of=on)["code"]
+    print(f"purged {code} on {purged['purged_on']}: {removed} journal lines removed; it ended on "
+          f"{purged['ended_on']} and its retention on {purged['retention_ends_on']} (R-REC-1); "
+          "its events stay in the audit log")
+    return 0

@@ -10,16 +10,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
 
 PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS = 20
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
+           405: "Method not allowed", 409: "Conflict", 410: "Gone", 413: "Payload too large",
            415: "Unsupported media type", 422: "Unprocessable content", 500: "Internal error",
            503: "Service unavailable"}
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+          405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
           415: "unsupported_media_type", 422: "validation_error", 500: "internal_error",
           503: "unavailable"}
 
@@ -51,6 +51,8 @@ def status_of(error: DomainError) -> int:
         return 404
     if isinstance(error, Conflict):
         return 409
+    if isinstance(error, Gone):
+        return 410
     if isinstance(error, InvalidInput):
         return 422
     return 400
@@ -61,7 +63,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(status_of(exc), exc.code, exc.detail)
+        return problem(status_of(exc), exc.code, exc.detail, **exc.extra)
 
     @app.exception_handler(ApiProblem)
     async def api_problem(_: Request, exc: ApiProblem) -> JSONResponse:

@@ -20,6 +20,7 @@ from domain.membership import (LIVE_PARTY_STATUSES, DecisionRef, check_breach_no
                                check_notice, expulsion_possible_on, notice_effective_on)
 from domain.membership import status_on as party_status_on
 from domain.money import ZERO
+from domain.retention import check_purge, ended_on
 from domain.terms import Instalment, Terms, check_term, instalments_from_dicts, instalments_to_dicts
 
 MAX_PARTIES = 500
@@ -40,6 +41,7 @@ class Agreement(Aggregate):
 
     # Defaults for state restored from snapshots taken before these attributes existed.
     dissolved_on: date | None = None
+    purged_on: date | None = None
     extended_on: date | None = None
     minutes: tuple[tuple[UUID, str, bool, date], ...] = ()
     releases: tuple[tuple[int, date, UUID], ...] = ()  # (instalment, released_on, decision_id)
@@ -233,10 +235,24 @@ class Agreement(Aggregate):
             "amendment": amendment, "decision_id": decision_id, "signed_on": signed_on, "total": total,
             "shares": shares, "instalments": instalments})
 
+    # Retention (R-REC-1) ---------------------------------------------------------------------
+
+    def purge_records(self, *, on: date) -> None:
+        """Record that the agreement's read models are purged, once its retention has ended."""
+        keep_until = check_purge(self, on)
+        self.records_purged(purged_on=on, ended_on=ended_on(self), retention_ends_on=keep_until)
+
+    @event("RecordsPurged")
+    def records_purged(self, *, purged_on: date, ended_on: date, retention_ends_on: date) -> None:
+        self.purged_on = purged_on
+
     # Rules -----------------------------------------------------------------------------------
 
     def check_in_force(self) -> None:
-        """Refuse changes to an agreement that is dissolved or has ended."""
+        """Refuse changes to an agreement that is dissolved, has ended or whose records are purged."""
+        if self.purged_on is not None:
+            raise Conflict(f"the records of {self.code} were purged on {self.purged_on}",
+                           code="records_purged")
         if self.status not in LIVE_STATUSES:
             raise Conflict(f"agreement {self.code} is {self.status}", code="agreement_not_in_force")
 

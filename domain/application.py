@@ -24,6 +24,7 @@ from domain.identifiers import business_id as check_business_id
 from domain.membership_commands import MembershipCommands
 from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
 from domain.refunds import RefundCommands
+from domain.retention import RetentionCommands
 from domain.spending import PaymentIndex
 from domain.views import agreement_view, party_view
 
@@ -70,7 +71,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundCommands, Application[UUID]):
+class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundCommands, RetentionCommands,
+             Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

@@ -8,9 +8,10 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, detail: str, *, code: str | None = None) -> None:
+    def __init__(self, detail: str, *, code: str | None = None, extra: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.extra = dict(extra or {})  # members the problem response carries beside the detail
         if code is not None:
             self.code = code
 
@@ -31,6 +32,12 @@ class Conflict(DomainError):
     """The command contradicts the recorded state (HTTP 409)."""
 
     code = "conflict"
+
+
+class Gone(DomainError):
+    """What was asked for existed but has been removed for good, lawfully (HTTP 410)."""
+
+    code = "gone"
 
 
 class VersionConflict(Conflict):

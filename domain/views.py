@@ -11,6 +11,7 @@ from domain.agreement import Agreement
 from domain.funding import amendment_view, instalment_view
 from domain.membership import left_on_as_of, status_on
 from domain.money import fmt
+from domain.retention import retention_view
 
 
 def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
@@ -26,7 +27,6 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "starts_on": agreement.starts_on.isoformat(),
         "ends_on": agreement.ends_on.isoformat(),
         "status": agreement.status_on(as_of),
-        "dissolved_on": None if agreement.dissolved_on is None else agreement.dissolved_on.isoformat(),
         "cost_sharing": agreement.cost_sharing,
         "instalments": [instalment_view(agreement, number, item, as_of)
                         for number, item in enumerate(agreement.instalments, 1)],
@@ -36,6 +36,7 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "parties_count": len(agreement.parties),
         "original_funding": fmt(agreement.original_funding()),
         "committed_funding": fmt(agreement.committed(as_of)),
+        **retention_view(agreement),
     }
 
 

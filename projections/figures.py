@@ -133,7 +133,7 @@ def final_account(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID,
     final = agreement["status"] in ("ended", "dissolved")
     unused = Decimal(money["remaining"])
     return {"as_of": as_of.isoformat(), "status": "final" if final else "provisional",
-            "ends_on": agreement["dissolved_on"] or agreement["ends_on"], "parties": statement["parties"], "totals": statement["totals"],
+            "ended_on": agreement["ended_on"], "parties": statement["parties"], "totals": statement["totals"],
             "funding": money, "unused_funds": fmt(unused), "unused_funds_decision": decision,
             "decision_required": final and unused != 0 and decision is None}
 

@@ -20,6 +20,9 @@ invoice: `open_items` (debited by the invoice, credited by its payments and cred
 `open_items_control`) and `past_due` (debited on the day after the due date, against
 `past_due_control`). An invoice is overdue on a date when its `past_due` is positive and its
 `open_items` still are.
+
+An agreement whose retention has ended (R-REC-1) may have its records purged: its ``RecordsPurged``
+event posts nothing, but the journal removes the agreement's lines posted before it (``purged``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
+from domain.agreement import Agreement
 from domain.invoice import Invoice
 from domain.refunds import RefundRun
 from domain.spending import SpendingLog, UnmatchedPayment
@@ -100,10 +105,17 @@ RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
     RefundRun.RefundsIssued: _refunds_issued,
 }
 
-POSTED_TYPES = frozenset(RULES)  # the events that move money; a runner need not decode any other
+# The events the journal acts on: those that move money, and the purge of an agreement's lines.
+# A runner with the ledger's postings need not decode any other.
+POSTED_TYPES = frozenset({*RULES, Agreement.RecordsPurged})
 
 
 def post(event: Event) -> list[JournalEntry]:
     """The journal entries a ledger event posts (none for events that move no money)."""
     rule = RULES.get(type(event))
     return [] if rule is None else rule(event)
+
+
+def purged(event: Event) -> UUID | None:
+    """The agreement whose journal lines an event purges (R-REC-1), if it is a purge."""
+    return event.originator_id if type(event) is Agreement.RecordsPurged else None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from eventsourcing.application import Application
@@ -24,8 +24,8 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from projections.follow import Follower
 from projections.journal import MAX_ENTRIES_PER_EVENT, JournalEntry, Posting
 from projections.pipeline import Committer, read_ahead
-from projections.postings import POSTED_TYPES, post
-from projections.store import JournalStore, TrackingMoved, open_store
+from projections.postings import POSTED_TYPES, post, purged
+from projections.store import JournalStore, Purge, TrackingMoved, open_store
 
 DEFAULT_BATCH = 500
 MAX_BATCH = 5_000
@@ -36,6 +36,13 @@ MAX_RETRIES = 20  # batches in a row that find the position moved before catch_u
 
 log = structlog.get_logger("projections")
 Progress = Callable[[int, int], None]  # (position reached, log position aimed at)
+
+
+class Batch(NamedTuple):
+    """What a batch of events does to the journal: lines to add, then agreements to purge (R-REC-1)."""
+
+    rows: list[Any]
+    purges: list[Purge]
 
 
 class ProjectionLagging(TimeoutError):
@@ -61,10 +68,13 @@ class JournalRunner:
     """Keeps the journal of one application up to date with its notification log."""
 
     def __init__(self, app: Application[Any], posting: Posting = post, *, batch_size: int = DEFAULT_BATCH,
-                 poll_interval_s: float = 0.5, posted_types: Collection[type] | None = None) -> None:
-        """``posted_types``: the only event classes ``posting`` posts anything for, so the others are
-        not even decoded (their positions are still tracked); by default the money postings' own
-        classes with ``post``, and every event with any other posting."""
+                 poll_interval_s: float = 0.5, store: JournalStore | None = None,
+                 posted_types: Collection[type] | None = None) -> None:
+        """``store`` is the journal to keep (closed with the runner); by default the application's own.
+
+        ``posted_types``: the only event classes ``posting`` posts anything for, so the others are
+        not even decoded (their positions are still tracked); by default, with ``post``, the money
+        postings' own classes and the purge (R-REC-1), and every event with any other posting."""
         assert 0 < batch_size <= MAX_BATCH, f"batch size must be 1 to {MAX_BATCH}"
         self.app = app
         self.posting = posting
@@ -73,7 +83,7 @@ class JournalRunner:
         self._posted = None if posted_types is None else frozenset(posted_types)
         self._wanted: dict[str, bool] = {}  # topic → whether its events are decoded and posted
         self.batch_size = batch_size
-        self.store: JournalStore = open_store(app)
+        self.store: JournalStore = open_store(app) if store is None else store
         self.lock = threading.Lock()  # one batch at a time from this process
         self.stopping = threading.Event()  # set while the background thread is asked to stop
         self._advanced = threading.Condition()
@@ -94,9 +104,12 @@ class JournalRunner:
                 self.apply(notifications, after)
             return len(notifications)
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event recorded so far, in overlapping batches; returns how many were applied."""
+    def catch_up(self, progress: Progress | None = None, *, until: int | None = None) -> int:
+        """Apply every event recorded so far (or up to ``until``), in overlapping batches; returns how
+        many were applied."""
         reached, target = self.store.heads(self.app.recorder)
+        if until is not None:
+            target = min(target, until)
         applied = [0]
         if reached >= target:
             return 0  # nothing new: one round trip, and the lock is not taken
@@ -128,7 +141,7 @@ class JournalRunner:
             with closing(read_ahead(select, after + 1, self.batch_size, target, self.stopping)) as batches:
                 for notifications in batches:
                     last = notifications[-1].id
-                    committer.submit(self.rows(notifications), Tracking(self.app.name, last), after,
+                    committer.submit(self.batch(notifications), Tracking(self.app.name, last), after,
                                      len(notifications))
                     after = last
         finally:
@@ -180,12 +193,15 @@ class JournalRunner:
 
     def apply(self, notifications: Sequence[Notification], after: int) -> None:
         """Post a batch and commit its lines with its last position, atomically (hold ``lock``)."""
-        self.store.commit(self.rows(notifications), Tracking(self.app.name, notifications[-1].id), after)
+        rows, purges = self.batch(notifications)
+        self.store.commit(rows, Tracking(self.app.name, notifications[-1].id), after, purges)
         self._notify()
 
-    def rows(self, notifications: Sequence[Notification]) -> list[Any]:
-        """The journal lines a batch posts, numbered within each event, encoded for the store."""
+    def batch(self, notifications: Sequence[Notification]) -> Batch:
+        """The journal lines a batch posts, numbered within each event, encoded for the store, and the
+        agreements it purges."""
         rows: list[Any] = []
+        purges: list[Purge] = []
         add, decode, posting = self.store.add_entry, self.app.mapper.to_domain_event, self.posting
         wanted = self._wanted
         for notification in notifications:
@@ -198,6 +214,9 @@ class JournalRunner:
             if self._posted is not None and topic not in wanted and len(wanted) < MAX_TOPICS:
                 # Learnt from the decoded event, so a topic stored under an older name counts as its class.
                 wanted[topic] = type(event) in self._posted
+            agreement_id = purged(event)
+            if agreement_id is not None:
+                purges.append((agreement_id, notification.id))
             entries = posting(event)
             if not entries:
                 continue
@@ -209,7 +228,7 @@ class JournalRunner:
                 assert type(entry) is JournalEntry, f"{entry!r} is not a JournalEntry"
                 add(rows, position, line_no + 1, entry, recorded_at)
                 line_no += len(entry.lines)
-        return rows
+        return Batch(rows, purges)
 
     def _notify(self) -> None:
         with self._advanced:

@@ -106,6 +106,8 @@ class Statements:
     reset_tracking: str
     count_lines: str
     heads: str | None = None  # PostgreSQL: the tracked position and the events' last notification id
+    count_agreement_lines: str
+    purge_lines: str  # an agreement's lines posted before its purge (R-REC-1)
 
 
 def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, postgres: bool) -> Statements:
@@ -133,6 +135,8 @@ def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, p
         reset_lines=f"TRUNCATE {lines}" if postgres else f"DELETE FROM {lines}",
         reset_tracking=fill("DELETE FROM {tracking} WHERE application_name = {p}"),
         count_lines=f"SELECT COUNT(*) FROM {lines}",
+        count_agreement_lines=fill("SELECT COUNT(*) FROM {lines} WHERE agreement_id = {p}"),
+        purge_lines=fill("DELETE FROM {lines} WHERE agreement_id = {p} AND position < {p}"),
         # A journal batch need not wait for its commit to reach the disk: if the server or machine
         # fails first, the batch and its tracking are lost together and the runner applies it again.
         relax_durability="SET LOCAL synchronous_commit = off" if postgres else "PRAGMA synchronous = NORMAL",

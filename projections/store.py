@@ -37,6 +37,9 @@ from projections.sql import PG_TRACKING_TABLE, Statements, postgres_statements, 
 # A line as the runner hands it over: position, line_no, entry_id, agreement_id, party_id, account,
 # amount_cents, business_date, recorded_at, event_type.
 Row = tuple[int, int, UUID, UUID, UUID | None, str, int, date, datetime, str]
+# An agreement whose records are purged (R-REC-1), and the position of its purge: its lines posted
+# before that position are removed in the transaction that applies the purge.
+Purge = tuple[UUID, int]
 
 
 class TrackingMoved(Exception):
@@ -68,8 +71,12 @@ class JournalStore(ABC):
         """
 
     @abstractmethod
-    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int) -> None:
-        """Write a batch's encoded lines and its tracking in one transaction, if still at ``after``."""
+    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
+               purges: Sequence[Purge] = ()) -> None:
+        """Write a batch's encoded lines and its tracking in one transaction, if still at ``after``.
+
+        ``purges`` then remove each purged agreement's lines from before its purge's position.
+        """
 
     @abstractmethod
     def reset(self) -> None:
@@ -87,9 +94,11 @@ class JournalStore(ABC):
         """A stored line as Python values."""
         return tuple(row)  # type: ignore[return-value]
 
-    def count_lines(self) -> int:
-        """How many lines the journal holds."""
-        return int(self.fetch(self.statements.count_lines, ())[0][0])
+    def count_lines(self, agreement_id: UUID | None = None) -> int:
+        """How many lines the journal holds, in all or of one agreement."""
+        if agreement_id is None:
+            return int(self.fetch(self.statements.count_lines, ())[0][0])
+        return int(self.fetch(self.statements.count_agreement_lines, (self.param(agreement_id),))[0][0])
 
     @abstractmethod
     def close(self) -> None:
@@ -133,7 +142,8 @@ class PostgresJournalStore(JournalStore):
                   recorded_at: datetime) -> None:
         rows.append(encode_copy_entry(position, first_line_no, entry, recorded_at))
 
-    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int) -> None:
+    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
+               purges: Sequence[Purge] = ()) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             cursor.execute(self.statements.relax_durability)
             cursor.execute(self.statements.tracked_for_update, (self.app_name,))
@@ -143,6 +153,8 @@ class PostgresJournalStore(JournalStore):
                 # One binary COPY block for the whole batch: no row inserts, no text parsing.
                 with cursor.copy(self.statements.insert_lines) as copy:
                     copy.write(b"".join((COPY_SIGNATURE, *rows, COPY_TRAILER)))
+            for purge in purges:
+                cursor.execute(self.statements.purge_lines, purge)
             self.recorder._insert_tracking(cursor, tracking)
 
     def reset(self) -> None:
@@ -197,12 +209,15 @@ class SQLiteJournalStore(JournalStore):
             rows.append((position, line_no, entry_id, agreement_id, None if party_id is None else str(party_id),
                          account, cents, business_date, instant, entry.event_type))
 
-    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int) -> None:
+    def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
+               purges: Sequence[Purge] = ()) -> None:
         def write(cursor: SQLiteCursor) -> None:
             cursor.execute(self.statements.tracked_for_update, (self.app_name,))
             found = cursor.fetchone()
             _check_position(found[0] if found else None, after)
             cursor.executemany(self.statements.insert_lines, rows)
+            for agreement_id, position in purges:
+                cursor.execute(self.statements.purge_lines, (str(agreement_id), position))
             self.recorder._insert_tracking(cursor, tracking)
 
         self._write(write)

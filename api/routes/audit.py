@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import require
+from api.deps import LedgerDep, require
 from domain.application import Principal
+from domain.identifiers import parse_uuid
 from projections.audit_chain import AuditChain
+from projections.replay import replay as replay_figures
+
+MAX_REPLAY_DATES = 12  # each replay rebuilds the whole journal once, then computes every figure per date
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 # The audit trail holds every party's figures: roles that read everything may read it, parties may not.
 AuditReader = Annotated[Principal, Depends(require("auditor", "coordinator", "finance"))]
+# A replay rebuilds the whole journal: the auditor's tool, not a figure for everyday use.
+Auditor = Annotated[Principal, Depends(require("auditor"))]
 
 
 def audit_chain(request: Request) -> AuditChain:
@@ -39,3 +46,17 @@ def events(chain: Chain, principal: AuditReader,
 def verify(chain: Chain, principal: AuditReader) -> dict[str, Any]:
     """Recompute the chain from the raw event table and compare it with the stored hashes."""
     return chain.verify().as_dict()
+
+
+ReplayDates = Annotated[list[date], Query(min_length=1, max_length=MAX_REPLAY_DATES,
+                                         description="Business dates to compare (repeat the parameter).")]
+ReplayAgreements = Annotated[list[str] | None, Query(
+    max_length=100, description="Only these agreements (repeat the parameter; default every one).")]
+
+
+@router.get("/replay")
+def replay(request: Request, ledger: LedgerDep, principal: Auditor, as_of: ReplayDates,
+           agreement_id: ReplayAgreements = None) -> dict[str, Any]:
+    """Rebuild every figure from the events into a scratch journal and compare it with the live one."""
+    ids = None if agreement_id is None else [parse_uuid(text, "agreement") for text in agreement_id]
+    return replay_figures(ledger, request.app.state.journal, as_of, ids).as_dict()

@@ -1,10 +1,11 @@
-"""Figures from the journal: balances, funding, refund preview and refunds, quarterly and annual reports."""
+"""Figures from the journal: balances, funding, refund preview and refunds, quarterly and annual reports,
+and the final account."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,12 +17,10 @@ from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, Staff, 
 from api.problems import ApiProblem
 from api.routes.common import AsOf, as_of_or_today, check_visible
 from api.schemas import RefundIn
-from domain.application import Ledger
-from domain.errors import InvalidInput
 from domain.identifiers import parse_uuid
 from domain.money import ZERO
-from projections import figures
-from projections.queries import Sums, balance_sums, sums
+from projections import answers
+from projections.figures import PARTY_FIGURES
 from projections.runner import JournalRunner, ProjectionLagging
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
@@ -48,16 +47,6 @@ def journal(request: Request) -> JournalRunner:
 Journal = Annotated[JournalRunner, Depends(journal)]
 
 
-def _check_known_at(known_at: datetime | None) -> None:
-    if known_at is not None and known_at.tzinfo is None:
-        raise InvalidInput("known_at needs a time zone offset", code="invalid_known_at")
-
-
-def _sums(runner: JournalRunner, aid: UUID, as_of: date, known_at: datetime | None) -> Sums:
-    _check_known_at(known_at)
-    return sums(runner.store, aid, as_of=as_of, known_at=known_at)
-
-
 @router.get("/balances")
 def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
              as_of: AsOf = None, known_at: KnownAt = None) -> dict[str, Any]:
@@ -65,10 +54,8 @@ def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: B
     aid = parse_uuid(agreement_id, "agreement")
     day = as_of_or_today(as_of)
     check_visible(ledger, principal, aid)
-    parties = ledger.list_parties(aid, limit=500, as_of=day, business_id=principal.business_id)
-    _check_known_at(known_at)
-    journal_sums, overdue = balance_sums(runner.store, aid, as_of=day, known_at=known_at)
-    result = figures.balances(journal_sums, parties, overdue, day)
+    result = answers.balances(ledger, runner.store, aid, as_of=day, known_at=known_at,
+                              business_id=principal.business_id)
     return {**result, "known_at": known_at}
 
 
@@ -77,11 +64,7 @@ def funding(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: St
             known_at: KnownAt = None) -> dict[str, Any]:
     """Original and committed funding, invoiced, received, spent and remaining against the threshold."""
     aid = parse_uuid(agreement_id, "agreement")
-    day = as_of_or_today(as_of)
-    agreement = ledger.get_agreement(aid, as_of=day)
-    result = figures.funding(_sums(runner, aid, day, known_at), original=_money(agreement, "original_funding"),
-                             committed=_money(agreement, "committed_funding"),
-                             threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=day)
+    result = answers.funding(ledger, runner.store, aid, as_of=as_of_or_today(as_of), known_at=known_at)
     return {**result, "known_at": known_at}
 
 
@@ -90,7 +73,7 @@ def refund_preview(agreement_id: str, ledger: LedgerDep, runner: Journal, princi
                    as_of: AsOf = None) -> dict[str, Any]:
     """What each party still in the cooperation would get back if it ended on the date (R-FUND-2)."""
     aid = parse_uuid(agreement_id, "agreement")
-    return _preview(ledger, runner, aid, as_of_or_today(as_of))
+    return answers.refund_preview(ledger, runner.store, aid, as_of=as_of_or_today(as_of))
 
 
 @router.post("/refunds", status_code=status.HTTP_201_CREATED)
@@ -98,7 +81,7 @@ def issue_refunds(agreement_id: str, body: RefundIn, request: Request, ledger: L
                   principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
     """Pay out the previewed refunds on a passed refund decision (R-FUND-3; coordinator)."""
     aid = parse_uuid(agreement_id, "agreement")
-    preview = _preview(ledger, runner, aid, body.as_of)
+    preview = answers.refund_preview(ledger, runner.store, aid, as_of=body.as_of)
     refunds = {UUID(row["party_id"]): Decimal(row["refund"]) for row in preview["parties"]}
     remaining = Decimal(preview["remaining"]) if preview["refund_possible"] else ZERO
     return ledger.issue_refunds(aid, decision_id=parse_uuid(body.decision_id, "decision"), as_of=body.as_of,
@@ -113,8 +96,7 @@ def quarterly_report(agreement_id: str, ledger: LedgerDep, runner: Journal, prin
                      ) -> dict[str, Any] | PlainTextResponse:
     """Money in, money out and the balance of one quarter (R-REP-1)."""
     aid = parse_uuid(agreement_id, "agreement")
-    ledger.get_agreement(aid, as_of=date(year, 1, 1))
-    report = _period(runner, aid, year, quarter)
+    report = answers.quarterly_report(ledger, runner.store, aid, year=year, quarter=quarter)
     return _csv([report], f"{year}-Q{quarter}") if format == "csv" else report
 
 
@@ -124,17 +106,9 @@ def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princi
                    ) -> dict[str, Any] | PlainTextResponse:
     """The annual project account for the steering group: each quarter, the year, funding at year end."""
     aid = parse_uuid(agreement_id, "agreement")
-    agreement = ledger.get_agreement(aid, as_of=date(year, 12, 31))
-    quarters = [{"quarter": f"{year}-Q{q}", **_period(runner, aid, year, q)} for q in range(1, 5)]
-    before = sums(runner.store, aid, as_of=date(year - 1, 12, 31))
-    after = sums(runner.store, aid, as_of=date(year, 12, 31))
-    year_row = {"quarter": str(year), **figures.period_report(before, after, first=date(year, 1, 1),
-                                                              last=date(year, 12, 31))}
+    quarters, year_row, funding = answers.annual_account(ledger, runner.store, aid, year=year)
     if format == "csv":
         return _csv([*quarters, year_row], f"{year}")
-    funding = figures.funding(after, original=_money(agreement, "original_funding"),
-                              committed=_money(agreement, "committed_funding"),
-                              threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=date(year, 12, 31))
     return {"year": year, "quarters": quarters, "year_total": year_row, "funding": funding}
 
 
@@ -150,39 +124,13 @@ def final_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princip
     """
     aid = parse_uuid(agreement_id, "agreement")
     day = as_of_or_today(as_of)
-    agreement = ledger.get_agreement(aid, as_of=day)
-    journal_sums, overdue = balance_sums(runner.store, aid, as_of=day)
-    decided = [d for d in ledger.list_decisions(aid, limit=500, kind="unused_funds", passed=True)
-               if d["decided_on"] <= day.isoformat()]
-    # The latest decision stands; of two on one day, the one minuted last.
-    latest = max(reversed(decided), key=lambda d: d["decided_on"], default=None)
-    account = figures.final_account(journal_sums, ledger.list_parties(aid, limit=500, as_of=day), overdue,
-                                    agreement=agreement, decision=latest, as_of=day)
+    account = answers.final_account(ledger, runner.store, aid, as_of=day)
     if format == "csv":
         rows = [{"party_id": row["party_id"], "name": _text_cell(row["name"]), "status": row["status"],
-                 **{key: row[key] for key in ("cost_share", *figures.PARTY_FIGURES)}} for row in account["parties"]]
+                 **{key: row[key] for key in ("cost_share", *PARTY_FIGURES)}} for row in account["parties"]]
         rows.append({"party_id": "", "name": "total", "status": account["status"], **account["totals"]})
         return _csv(rows, f"final-account-{day.isoformat()}")
     return account
-
-
-def _period(runner: JournalRunner, aid: UUID, year: int, quarter: int) -> dict[str, Any]:
-    first, last = figures.quarter_bounds(year, quarter)
-    before = sums(runner.store, aid, as_of=date.fromordinal(first.toordinal() - 1))
-    return figures.period_report(before, sums(runner.store, aid, as_of=last), first=first, last=last)
-
-
-def _preview(ledger: Ledger, runner: JournalRunner, aid: UUID, day: date) -> dict[str, Any]:
-    agreement = ledger.get_agreement(aid, as_of=day)
-    live = [p for p in ledger.list_parties(aid, limit=500, as_of=day) if p["status"] in ("active", "notice_given")]
-    return figures.refund_preview(sums(runner.store, aid, as_of=day), live,
-                                  original=_money(agreement, "original_funding"),
-                                  threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=day)
-
-
-def _money(view: dict[str, Any], key: str) -> Decimal:
-    # Without amendments the original funding is the committed funding.
-    return Decimal(view.get(key, view["committed_funding"]))
 
 
 def _text_cell(text: str) -> str:

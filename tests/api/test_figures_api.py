@@ -226,7 +226,8 @@ def test_final_account_closes_the_network_and_asks_for_a_decision_on_unused_fund
     aid, ids = small_network(client, tokens, spent="749.99")
     url = f"/v1/agreements/{aid}/final-account"
     before = get(client, tokens["coordinator"], url, as_of="2026-06-30")
-    assert (before["status"], before["ends_on"], before["decision_required"]) == ("provisional", "2026-12-31", False)
+    assert (before["status"], before["ended_on"], before["decision_required"]) == (
+        "provisional", "2026-12-31", False)
     final = get(client, tokens["auditor"], url, as_of="2027-01-31")
     assert (final["status"], final["unused_funds"], final["decision_required"]) == ("final", "250.01", True)
     assert final["unused_funds_decision"] is None
@@ -262,5 +263,5 @@ def test_final_account_of_a_dissolved_network_is_final_from_the_dissolution(clie
         "2025-09-30", "dissolution", dict.fromkeys(ids.values(), "for")))
     assert decision.json()["passed"], decision.text
     account = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/final-account", as_of="2025-10-01")
-    assert (account["status"], account["ends_on"], account["unused_funds"]) == ("final", "2025-09-30", "900.00")
+    assert (account["status"], account["ended_on"], account["unused_funds"]) == ("final", "2025-09-30", "900.00")
     assert account["decision_required"] is True

@@ -1,0 +1,42 @@
+"""Retention (R-REC-1): purging an agreement's records once its retention has ended (coordinator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from api.deps import Coordinator, IdempotencyKey, LedgerDep, claim
+from api.schemas import BusinessDate, Strict
+from api.settings import today
+from domain.errors import InvalidInput
+from domain.identifiers import parse_uuid
+
+router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["retention"])
+
+
+class PurgeIn(Strict):
+    purged_on: BusinessDate = Field(description="The purge's business date: after the retention end, and "
+                                                "not later than today.")
+
+
+class PurgeOut(BaseModel):
+    agreement_id: str
+    ended_on: str
+    retention_ends_on: str
+    purged_on: str
+
+
+@router.post("/purge", response_model=PurgeOut)
+def purge_records(agreement_id: str, body: PurgeIn, request: Request, ledger: LedgerDep,
+                  principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
+    """Purge an agreement's journal after its retention end (R-REC-1; coordinator); its events stay.
+
+    Refused with 409 `retention_period_running` (naming `retention_ends_on`) while the agreement has
+    not ended or ended less than `retention_years` ago; its figures then answer 410 `records_purged`.
+    """
+    if body.purged_on > today():
+        raise InvalidInput(f"a purge cannot be dated after today ({today()})", code="invalid_date")
+    return ledger.purge_records(parse_uuid(agreement_id, "agreement"), purged_on=body.purged_on,
+                                idempotency=claim(principal, key, request, body.model_dump(mode="json")))
