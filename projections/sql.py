@@ -105,9 +105,9 @@ class Statements:
     reset_lines: str
     reset_tracking: str
     count_lines: str
-    heads: str | None = None  # PostgreSQL: the tracked position and the events' last notification id
     count_agreement_lines: str
     purge_lines: str  # an agreement's lines posted before its purge (R-REC-1)
+    heads: str | None = None  # PostgreSQL: the tracked position and the events' last notification id
 
 
 def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, postgres: bool) -> Statements:

@@ -93,7 +93,7 @@ def test_an_altered_live_journal_line_is_named_by_figure_and_key(ledger: Ledger,
             ("LYHTY", "2026-02-05", "balances", "totals.paid", f"{Decimal(total) + 1} → {total}"),
             ("LYHTY", "2026-02-05", "refund_preview", f"parties[{KELA}].paid", more)} <= differences(report)
     assert {d.figure for d in report.differences} == {"balances", "funding", "refund_preview",
-                                                      "quarterly_report"}
+                                                      "quarterly_report", "final_account"}
     assert {d.code for d in report.differences} == {"LYHTY"}
     assert all(d.as_of >= date(2026, 2, 5) for d in report.differences)  # the payment was on 2026-02-05
 
