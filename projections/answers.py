@@ -31,6 +31,8 @@ class Source(Protocol):
 
     def get_agreement(self, agreement_id: UUID, *, as_of: date) -> dict[str, Any]: ...
 
+    def retention(self, agreement_id: UUID) -> dict[str, Any]: ...
+
     def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
                      business_id: str | None = None, as_of: date | None = None) -> list[dict[str, Any]]: ...
 
@@ -41,18 +43,22 @@ class Source(Protocol):
 def agreement_of(ledger: Source, agreement_id: UUID, day: date) -> dict[str, Any]:
     """The agreement as of a date; refused with 410 ``records_purged`` once its records are purged."""
     agreement = ledger.get_agreement(agreement_id, as_of=day)
-    if agreement["purged_on"] is not None:
-        raise Gone(f"the journal of {agreement['code']} was purged on {agreement['purged_on']}, after its "
-                   f"retention ended on {agreement['retention_ends_on']} (R-REC-1); its events are kept "
-                   "in the audit log", code="records_purged",
-                   extra={key: agreement[key] for key in ("purged_on", "retention_ends_on")})
+    _refuse_purged(agreement)
     return agreement
+
+
+def _refuse_purged(record: dict[str, Any]) -> None:
+    if record["purged_on"] is not None:
+        raise Gone(f"the journal of {record['code']} was purged on {record['purged_on']}, after its "
+                   f"retention ended on {record['retention_ends_on']} (R-REC-1); its events are kept "
+                   "in the audit log", code="records_purged",
+                   extra={key: record[key] for key in ("purged_on", "retention_ends_on")})
 
 
 def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
              known_at: datetime | None = None, business_id: str | None = None) -> dict[str, Any]:
     """Each party's invoiced, paid, credited, refunded, outstanding and overdue (``business_id``: one)."""
-    agreement_of(ledger, agreement_id, as_of)
+    _refuse_purged(ledger.retention(agreement_id))  # the whole agreement view is not needed here
     parties = ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=as_of, business_id=business_id)
     _check_known_at(known_at)
     journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at)
