@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
 from domain.agreement import Agreement
+from domain.contact_commands import ContactCommands
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.funding_commands import FundingCommands
 from domain.identifiers import agreement_id as agreement_id_of
@@ -72,7 +73,7 @@ def hash_token(token: str) -> str:
 
 
 class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundCommands, RetentionCommands,
-             Application[UUID]):
+             ContactCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
@@ -211,11 +212,12 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
     # Plumbing ----------------------------------------------------------------------------------
 
     def _execute(self, command: Callable[[], tuple[list[Aggregate], dict[str, Any]]],
-                 idempotency: Idempotency | None) -> dict[str, Any]:
+                 idempotency: Idempotency | None, **save_kwargs: Any) -> dict[str, Any]:
         """Run a command, saving its aggregates and its idempotency record in one transaction.
 
         A concurrent write makes the save fail on an aggregate's version; the command is then run
         once more on fresh state, and a second failure is reported as a version conflict.
+        ``save_kwargs`` go to the recorder with the events (``personal_data``, see ``domain.contacts``).
         """
         replay = self._replay(idempotency)
         if replay is not None:
@@ -227,7 +229,7 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
                                                     request_hash=idempotency.request_hash,
                                                     result=result))
             try:
-                self.save(*aggregates)
+                self.save(*aggregates, **save_kwargs)
             except RecordConflictError:
                 self.conflicts_retried += 1
                 replay = self._replay(idempotency)

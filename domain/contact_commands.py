@@ -1,0 +1,173 @@
+"""The Ledger's commands and queries for contact persons, whose personal data stays out of the events.
+
+A mixin of the Ledger application, like ``MembershipCommands``. Each command saves the party's
+``ContactRegister`` (opaque ids and dates) with ``personal_data=`` the rows for the erasable store,
+which the application recorder writes in the same transaction (R-REC-1: the events stay as they are
+for the retention period; the personal data can be erased).
+
+Idempotency: the record saved with a new contact covers the request without its personal fields
+(method, path and which contact), so it can stay in the event log for good; the hash of the whole
+request is kept in the contact's erasable row and compared on a repeat, until the contact is
+erased. A key repeated after the erasure gets the first response (the contact id) and changes
+nothing, as the request it came with can no longer be compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.agreement import Agreement
+from domain.contacts import (ContactDetails, ContactRegister, PersonalDataChange, PersonalDataStore,
+                             PersonalRecord, new_contact_id)
+from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
+from domain.identifiers import party_id as party_id_of
+from domain.records import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Repository
+
+    from domain.application import Idempotency
+
+    Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
+
+MAX_PAGE = 500
+
+
+class ContactCommands:
+    """Add, list and erase the contact persons of a party or of the coordinator."""
+
+    if TYPE_CHECKING:
+        recorder: Any
+        repository: Repository
+        conflicts_retried: int
+
+        def _execute(self, command: Command, idempotency: Idempotency | None,
+                     **save_kwargs: Any) -> dict[str, Any]: ...
+        def _replay(self, idempotency: Idempotency | None) -> dict[str, Any] | None: ...
+        def _read(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
+        def _get(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
+        def save(self, *objs: Any, **kwargs: Any) -> Any: ...
+
+    # Commands ----------------------------------------------------------------------------------
+
+    def add_contact(self, agreement_id: UUID, party_id: UUID, *, details: ContactDetails, added_on: date,
+                    idempotency: Idempotency | None = None, details_hash: str | None = None) -> dict[str, Any]:
+        """Add a contact person to a party (or the coordinator); returns its opaque id.
+
+        ``idempotency`` is the claim on the request without its personal fields; ``details_hash`` the
+        hash of the whole request, kept only in the erasable row.
+        """
+        contact_id = new_contact_id(*((idempotency.scope, idempotency.key) if idempotency else ()))
+        result = {"contact_id": str(contact_id)}
+        record = PersonalRecord(contact_id, agreement_id, party_id, details,
+                                details_hash if idempotency else None)
+        for _attempt in (1, 2):
+            replay = self._contact_replay(contact_id, idempotency, details_hash)
+            if replay is not None:
+                return replay
+            register = self._contact_register(agreement_id, party_id)
+            register.add(contact_id, added_on=added_on)
+            records = [] if idempotency is None else [IdempotencyRecord(
+                scope=idempotency.scope, key=idempotency.key, request_hash=idempotency.request_hash,
+                result=result)]
+            try:
+                self.save(register, *records, personal_data=PersonalDataChange(added=(record,)))
+            except IntegrityError:  # a concurrent write to the register, or the same key at once
+                self.conflicts_retried += 1
+            else:
+                return result
+        replay = self._contact_replay(contact_id, idempotency, details_hash)
+        if replay is not None:
+            return replay
+        raise VersionConflict("the record changed concurrently; try again")
+
+    def erase_contact(self, contact_id: UUID, *, erased_on: date, erased_by: UUID,
+                      idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Erase a contact person's data (name, e-mail, phone, title); the register keeps the contact's
+        id, the date and the id of the token that asked."""
+        found = self.personal_data().personal_records([contact_id]).get(contact_id)
+        if found is None:
+            raise NotFound(f"no contact {contact_id}")
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            register = self._get(ContactRegister.create_id(found.party_id), ContactRegister, "contact")
+            register.erase(contact_id, erased_on=erased_on, erased_by=erased_by)
+            return [register], {"contact_id": str(contact_id), "status": "erased",
+                                "erased_on": erased_on.isoformat(), "erased_by": str(erased_by)}
+
+        return self._execute(command, idempotency, personal_data=PersonalDataChange(erased=(contact_id,)))
+
+    # Queries -----------------------------------------------------------------------------------
+
+    def list_contacts(self, agreement_id: UUID, party_id: UUID, *, limit: int, after: UUID | None = None
+                      ) -> list[dict[str, Any]]:
+        """A party's contact persons in the order added, a page at a time; erased ones without their data."""
+        assert 0 < limit <= MAX_PAGE, f"limit must be 1 to {MAX_PAGE}"
+        self._check_holder(self._read(agreement_id, Agreement, "agreement"), party_id)
+        try:
+            register: ContactRegister = self.repository.get(ContactRegister.create_id(party_id),
+                                                            deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            return []
+        entries = register.entries
+        if after is not None:
+            ids = [entry[0] for entry in entries]
+            entries = entries[ids.index(after) + 1:] if after in ids else []
+        page = entries[:limit]
+        records = self.personal_data().personal_records([entry[0] for entry in page])  # type: ignore[misc]
+        return [contact_view(register, entry, records.get(entry[0])) for entry in page]  # type: ignore[arg-type]
+
+    def personal_data(self) -> PersonalDataStore:
+        """The erasable store: the application recorder, when built with the ledger's settings."""
+        if not isinstance(self.recorder, PersonalDataStore):
+            raise RuntimeError("this store keeps no personal data: build the Ledger with "
+                               "Settings.persistence_env() (APPLICATION_RECORDER_TOPIC)")
+        return self.recorder
+
+    # Plumbing ----------------------------------------------------------------------------------
+
+    def _contact_replay(self, contact_id: UUID, idempotency: Idempotency | None,
+                        details_hash: str | None) -> dict[str, Any] | None:
+        replay = self._replay(idempotency)  # 409 if the key was used on another route or path
+        if replay is None:
+            return None
+        record = self.personal_data().personal_records([contact_id]).get(contact_id)
+        if record is not None and record.request_hash not in (None, details_hash):
+            raise IdempotencyKeyReused("this Idempotency-Key was used with another request")
+        return replay
+
+    def _contact_register(self, agreement_id: UUID, party_id: UUID) -> ContactRegister:
+        self._check_holder(self._read(agreement_id, Agreement, "agreement"), party_id)
+        try:
+            register: ContactRegister = self._get(ContactRegister.create_id(party_id), ContactRegister,
+                                                  "contact register")
+        except NotFound:
+            return ContactRegister(agreement_id=agreement_id, party_id=party_id)
+        return register
+
+    @staticmethod
+    def _check_holder(agreement: Agreement, party_id: UUID) -> None:
+        """A party of the agreement, or its coordinator by the id it has (or would have) as a party."""
+        if party_id != party_id_of(agreement.id, agreement.coordinator["business_id"]):
+            agreement.party(party_id)
+
+
+def contact_view(register: ContactRegister, entry: list[Any], record: PersonalRecord | None
+                 ) -> dict[str, Any]:
+    """A contact as listed: its data while it is kept, only ids and dates once erased."""
+    contact_id, added_on, erased_on, _erased_by = entry
+    details = None if record is None or erased_on is not None else record.details
+    return {
+        "contact_id": str(contact_id), "party_id": str(register.party_id),
+        "status": "active" if erased_on is None else "erased",
+        "name": details.name if details else None, "email": details.email if details else None,
+        "phone": details.phone if details else None, "title": details.title if details else None,
+        "added_on": added_on.isoformat(), "erased_on": None if erased_on is None else erased_on.isoformat(),
+    }
