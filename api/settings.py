@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from projections.personal_data import POSTGRES_TOPIC, SQLITE_TOPIC
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
@@ -72,11 +74,12 @@ class Settings(BaseSettings):
         cache = {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache_size)} if self.aggregate_cache_size else {}
         if self.database == "sqlite":
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "APPLICATION_RECORDER_TOPIC": SQLITE_TOPIC,
                     "SQLITE_DBNAME": str(self.sqlite_path), "SQLITE_LOCK_TIMEOUT": "10", **cache}
         pg = self.postgres
         env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_HOST": pg.host,
+            "PERSISTENCE_MODULE": "eventsourcing.postgres", "APPLICATION_RECORDER_TOPIC": POSTGRES_TOPIC,
+            "POSTGRES_HOST": pg.host,
             "POSTGRES_PORT": str(pg.port), "POSTGRES_DBNAME": pg.dbname, "POSTGRES_USER": pg.user,
             "POSTGRES_PASSWORD": pg.password, "POSTGRES_POOL_SIZE": str(pg.pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
