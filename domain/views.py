@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.agreement import Agreement
 from domain.funding import amendment_view, instalment_view
+from domain.identifiers import party_id
 from domain.membership import left_on_as_of, status_on
 from domain.money import fmt
 from domain.retention import retention_view
@@ -22,7 +23,9 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "id": str(agreement.id),
         "code": agreement.code,
         "title": agreement.title,
-        "coordinator": dict(agreement.coordinator),
+        # The coordinator's party id, whether or not it funds the work: its contact persons are kept under it.
+        "coordinator": {**agreement.coordinator,
+                        "party_id": str(party_id(agreement.id, agreement.coordinator["business_id"]))},
         "currency": agreement.currency,
         "starts_on": agreement.starts_on.isoformat(),
         "ends_on": agreement.ends_on.isoformat(),
