@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+from domain.contacts import (MAX_EMAIL_CHARS, MAX_LIVE_CONTACTS, MAX_NAME_CHARS, MAX_PHONE_CHARS,
+                             MAX_TITLE_CHARS, ContactDetails)
 
 MONEY_PATTERN = r"^-?\d{1,13}(\.\d{1,2})?$"
 
@@ -99,12 +102,49 @@ class AgreementIn(Strict):
     terms: TermsIn | None = None
 
 
+# Contact persons: personal data, kept in an erasable store and never in events ------------------
+
+PERSONAL_FIELDS = {"name", "email", "phone", "title"}
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=MAX_EMAIL_CHARS),
+                  Field(examples=["maija.meikalainen@example.fi"])]
+Phone = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PHONE_CHARS),
+                  Field(examples=["+358 40 123 4567"])]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
+
+
+class ContactIn(Strict):
+    name: PersonName
+    email: Email = Field(description="An address such as name@example.fi (`invalid_email` otherwise).")
+    phone: Phone | None = Field(None, description="5 to 15 digits, optionally with +, spaces, hyphens and "
+                                                  "brackets (`invalid_phone` otherwise).")
+    title: Title | None = Field(None, description="The person's role or title.")
+
+    def details(self) -> ContactDetails:
+        """The checked personal data."""
+        return ContactDetails.checked(name=self.name, email=self.email, phone=self.phone, title=self.title)
+
+    def claimed(self) -> dict[str, Any]:
+        """The body as an idempotency record may keep it for good: without the personal fields."""
+        return self.model_dump(mode="json", exclude=PERSONAL_FIELDS)
+
+
 class AccessionIn(Strict):
     name: Name
     business_id: BusinessId
     signed_on: BusinessDate
     category: Slug | None = None
     metric: Metric | None = None
+    contacts: list[ContactIn] | None = Field(
+        None, max_length=MAX_LIVE_CONTACTS,
+        description="Contact persons to add to the new party in the same step (see the contacts routes).")
+
+    def claimed(self) -> dict[str, Any]:
+        """The body as an idempotency record may keep it for good: the contacts reduced to their number."""
+        body = self.model_dump(mode="json", exclude={"contacts"})
+        if self.contacts:
+            body["contacts"] = [{} for _ in self.contacts]
+        return body
 
 
 class Created(BaseModel):
@@ -115,6 +155,7 @@ class Accession(BaseModel):
     party_id: str
     annex: str | None
     cost_share: str
+    contact_ids: list[str] = Field(default_factory=list, description="The ids of the contacts added with it.")
 
 
 # Money ------------------------------------------------------------------------------------------

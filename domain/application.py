@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,12 +16,14 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 
 from domain.agreement import Agreement
 from domain.contact_commands import ContactCommands
+from domain.contacts import ContactDetails
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.funding_commands import FundingCommands
 from domain.identifiers import agreement_id as agreement_id_of
 from domain.invoice import InvoiceBook
 from domain.invoicing_commands import InvoicingCommands
 from domain.identifiers import business_id as check_business_id
+from domain.identifiers import party_id as party_id_of
 from domain.membership_commands import MembershipCommands
 from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
 from domain.refunds import RefundCommands
@@ -106,9 +108,12 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
         return self._execute(command, idempotency)
 
     def accede(self, agreement_id: UUID, *, name: str, business_id: str, signed_on: date,
-               category: str | None = None, metric: Any = None,
-               idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """A party accedes to an agreement (R-ACC-1); returns its id, annex and cost share."""
+               category: str | None = None, metric: Any = None, contacts: Sequence[ContactDetails] = (),
+               idempotency: Idempotency | None = None, details_hash: str | None = None) -> dict[str, Any]:
+        """A party accedes to an agreement (R-ACC-1); returns its id, annex and cost share.
+
+        ``contacts`` are added to it in the same save (see ``add_contact`` for ``details_hash``).
+        """
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
@@ -117,6 +122,10 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
             view = party_view(agreement, agreement.party(pid), agreement.shares())
             return [agreement], {k: view[k] for k in ("party_id", "annex", "cost_share")}
 
+        if contacts:
+            return self._adding_contacts(command, agreement_id, party_id_of(agreement_id, check_business_id(business_id)),
+                                         contacts, added_on=signed_on, idempotency=idempotency,
+                                         details_hash=details_hash)
         return self._execute(command, idempotency)
 
     def issue_token(self, *, role: str, business_id: str | None, label: str, issued_on: date
@@ -212,16 +221,20 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
     # Plumbing ----------------------------------------------------------------------------------
 
     def _execute(self, command: Callable[[], tuple[list[Aggregate], dict[str, Any]]],
-                 idempotency: Idempotency | None, **save_kwargs: Any) -> dict[str, Any]:
+                 idempotency: Idempotency | None, *, replay: Callable[[], dict[str, Any] | None] | None = None,
+                 **save_kwargs: Any) -> dict[str, Any]:
         """Run a command, saving its aggregates and its idempotency record in one transaction.
 
         A concurrent write makes the save fail on an aggregate's version; the command is then run
         once more on fresh state, and a second failure is reported as a version conflict.
-        ``save_kwargs`` go to the recorder with the events (``personal_data``, see ``domain.contacts``).
+        ``replay`` stands in for the check of a repeated key (contacts also compare the personal part
+        of the request, kept in the erasable store); ``save_kwargs`` go to the recorder with the
+        events (``personal_data``, see ``domain.contacts``).
         """
-        replay = self._replay(idempotency)
-        if replay is not None:
-            return replay
+        replayed = replay or (lambda: self._replay(idempotency))
+        first = replayed()
+        if first is not None:
+            return first
         for attempt in (1, 2):
             aggregates, result = command()
             if idempotency is not None:
@@ -232,9 +245,9 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
                 self.save(*aggregates, **save_kwargs)
             except RecordConflictError:
                 self.conflicts_retried += 1
-                replay = self._replay(idempotency)
-                if replay is not None:
-                    return replay
+                first = replayed()
+                if first is not None:
+                    return first
                 if attempt == 2:
                     raise VersionConflict("the record changed concurrently; try again") from None
             else:

@@ -14,21 +14,19 @@ nothing, as the request it came with can no longer be compared.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from domain.agreement import Agreement
-from domain.contacts import (ContactDetails, ContactRegister, PersonalDataChange, PersonalDataStore,
-                             PersonalRecord, new_contact_id)
-from domain.errors import IdempotencyKeyReused, NotFound, VersionConflict
+from domain.contacts import (MAX_LIVE_CONTACTS, ContactDetails, ContactRegister, PersonalDataChange,
+                             PersonalDataStore, PersonalRecord, new_contact_id)
+from domain.errors import IdempotencyKeyReused, NotFound
 from domain.identifiers import party_id as party_id_of
-from domain.records import IdempotencyRecord
 
 if TYPE_CHECKING:
     from eventsourcing.application import Repository
@@ -46,14 +44,13 @@ class ContactCommands:
     if TYPE_CHECKING:
         recorder: Any
         repository: Repository
-        conflicts_retried: int
 
-        def _execute(self, command: Command, idempotency: Idempotency | None,
+        def _execute(self, command: Command, idempotency: Idempotency | None, *,
+                     replay: Callable[[], dict[str, Any] | None] | None = None,
                      **save_kwargs: Any) -> dict[str, Any]: ...
         def _replay(self, idempotency: Idempotency | None) -> dict[str, Any] | None: ...
         def _read(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
         def _get(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
-        def save(self, *objs: Any, **kwargs: Any) -> Any: ...
 
     # Commands ----------------------------------------------------------------------------------
 
@@ -64,29 +61,13 @@ class ContactCommands:
         ``idempotency`` is the claim on the request without its personal fields; ``details_hash`` the
         hash of the whole request, kept only in the erasable row.
         """
-        contact_id = new_contact_id(*((idempotency.scope, idempotency.key) if idempotency else ()))
-        result = {"contact_id": str(contact_id)}
-        record = PersonalRecord(contact_id, agreement_id, party_id, details,
-                                details_hash if idempotency else None)
-        for _attempt in (1, 2):
-            replay = self._contact_replay(contact_id, idempotency, details_hash)
-            if replay is not None:
-                return replay
-            register = self._contact_register(agreement_id, party_id)
-            register.add(contact_id, added_on=added_on)
-            records = [] if idempotency is None else [IdempotencyRecord(
-                scope=idempotency.scope, key=idempotency.key, request_hash=idempotency.request_hash,
-                result=result)]
-            try:
-                self.save(register, *records, personal_data=PersonalDataChange(added=(record,)))
-            except IntegrityError:  # a concurrent write to the register, or the same key at once
-                self.conflicts_retried += 1
-            else:
-                return result
-        replay = self._contact_replay(contact_id, idempotency, details_hash)
-        if replay is not None:
-            return replay
-        raise VersionConflict("the record changed concurrently; try again")
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            return [], {}
+
+        result = self._adding_contacts(command, agreement_id, party_id, [details], added_on=added_on,
+                                       idempotency=idempotency, details_hash=details_hash)
+        return {"contact_id": result["contact_ids"][0]}
 
     def erase_contact(self, contact_id: UUID, *, erased_on: date, erased_by: UUID,
                       idempotency: Idempotency | None = None) -> dict[str, Any]:
@@ -133,23 +114,50 @@ class ContactCommands:
 
     # Plumbing ----------------------------------------------------------------------------------
 
-    def _contact_replay(self, contact_id: UUID, idempotency: Idempotency | None,
-                        details_hash: str | None) -> dict[str, Any] | None:
+    def _adding_contacts(self, command: Command, agreement_id: UUID, party_id: UUID,
+                         people: Sequence[ContactDetails], *, added_on: date, idempotency: Idempotency | None,
+                         details_hash: str | None) -> dict[str, Any]:
+        """Run a command and add contact persons to a party in the same save; the result gains their ids.
+
+        The party may be one the command has just acceded. Under an idempotency key the contacts' ids
+        follow from it, so a repeat names the same contacts.
+        """
+        assert 0 < len(people) <= MAX_LIVE_CONTACTS
+        scope, key = (idempotency.scope, idempotency.key) if idempotency else (None, None)
+        ids = [new_contact_id(scope, key, n) for n in range(len(people))]
+        kept_hash = details_hash if idempotency else None
+        change = PersonalDataChange(added=tuple(PersonalRecord(contact_id, agreement_id, party_id, details, kept_hash)
+                                                for contact_id, details in zip(ids, people, strict=True)))
+
+        def with_contacts() -> tuple[list[Aggregate], dict[str, Any]]:
+            aggregates, result = command()
+            agreement = next((a for a in aggregates if isinstance(a, Agreement)), None)
+            register = self._contact_register(agreement or self._read(agreement_id, Agreement, "agreement"),
+                                              party_id)
+            for contact_id in ids:
+                register.add(contact_id, added_on=added_on)
+            return [*aggregates, register], {**result, "contact_ids": [str(i) for i in ids]}
+
+        return self._execute(with_contacts, idempotency, personal_data=change,
+                             replay=lambda: self._contacts_replay(ids, idempotency, details_hash))
+
+    def _contacts_replay(self, contact_ids: list[UUID], idempotency: Idempotency | None,
+                         details_hash: str | None) -> dict[str, Any] | None:
         replay = self._replay(idempotency)  # 409 if the key was used on another route or path
         if replay is None:
             return None
-        record = self.personal_data().personal_records([contact_id]).get(contact_id)
-        if record is not None and record.request_hash not in (None, details_hash):
-            raise IdempotencyKeyReused("this Idempotency-Key was used with another request")
+        for record in self.personal_data().personal_records(contact_ids).values():
+            if record.request_hash not in (None, details_hash):  # None: erased since
+                raise IdempotencyKeyReused("this Idempotency-Key was used with another request")
         return replay
 
-    def _contact_register(self, agreement_id: UUID, party_id: UUID) -> ContactRegister:
-        self._check_holder(self._read(agreement_id, Agreement, "agreement"), party_id)
+    def _contact_register(self, agreement: Agreement, party_id: UUID) -> ContactRegister:
+        self._check_holder(agreement, party_id)
         try:
             register: ContactRegister = self._get(ContactRegister.create_id(party_id), ContactRegister,
                                                   "contact register")
         except NotFound:
-            return ContactRegister(agreement_id=agreement_id, party_id=party_id)
+            return ContactRegister(agreement_id=agreement.id, party_id=party_id)
         return register
 
     @staticmethod

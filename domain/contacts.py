@@ -123,12 +123,13 @@ def _text(value: str, what: str, max_chars: int) -> str:
     return value.strip()
 
 
-def new_contact_id(scope: str | None = None, key: str | None = None) -> UUID:
-    """An opaque contact id: derived from the caller's idempotency key when there is one, so a retry
-    names the same contact; random otherwise. Neither reveals anything of the person."""
+def new_contact_id(scope: str | None = None, key: str | None = None, n: int = 0) -> UUID:
+    """An opaque contact id: derived from the caller's idempotency key and the contact's place in the
+    request when there is a key, so a retry names the same contacts; random otherwise. Neither reveals
+    anything of the person."""
     if scope is None or key is None:
         return uuid4()
-    return uuid5(LEDGER_NAMESPACE, f"contact:{scope}:{key}")
+    return uuid5(LEDGER_NAMESPACE, f"contact:{scope}:{key}:{n}")
 
 
 class ContactRegister(Aggregate):

@@ -5,43 +5,21 @@ Their personal data is kept in an erasable store, never in the events; see ``dom
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, claim
 from api.routes.common import After, Limit, check_visible, cursor, link_next
-from api.schemas import Strict
+from api.schemas import ContactIn
 from api.settings import today
-from domain.contacts import MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PHONE_CHARS, MAX_TITLE_CHARS, ContactDetails
 from domain.errors import NotFound
 from domain.identifiers import parse_uuid
 from domain.identifiers import party_id as party_id_of
 
 router = APIRouter(tags=["contacts"])
-PERSONAL_FIELDS = {"name", "email", "phone", "title"}
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_CHARS)]
-Email = Annotated[str, StringConstraints(min_length=3, max_length=MAX_EMAIL_CHARS),
-                  Field(examples=["maija.meikalainen@example.fi"])]
-Phone = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PHONE_CHARS),
-                  Field(examples=["+358 40 123 4567"])]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
-
-
-class ContactIn(Strict):
-    name: PersonName
-    email: Email = Field(description="An address such as name@example.fi (`invalid_email` otherwise).")
-    phone: Phone | None = Field(None, description="5 to 15 digits, optionally with +, spaces, hyphens and "
-                                                  "brackets (`invalid_phone` otherwise).")
-    title: Title | None = Field(None, description="The person's role or title.")
-
-    def details(self) -> ContactDetails:
-        """The checked personal data."""
-        return ContactDetails.checked(name=self.name, email=self.email, phone=self.phone, title=self.title)
-
-
 class ContactCreated(BaseModel):
     contact_id: str
 
@@ -76,8 +54,7 @@ def add_contact(agreement_id: str, party_id: str, body: ContactIn, request: Requ
     whole = claim(principal, key, request, body.model_dump(mode="json"))
     return ledger.add_contact(
         parse_uuid(agreement_id, "agreement"), parse_uuid(party_id, "party"), details=body.details(),
-        added_on=today(), idempotency=claim(principal, key, request,
-                                            body.model_dump(mode="json", exclude=PERSONAL_FIELDS)),
+        added_on=today(), idempotency=claim(principal, key, request, body.claimed()),
         details_hash=None if whole is None else whole.request_hash)
 
 

@@ -18,11 +18,18 @@ router = APIRouter(prefix="/v1/agreements/{agreement_id}/parties", tags=["partie
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Accession)
 def accede(agreement_id: str, body: AccessionIn, request: Request, ledger: LedgerDep,
            principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
-    """Record a party's accession agreement; it gets the next annex number (coordinator)."""
+    """Record a party's accession agreement; it gets the next annex number (coordinator).
+
+    Contact persons given with it are added to the new party in the same step; their personal data
+    goes to the erasable store, as with the contacts route.
+    """
+    whole = claim(principal, key, request, body.model_dump(mode="json"))
     return ledger.accede(parse_uuid(agreement_id, "agreement"), name=body.name,
                          business_id=body.business_id, signed_on=body.signed_on,
                          category=body.category, metric=body.metric,
-                         idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+                         contacts=[contact.details() for contact in body.contacts or ()],
+                         idempotency=claim(principal, key, request, body.claimed()),
+                         details_hash=None if whole is None else whole.request_hash)
 
 
 @router.get("")

@@ -217,3 +217,44 @@ def test_contacts_are_listed_a_page_at_a_time_and_capped_per_party(client: TestC
     assert contacts(client, tokens["auditor"], aid, ids[KELA], limit=501).status_code == 422
     assert erase(client, tokens["coordinator"], added[0].json()["contact_id"]).status_code == 200
     assert add_contact(client, tokens["coordinator"], aid, ids[KELA]).status_code == 201
+
+
+def test_an_accession_may_bring_its_contacts_and_they_are_erasable_like_any_other(
+        client: TestClient, tokens: dict[str, str], settings: Settings) -> None:
+    """R-ACC-1 with R-REC-1: contacts given with the accession are added to the new party in the same save;
+    its idempotency record keeps only how many there were."""
+    aid, ids = small_network(client, tokens, spent="1.00")
+    uas = {"name": "Haaga-Helia Oy Ab", "business_id": "2029188-8", "signed_on": "2025-03-01", "category": "c",
+           "contacts": [PERSON, {"name": "Deputy Person", "email": "deputy@example.fi"}]}
+    url, headers = f"/v1/agreements/{aid}/parties", auth(tokens["coordinator"]) | {"Idempotency-Key": "acc-1"}
+    acceded = client.post(url, json=uas, headers=headers)
+    assert acceded.status_code == 201, acceded.text
+    party_id, contact_ids = acceded.json()["party_id"], acceded.json()["contact_ids"]
+    listed = contacts(client, tokens["auditor"], aid, party_id).json()
+    assert [(c["contact_id"], c["name"], c["added_on"]) for c in listed] == [
+        (contact_ids[0], PERSON["name"], "2025-03-01"), (contact_ids[1], "Deputy Person", "2025-03-01")]
+    assert {table for table, _ in traces_in_tables(settings)} == {"ledger_contacts"}
+    written = events(client)
+    assert client.post(url, json=uas, headers=headers).json() == acceded.json() and events(client) == written
+    changed = {**uas, "contacts": [{**PERSON, "phone": "+358 50 000 0000"}, uas["contacts"][1]]}
+    assert client.post(url, json=changed, headers=headers).json()["code"] == "idempotency_key_reused"
+    assert erase(client, tokens["coordinator"], contact_ids[0]).status_code == 200
+    assert traces_in_tables(settings) == set()
+    assert client.post(url, json=uas, headers=headers).json() == acceded.json()
+
+
+def test_an_accession_without_contacts_answers_as_before_and_a_bad_contact_refuses_the_accession(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """api.md: extend, never break; a bad contact is 422 and nothing is recorded, not even the accession."""
+    aid, _ = small_network(client, tokens, spent="1.00")
+    uas = {"name": "Haaga-Helia Oy Ab", "business_id": "2029188-8", "signed_on": "2025-03-01", "category": "c"}
+    written = events(client)
+    bad = client.post(f"/v1/agreements/{aid}/parties", headers=auth(tokens["coordinator"]),
+                      json={**uas, "contacts": [{**PERSON, "email": "not an address"}]})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_email" and events(client) == written
+    plain = client.post(f"/v1/agreements/{aid}/parties", json=uas, headers=auth(tokens["coordinator"]))
+    assert plain.status_code == 201 and plain.json()["contact_ids"] == []
+    assert set(plain.json()) == {"party_id", "annex", "cost_share", "contact_ids"}
+    too_many = client.post(f"/v1/agreements/{aid}/parties", headers=auth(tokens["coordinator"]),
+                           json={**uas, "business_id": "0313471-7", "contacts": [PERSON] * 21})
+    assert too_many.status_code == 422 and too_many.json()["code"] == "validation_error"
