@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, Withheld
 
 PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS = 20
@@ -49,6 +49,8 @@ def status_of(error: DomainError) -> int:
     """The HTTP status of a domain error."""
     if isinstance(error, NotFound):
         return 404
+    if isinstance(error, Withheld):
+        return 403
     if isinstance(error, Conflict):
         return 409
     if isinstance(error, Gone):

@@ -28,6 +28,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Withheld(DomainError):
+    """The caller may know the object exists but may not see this of it (HTTP 403)."""
+
+    code = "withheld"
+
+
 class Conflict(DomainError):
     """The command contradicts the recorded state (HTTP 409)."""
 

@@ -58,7 +58,7 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
     received = account_total(sums, "cash_received")
     spent = account_total(sums, "spending")
     refunded = account_total(sums, "refunds")
-    remaining = received - spent - refunded
+    remaining = remaining_funds(sums)
     pct = None if original == 0 else (remaining * 100 / original).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return {
         "as_of": as_of.isoformat(), "original_funding": fmt(original), "committed": fmt(committed),
@@ -69,6 +69,11 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
         "remaining_pct": None if pct is None else str(pct), "refund_threshold_pp": threshold_pp,
         "refund_possible": refund_possible(remaining, original, threshold_pp),
     }
+
+
+def remaining_funds(sums: Sums) -> Decimal:
+    """What remains of the funding: received − spent − refunded."""
+    return account_total(sums, "cash_received") - account_total(sums, "spending") - account_total(sums, "refunds")
 
 
 def refund_possible(remaining: Decimal, original: Decimal, threshold_pp: int) -> bool:
@@ -141,3 +146,37 @@ def final_account(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID,
 def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
     """The first and last day of a quarter."""
     return period_bounds(f"{year:04d}-Q{quarter}")
+
+
+# What each figure of a published summary is made of, per party: (account, sign as the figure reads it).
+SUMMARY_ACCOUNTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "invoiced": (("shares_invoiced", -1), ("recharges_invoiced", -1)), "credited": (("credit_notes", 1),),
+    "received": (("cash_received", 1),), "spent": (("spending", 1),), "refunded": (("refunds", 1),)}
+# ``remaining`` is a total to the period's end: these are the figures behind it.
+REMAINING_FROM = ("received", "spent", "refunded")
+
+
+def summary(before: Sums, after: Sums, *, first: date, last: date, parties: int) -> dict[str, Any]:
+    """A period's totals across the parties and what remains at its end; no party's own figure (R-CONF-1)."""
+    report = period_report(before, after, first=first, last=last)
+    return {"from": report["from"], "to": report["to"], "parties": parties, "invoiced": report["invoiced"],
+            "credited": report["credited"], "received": report["money_in"], "spent": report["spent"],
+            "refunded": report["refunded"], "remaining": fmt(remaining_funds(after))}
+
+
+def summary_contributions(before: Sums, after: Sums) -> dict[str, list[Decimal]]:
+    """Every party's own amount in each figure of the summary: in the period, and to its end for the
+    figures behind ``remaining``. Amounts without a party (shared spending, unmatched payments) are the
+    agreement's, not an organisation's, and are left out."""
+    empty: Sums = {}
+    contributions = {figure: _by_party(accounts, after, before) for figure, accounts in SUMMARY_ACCOUNTS.items()}
+    for figure in REMAINING_FROM:
+        contributions[f"{figure} to date"] = _by_party(SUMMARY_ACCOUNTS[figure], after, empty)
+    return contributions
+
+
+def _by_party(accounts: tuple[tuple[str, int], ...], after: Sums, before: Sums) -> list[Decimal]:
+    names = {account for account, _ in accounts}
+    parties = {party for account, party in after if account in names and party is not None}
+    return [sum((sign * (_get(after, account, party) - _get(before, account, party)) for account, sign in accounts),
+                ZERO) for party in sorted(parties, key=str)]
