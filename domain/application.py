@@ -15,7 +15,6 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
 from domain.agreement import Agreement
-from domain.confidentiality import confidential_until
 from domain.contact_commands import ContactCommands
 from domain.contacts import ContactDetails
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
@@ -214,11 +213,6 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
         """One party of an agreement (its status as of a date, if given)."""
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
         return party_view(agreement, agreement.party(party_id), agreement.shares(), as_of)
-
-    def confidential_until(self, agreement_id: UUID) -> date:
-        """The last day the parties' figures of an agreement are confidential (R-CONF-1)."""
-        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
-        return confidential_until(agreement.ends_on, agreement.dissolved_on, agreement.rules.confidentiality_years)
 
     def is_member(self, agreement_id: UUID, business_id: str, *, on: date | None = None) -> bool:
         """Whether a business is a party to an agreement whose participation has not ended (by ``on``)."""

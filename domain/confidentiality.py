@@ -13,19 +13,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from domain.errors import Withheld
 from domain.membership import add_months
+from domain.retention import ended_on
+
+if TYPE_CHECKING:
+    from domain.agreement import Agreement
 
 MIN_CONTRIBUTORS = 3
 DOMINANCE_PCT = 10  # the rest, after the two largest amounts, must be at least this share of the largest
 
 
-def confidential_until(ends_on: date, dissolved_on: date | None, confidentiality_years: int) -> date:
-    """The last day the parties' figures are confidential: the end of the cooperation (its dissolution,
-    if earlier than the term's end) plus ``confidentiality_years``, calendar-wise."""
-    end = ends_on if dissolved_on is None else min(ends_on, dissolved_on)
-    return add_months(end, 12 * confidentiality_years)
+def confidential_until(agreement: Agreement) -> date:
+    """The last day the parties' figures are confidential: ``confidentiality_years`` after the agreement
+    ends (its dissolution, if earlier than its term's end), calendar-wise like the retention period."""
+    return add_months(ended_on(agreement), 12 * agreement.rules.confidentiality_years)
 
 
 def party_may_see_totals(parties: int, *, confidential_until_on: date, today: date) -> bool:

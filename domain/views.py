@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreement import Agreement
+from domain.confidentiality import confidential_until
 from domain.funding import amendment_view, instalment_view
 from domain.identifiers import party_id
 from domain.membership import left_on_as_of, status_on
@@ -40,6 +41,7 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "original_funding": fmt(agreement.original_funding()),
         "committed_funding": fmt(agreement.committed(as_of)),
         **retention_view(agreement),
+        "confidential_until": confidential_until(agreement).isoformat(),
     }
 
 

@@ -116,6 +116,20 @@ def final_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, as
                                  overdue, agreement=agreement, decision=latest, as_of=as_of)
 
 
+def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int
+            ) -> tuple[dict[str, Any], dict[str, list[Decimal]]]:
+    """A year's totals across the parties, published to them too (R-CONF-1), with every party's own
+    amount in each total, for the check that none of them can be taken out of it."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    agreement = agreement_of(ledger, agreement_id, last)
+    parties = [p for p in ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=last)
+               if p["joined_on"] <= last.isoformat()]
+    before, after = sums(store, agreement_id, as_of=first - timedelta(days=1)), sums(store, agreement_id, as_of=last)
+    totals = figures.summary(before, after, first=first, last=last, parties=len(parties))
+    return ({"agreement_id": str(agreement_id), "year": year, **totals,
+             "confidential_until": agreement["confidential_until"]}, figures.summary_contributions(before, after))
+
+
 def _quarterly_of(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     return quarterly_report(ledger, store, agreement_id, year=as_of.year, quarter=(as_of.month - 1) // 3 + 1)
 

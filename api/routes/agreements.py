@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 
@@ -11,7 +11,7 @@ from api.deps import Coordinator, IdempotencyKey, LedgerDep, Reader, claim
 from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
 from api.schemas import AgreementIn, Created
 from api.settings import today
-from domain.application import Ledger, Principal
+from domain.application import Principal
 from domain.confidentiality import party_may_see_totals
 from domain.identifiers import parse_uuid
 
@@ -38,7 +38,7 @@ def list_agreements(request: Request, response: Response, ledger: LedgerDep, pri
     page = ledger.list_agreements(as_of=as_of_or_today(as_of), limit=limit, after=cursor(after),
                                   member=member)
     link_next(request, response, page, "id", limit)
-    return [_as_seen_by(ledger, principal, view) for view in page]
+    return [_as_seen_by(principal, view) for view in page]
 
 
 @router.get("/{agreement_id}")
@@ -47,14 +47,15 @@ def get_agreement(agreement_id: str, ledger: LedgerDep, principal: Reader,
     """One agreement with its status as of a date, its term, terms and committed funding."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
-    return _as_seen_by(ledger, principal, ledger.get_agreement(aid, as_of=as_of_or_today(as_of)))
+    return _as_seen_by(principal, ledger.get_agreement(aid, as_of=as_of_or_today(as_of)))
 
 
-def _as_seen_by(ledger: Ledger, principal: Principal, view: dict[str, Any]) -> dict[str, Any]:
+def _as_seen_by(principal: Principal, view: dict[str, Any]) -> dict[str, Any]:
     """A party's token gets the funding totals as null where the total less its own share would be another
     party's (fewer than three parties, while the figures are confidential; R-CONF-1)."""
-    if principal.role != "party" or party_may_see_totals(
-            view["parties_count"], confidential_until_on=ledger.confidential_until(UUID(view["id"])), today=today()):
+    until = date.fromisoformat(view["confidential_until"])
+    if principal.role != "party" or party_may_see_totals(view["parties_count"], confidential_until_on=until,
+                                                         today=today()):
         return view
     return {**view, "original_funding": None, "committed_funding": None,
             "amendments": [{**amendment, "total": None} for amendment in view["amendments"]]}

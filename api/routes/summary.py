@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -14,8 +14,7 @@ from api.routes.figures import Journal
 from api.settings import today
 from domain.confidentiality import check_summary_for_party
 from domain.identifiers import parse_uuid
-from projections import figures
-from projections.queries import sums
+from projections import answers
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
 
@@ -44,12 +43,8 @@ def summary(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Bi
     figure while the figures are confidential: 403 `summary_would_disclose` (R-CONF-1)."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    parties = [p for p in ledger.list_parties(aid, limit=500, as_of=last) if p["joined_on"] <= last.isoformat()]
-    before, after = sums(runner.store, aid, as_of=first - timedelta(days=1)), sums(runner.store, aid, as_of=last)
-    until = ledger.confidential_until(aid)
+    result, contributions = answers.summary(ledger, runner.store, aid, year=year)
     if principal.role == "party":
-        check_summary_for_party(len(parties), figures.summary_contributions(before, after),
-                                confidential_until_on=until, today=today())
-    return {"agreement_id": str(aid), "year": year, "confidential_until": until.isoformat(),
-            **figures.summary(before, after, first=first, last=last, parties=len(parties))}
+        check_summary_for_party(result["parties"], contributions, today=today(),
+                                confidential_until_on=date.fromisoformat(result["confidential_until"]))
+    return result

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 
+from domain.agreement import Agreement
 from domain.confidentiality import (check_summary_for_party, confidential_until, disclosing_figure,
                                     party_may_see_totals)
 from domain.errors import Withheld
@@ -17,12 +19,19 @@ def amounts(*values: str) -> list[Decimal]:
     return [Decimal(v) for v in values]
 
 
+def agreement(ends_on: date, **terms: int) -> Agreement:
+    return Agreement.open(code="X", title="X", coordinator={"name": "Valtori", "business_id": "2574261-7"},
+                          starts_on=date(2020, 1, 1), ends_on=ends_on, instalments=[], terms=terms,
+                          cost_sharing={"model": "equal", "total": "100.00"})
+
+
 def test_figures_are_confidential_for_the_given_years_after_the_end_or_an_earlier_dissolution() -> None:
-    assert confidential_until(date(2026, 12, 31), None, 5) == date(2031, 12, 31)
-    assert confidential_until(date(2026, 12, 31), date(2026, 3, 31), 5) == date(2031, 3, 31)
-    assert confidential_until(date(2027, 12, 31), date(2028, 1, 31), 5) == date(2032, 12, 31)
-    assert confidential_until(date(2024, 2, 29), None, 1) == date(2025, 2, 28)
-    assert confidential_until(date(2026, 12, 31), None, 0) == date(2026, 12, 31)
+    assert confidential_until(agreement(date(2026, 12, 31))) == date(2031, 12, 31)  # five years by default
+    assert confidential_until(agreement(date(2024, 2, 29), confidentiality_years=1)) == date(2025, 2, 28)
+    assert confidential_until(agreement(date(2026, 12, 31), confidentiality_years=0)) == date(2026, 12, 31)
+    dissolved = agreement(date(2026, 12, 31))
+    dissolved.cooperation_dissolved(dissolved_on=date(2026, 3, 31), decision_id=uuid4())
+    assert confidential_until(dissolved) == date(2031, 3, 31)
 
 
 def test_two_parties_never_get_a_summary_whatever_the_figures() -> None:
