@@ -35,10 +35,12 @@ def _party_sweep(client: TestClient, tokens: dict[str, str], aid: str, ids: dict
                 f"{base}/reports/summary?year=2025"]
     forbidden = [f"{base}/funding", f"{base}/refunds/preview", f"{base}/reports/quarterly?year=2025&quarter=1",
                  f"{base}/reports/annual?year=2025", f"{base}/reports/annual?year=2025&format=csv",
+                 f"{base}/final-account", f"{base}/final-account?format=csv",
                  f"{base}/decisions", f"{base}/decisions/{decision}", f"{base}/spending?quarter=2025-Q2",
                  f"{base}/unmatched-payments", f"{base}/amendments",
                  f"{base}/parties/{valtori}/exit-settlement?checkpoint=2025-06-30&accrued_costs=0.00"
-                 "&wind_down_costs=0.00", "/v1/audit/events", "/v1/audit/verify"]
+                 "&wind_down_costs=0.00", "/v1/audit/events", "/v1/audit/verify",
+                 "/v1/audit/replay?as_of=2025-12-31"]
     hidden = [f"/v1/invoices/{other_invoice}", f"{base}/parties/{valtori}", f"{base}/parties/{helsinki}",
               f"{base}/parties/{valtori}/contacts", f"{base}/parties/{helsinki}/contacts"]
     return readable, forbidden, hidden

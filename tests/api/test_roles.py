@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from tests.api.helpers import COUNTY, KELA, auth, create_lyhty, lyhty_body
+from tests.api.personal_data_helpers import PERSON
 
 ROLES = ("coordinator", "finance", "scheduler", "auditor", "party")
 
@@ -26,6 +27,8 @@ def _routes(agreement_id: str, party_id: str) -> list[tuple[str, str, dict | Non
         ("POST", f"{base}/parties", {**COUNTY, "business_id": "3221326-2"}, ("coordinator",)),
         ("GET", f"{base}/parties", None, ROLES),
         ("GET", f"{base}/parties/{party_id}", None, ROLES),
+        ("POST", f"{base}/parties/{party_id}/contacts", PERSON, ("coordinator",)),
+        ("GET", f"{base}/parties/{party_id}/contacts", None, ("coordinator", "finance", "auditor", "party")),
     ]
 
 
