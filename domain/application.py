@@ -16,7 +16,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 
 from domain.agreement import Agreement
 from domain.contact_commands import ContactCommands
-from domain.contacts import ContactDetails
+from domain.contacts import ContactDetails, ContactRegister
 from domain.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound, VersionConflict
 from domain.funding_commands import FundingCommands
 from domain.identifiers import agreement_id as agreement_id_of
@@ -80,7 +80,8 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
 
     name = "ledger"
     conflicts_retried = 0  # how many commands lost a race and were run again (for the sweeps' logs)
-    snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100}
+    snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100,
+                              ContactRegister: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -123,9 +124,9 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
             return [agreement], {k: view[k] for k in ("party_id", "annex", "cost_share")}
 
         if contacts:
-            return self._adding_contacts(command, agreement_id, party_id_of(agreement_id, check_business_id(business_id)),
-                                         contacts, added_on=signed_on, idempotency=idempotency,
-                                         details_hash=details_hash)
+            party = party_id_of(agreement_id, check_business_id(business_id))
+            return self._adding_contacts(command, agreement_id, party, contacts, added_on=signed_on,
+                                         idempotency=idempotency, details_hash=details_hash)
         return self._execute(command, idempotency)
 
     def issue_token(self, *, role: str, business_id: str | None, label: str, issued_on: date
@@ -221,7 +222,8 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
     # Plumbing ----------------------------------------------------------------------------------
 
     def _execute(self, command: Callable[[], tuple[list[Aggregate], dict[str, Any]]],
-                 idempotency: Idempotency | None, *, replay: Callable[[], dict[str, Any] | None] | None = None,
+                 idempotency: Idempotency | None, *,
+                 replay: Callable[[], dict[str, Any] | None] | None = None,
                  **save_kwargs: Any) -> dict[str, Any]:
         """Run a command, saving its aggregates and its idempotency record in one transaction.
 

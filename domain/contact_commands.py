@@ -6,10 +6,11 @@ which the application recorder writes in the same transaction (R-REC-1: the even
 for the retention period; the personal data can be erased).
 
 Idempotency: the record saved with a new contact covers the request without its personal fields
-(method, path and which contact), so it can stay in the event log for good; the hash of the whole
-request is kept in the contact's erasable row and compared on a repeat, until the contact is
-erased. A key repeated after the erasure gets the first response (the contact id) and changes
-nothing, as the request it came with can no longer be compared.
+(its method and path; for an accession the rest of its body and how many contacts it brought), so
+it can stay in the event log for good; the hash of the whole request is kept in the contacts'
+erasable rows and compared on a repeat, until they are erased. A key repeated after the erasure gets
+the first response (the contact id) and changes nothing, as the request it came with can no longer
+be compared.
 """
 
 from __future__ import annotations
@@ -55,17 +56,15 @@ class ContactCommands:
     # Commands ----------------------------------------------------------------------------------
 
     def add_contact(self, agreement_id: UUID, party_id: UUID, *, details: ContactDetails, added_on: date,
-                    idempotency: Idempotency | None = None, details_hash: str | None = None) -> dict[str, Any]:
+                    idempotency: Idempotency | None = None, details_hash: str | None = None
+                    ) -> dict[str, Any]:
         """Add a contact person to a party (or the coordinator); returns its opaque id.
 
         ``idempotency`` is the claim on the request without its personal fields; ``details_hash`` the
         hash of the whole request, kept only in the erasable row.
         """
 
-        def command() -> tuple[list[Aggregate], dict[str, Any]]:
-            return [], {}
-
-        result = self._adding_contacts(command, agreement_id, party_id, [details], added_on=added_on,
+        result = self._adding_contacts(lambda: ([], {}), agreement_id, party_id, [details], added_on=added_on,
                                        idempotency=idempotency, details_hash=details_hash)
         return {"contact_id": result["contact_ids"][0]}
 
@@ -103,7 +102,8 @@ class ContactCommands:
             entries = entries[ids.index(after) + 1:] if after in ids else []
         page = entries[:limit]
         records = self.personal_data().personal_records([entry[0] for entry in page])  # type: ignore[misc]
-        return [contact_view(register, entry, records.get(entry[0])) for entry in page]  # type: ignore[arg-type]
+        return [contact_view(register, entry, records.get(entry[0]))  # type: ignore[arg-type]
+                for entry in page]
 
     def personal_data(self) -> PersonalDataStore:
         """The erasable store: the application recorder, when built with the ledger's settings."""
@@ -123,11 +123,13 @@ class ContactCommands:
         follow from it, so a repeat names the same contacts.
         """
         assert 0 < len(people) <= MAX_LIVE_CONTACTS
+        self.personal_data()  # a recorder that would drop the rows is refused before anything is saved
         scope, key = (idempotency.scope, idempotency.key) if idempotency else (None, None)
         ids = [new_contact_id(scope, key, n) for n in range(len(people))]
         kept_hash = details_hash if idempotency else None
-        change = PersonalDataChange(added=tuple(PersonalRecord(contact_id, agreement_id, party_id, details, kept_hash)
-                                                for contact_id, details in zip(ids, people, strict=True)))
+        change = PersonalDataChange(added=tuple(
+            PersonalRecord(contact_id, agreement_id, party_id, details, kept_hash)
+            for contact_id, details in zip(ids, people, strict=True)))
 
         def with_contacts() -> tuple[list[Aggregate], dict[str, Any]]:
             aggregates, result = command()

@@ -124,10 +124,12 @@ def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: in
     agreement = agreement_of(ledger, agreement_id, last)
     parties = [p for p in ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=last)
                if p["joined_on"] <= last.isoformat()]
-    before, after = sums(store, agreement_id, as_of=first - timedelta(days=1)), sums(store, agreement_id, as_of=last)
+    before = sums(store, agreement_id, as_of=first - timedelta(days=1))
+    after = sums(store, agreement_id, as_of=last)
     totals = figures.summary(before, after, first=first, last=last, parties=len(parties))
-    return ({"agreement_id": str(agreement_id), "year": year, **totals,
-             "confidential_until": agreement["confidential_until"]}, figures.summary_contributions(before, after))
+    result = {"agreement_id": str(agreement_id), "year": year, **totals,
+              "confidential_until": agreement["confidential_until"]}
+    return result, figures.summary_contributions(before, after)
 
 
 def _quarterly_of(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:

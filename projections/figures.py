@@ -73,7 +73,8 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
 
 def remaining_funds(sums: Sums) -> Decimal:
     """What remains of the funding: received − spent − refunded."""
-    return account_total(sums, "cash_received") - account_total(sums, "spending") - account_total(sums, "refunds")
+    received = account_total(sums, "cash_received")
+    return received - account_total(sums, "spending") - account_total(sums, "refunds")
 
 
 def refund_possible(remaining: Decimal, original: Decimal, threshold_pp: int) -> bool:
@@ -169,7 +170,8 @@ def summary_contributions(before: Sums, after: Sums) -> dict[str, list[Decimal]]
     figures behind ``remaining``. Amounts without a party (shared spending, unmatched payments) are the
     agreement's, not an organisation's, and are left out."""
     empty: Sums = {}
-    contributions = {figure: _by_party(accounts, after, before) for figure, accounts in SUMMARY_ACCOUNTS.items()}
+    contributions = {figure: _by_party(accounts, after, before)
+                     for figure, accounts in SUMMARY_ACCOUNTS.items()}
     for figure in REMAINING_FROM:
         contributions[f"{figure} to date"] = _by_party(SUMMARY_ACCOUNTS[figure], after, empty)
     return contributions
@@ -178,5 +180,8 @@ def summary_contributions(before: Sums, after: Sums) -> dict[str, list[Decimal]]
 def _by_party(accounts: tuple[tuple[str, int], ...], after: Sums, before: Sums) -> list[Decimal]:
     names = {account for account, _ in accounts}
     parties = {party for account, party in after if account in names and party is not None}
-    return [sum((sign * (_get(after, account, party) - _get(before, account, party)) for account, sign in accounts),
-                ZERO) for party in sorted(parties, key=str)]
+    def moved(party: UUID) -> Decimal:
+        return sum((sign * (_get(after, account, party) - _get(before, account, party))
+                    for account, sign in accounts), ZERO)
+
+    return [moved(party) for party in sorted(parties, key=str)]

@@ -39,7 +39,10 @@ _PG_CREATE = ("CREATE TABLE IF NOT EXISTS {schema}.{table} (contact_id uuid PRIM
 _SQLITE_CREATE = (f"CREATE TABLE IF NOT EXISTS {CONTACTS_TABLE} (contact_id TEXT PRIMARY KEY,"
                   " agreement_id TEXT NOT NULL, party_id TEXT NOT NULL, name TEXT, email TEXT, phone TEXT,"
                   " title TEXT, request_hash TEXT)")
-_ERASE = "UPDATE {table} SET " + ", ".join(f"{c} = NULL" for c in PERSONAL_COLUMNS) + " WHERE contact_id = {p}"
+_ERASE = ("UPDATE {table} SET " + ", ".join(f"{c} = NULL" for c in PERSONAL_COLUMNS)
+          + " WHERE contact_id = {p}")
+_SQLITE_INSERT = (f"INSERT INTO {CONTACTS_TABLE} ({', '.join(COLUMNS)})"
+                  f" VALUES ({', '.join('?' * len(COLUMNS))})")
 
 log = structlog.get_logger("personal_data")
 
@@ -81,8 +84,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
         change = _change(kwargs)
         if change is not None:
             if change.added:
-                insert = f"INSERT INTO {CONTACTS_TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-                c.executemany(insert, [_row(record, str) for record in change.added])
+                c.executemany(_SQLITE_INSERT, [_row(record, str) for record in change.added])
             if change.erased:
                 c.execute("PRAGMA secure_delete = ON")  # freed space is overwritten with zeros
                 c.executemany(_ERASE.format(table=CONTACTS_TABLE, p="?"), [(str(i),) for i in change.erased])

@@ -33,8 +33,9 @@ def _party_sweep(client: TestClient, tokens: dict[str, str], aid: str, ids: dict
                 f"{base}/invoices", f"{base}/invoices?party_id={valtori}", f"/v1/invoices/{own_invoice}",
                 f"{base}/parties", f"{base}/parties/{ids[OWN]}", f"{base}/parties/{ids[OWN]}/contacts",
                 f"{base}/reports/summary?year=2025"]
-    forbidden = [f"{base}/funding", f"{base}/refunds/preview", f"{base}/reports/quarterly?year=2025&quarter=1",
-                 f"{base}/reports/annual?year=2025", f"{base}/reports/annual?year=2025&format=csv",
+    forbidden = [f"{base}/funding", f"{base}/refunds/preview",
+                 f"{base}/reports/quarterly?year=2025&quarter=1", f"{base}/reports/annual?year=2025",
+                 f"{base}/reports/annual?year=2025&format=csv",
                  f"{base}/final-account", f"{base}/final-account?format=csv",
                  f"{base}/decisions", f"{base}/decisions/{decision}", f"{base}/spending?quarter=2025-Q2",
                  f"{base}/unmatched-payments", f"{base}/amendments",
@@ -68,7 +69,8 @@ def test_a_party_token_reaches_nothing_of_another_party(client: TestClient, toke
     assert [row["party_id"] for row in own["parties"]] == [ids[OWN]]
     assert {k: v for k, v in own["totals"].items() if k != "cost_share"} == {
         k: v for k, v in own["parties"][0].items() if k in own["totals"] and k != "cost_share"}
-    assert {i["party_id"] for i in get_list(client, tokens["party"], f"/v1/agreements/{aid}/invoices")} == {ids[OWN]}
+    own_invoices = get_list(client, tokens["party"], f"/v1/agreements/{aid}/invoices")
+    assert {invoice["party_id"] for invoice in own_invoices} == {ids[OWN]}
     assert get_list(client, tokens["party"], f"/v1/agreements/{aid}/invoices", party_id=ids[OTHERS[0]]) == []
 
 
@@ -118,7 +120,8 @@ def test_with_two_parties_the_summary_and_the_funding_totals_are_refused_to_a_pa
     assert get(client, tokens["auditor"], f"/v1/agreements/{aid}")["original_funding"] == "425000.00"
 
 
-def test_with_three_parties_a_party_sees_the_funding_totals(client: TestClient, tokens: dict[str, str]) -> None:
+def test_with_three_parties_a_party_sees_the_funding_totals(client: TestClient,
+                                                            tokens: dict[str, str]) -> None:
     aid, _ = small_network(client, tokens, spent="1.00")
     assert get(client, tokens["party"], f"/v1/agreements/{aid}")["original_funding"] == "1000.00"
 
@@ -128,12 +131,14 @@ def test_with_three_parties_a_party_sees_the_funding_totals(client: TestClient, 
     ({"a": "600.00", "b": "300.00", "c": "100.00"}, "Valtori", "received is made of 1 parties"),
 ])
 def test_a_figure_of_one_or_two_parties_or_dominated_by_one_is_refused_to_a_party(
-        client: TestClient, tokens: dict[str, str], categories: dict[str, str], paid_by: str, reason: str) -> None:
+        client: TestClient, tokens: dict[str, str], categories: dict[str, str], paid_by: str,
+        reason: str) -> None:
     """R-CONF-1: three parties are not enough when a figure is one party's amount, or nearly."""
     body = {**SMALL, "cost_sharing": {"model": "fixed_by_category", "categories": categories}}
     aid = client.post("/v1/agreements", json=body, headers=auth(tokens["coordinator"])).json()["id"]
-    for party in ({"name": "Kela", "business_id": KELA["business_id"], "signed_on": "2025-01-01", "category": "b"},
-                  {"name": "Helsinki", "business_id": "0201256-6", "signed_on": "2025-01-01", "category": "c"}):
+    for bid, category in ((KELA["business_id"], "b"), ("0201256-6", "c")):
+        party = {"name": f"Party {category}", "business_id": bid, "signed_on": "2025-01-01",
+                 "category": category}
         assert client.post(f"/v1/agreements/{aid}/parties", json=party,
                            headers=auth(tokens["coordinator"])).status_code == 201
     run(client, tokens["scheduler"], aid, "2025-01-15")
@@ -165,7 +170,8 @@ def test_once_the_confidentiality_period_is_over_the_summary_is_published_to_par
             "terms": {**SMALL["terms"], "confidentiality_years": 1}}
     aid = client.post("/v1/agreements", json=body, headers=auth(tokens["coordinator"])).json()["id"]
     kela = {"name": "Kela", "business_id": KELA["business_id"], "signed_on": "2019-01-01", "category": "b"}
-    assert client.post(f"/v1/agreements/{aid}/parties", json=kela, headers=auth(tokens["coordinator"])).status_code == 201
+    acceded = client.post(f"/v1/agreements/{aid}/parties", json=kela, headers=auth(tokens["coordinator"]))
+    assert acceded.status_code == 201
     summary = get(client, tokens["party"], f"/v1/agreements/{aid}/reports/summary", year=2019)
     assert (summary["parties"], summary["confidential_until"]) == (2, "2021-12-31")
     assert get(client, tokens["party"], f"/v1/agreements/{aid}")["original_funding"] == "900.00"

@@ -50,7 +50,8 @@ def test_two_parties_never_get_a_summary_whatever_the_figures() -> None:
     (("900.00", "50.00", "45.00", "45.00"), False),  # the rest (90) is exactly 10 %: enough
     (("-900.00", "50.00", "45.00", "45.00"), False),  # amounts count by their size
 ])
-def test_a_figure_needs_three_contributors_none_of_them_dominant(values: tuple[str, ...], discloses: bool) -> None:
+def test_a_figure_needs_three_contributors_none_of_them_dominant(values: tuple[str, ...],
+                                                                 discloses: bool) -> None:
     assert (disclosing_figure(5, {"received": amounts(*values)}) is not None) is discloses
 
 

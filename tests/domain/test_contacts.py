@@ -57,8 +57,8 @@ def test_phone_numbers_are_digits_with_light_punctuation(given: str, ok: bool) -
 
 
 def test_names_and_titles_are_bounded_and_free_of_control_characters() -> None:
-    assert ContactDetails.checked(name=" Maija ", email="m@example.fi", title=" Controller ") == ContactDetails(
-        "Maija", "m@example.fi", None, "Controller")
+    checked = ContactDetails.checked(name=" Maija ", email="m@example.fi", title=" Controller ")
+    assert checked == ContactDetails("Maija", "m@example.fi", None, "Controller")
     for name in ("", "  ", "M" * 201, "Maija\tMeikäläinen", "Maija\u2028", 42):
         refused("invalid_text", ContactDetails.checked, name=name, email="m@example.fi")
     refused("invalid_text", ContactDetails.checked, name="Maija", email="m@example.fi", title="T" * 201)
@@ -84,7 +84,8 @@ def test_an_erased_contact_cannot_be_erased_again_nor_an_unknown_one() -> None:
     contact_id = uuid4()
     register.add(contact_id, added_on=date(2025, 9, 1))
     register.erase(contact_id, erased_on=date(2025, 9, 2), erased_by=uuid4())
-    refused("contact_already_erased", register.erase, contact_id, erased_on=date(2025, 9, 3), erased_by=uuid4())
+    refused("contact_already_erased", register.erase, contact_id, erased_on=date(2025, 9, 3),
+            erased_by=uuid4())
     refused("not_found", register.erase, uuid4(), erased_on=date(2025, 9, 3), erased_by=uuid4())
 
 
@@ -99,6 +100,8 @@ def test_a_party_has_at_most_twenty_contacts_not_erased() -> None:
 
 
 def test_a_contact_id_follows_from_an_idempotency_key_and_is_random_without_one() -> None:
-    assert new_contact_id("token", "key") == new_contact_id("token", "key") != new_contact_id("token", "other")
+    assert new_contact_id("token", "key") == new_contact_id("token", "key")
+    assert new_contact_id("token", "key") != new_contact_id("token", "other")
+    assert new_contact_id("token", "key", 0) != new_contact_id("token", "key", 1)
     assert new_contact_id() != new_contact_id()
     assert "key" not in json.dumps(str(new_contact_id("token", "key")))
