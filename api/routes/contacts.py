@@ -6,7 +6,6 @@ Their personal data is kept in an erasable store, never in the events; see ``dom
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
@@ -20,6 +19,8 @@ from domain.identifiers import parse_uuid
 from domain.identifiers import party_id as party_id_of
 
 router = APIRouter(tags=["contacts"])
+
+
 class ContactCreated(BaseModel):
     contact_id: str
 
@@ -82,5 +83,5 @@ def erase_contact(contact_id: str, request: Request, ledger: LedgerDep, principa
     What remains is the erasure record: the contact id, the date and the id of the token that asked.
     """
     return ledger.erase_contact(parse_uuid(contact_id, "contact"), erased_on=today(),
-                                erased_by=UUID(str(principal.token_id)),
+                                erased_by=principal.token_id,
                                 idempotency=claim(principal, key, request, {}))
