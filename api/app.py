@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ledger = Ledger(env=settings.persistence_env())
         app.state.audit = AuditChain(app.state.ledger, signer=settings.audit_signer())
         app.state.audit.store.install_guards()  # the history is append-only from here on
-        app.state.journal = JournalRunner(app.state.ledger)
+        app.state.journal = JournalRunner(app.state.ledger, workers=settings.journal_workers)
         app.state.tokens = TokenCache(settings.token_cache_s)
         interval_s = settings.audit_interval_s
         follower = ChainFollower(app.state.audit, interval_s) if interval_s else None

@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging(settings.log_level)
             return _scheduler(ledger, args)
         if args.command == "projections":
-            return _projections(ledger, args.projections_command)
+            return _projections(ledger, args.projections_command, settings.journal_workers)
         return _demo(ledger, settings, args.tokens)
     except DomainError as exc:
         print(f"ledger: {exc.code}: {exc.detail}", file=sys.stderr)
@@ -129,10 +129,10 @@ def _scheduler(ledger: Ledger, args: argparse.Namespace) -> int:
     return 0
 
 
-def _projections(ledger: Ledger, command: str) -> int:
+def _projections(ledger: Ledger, command: str, workers: int) -> int:
     from projections.runner import JournalRunner
 
-    with JournalRunner(ledger) as runner:
+    with JournalRunner(ledger, workers=workers) as runner:
         if command == "rebuild":
             started, shown = time.monotonic(), 0.0
 

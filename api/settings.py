@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
     journal_follow: bool = True
+    journal_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=16)
     aggregate_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
     token_cache_s: float = Field(default=5.0, ge=0, le=300)
     audit_interval_s: float = Field(default=5.0, ge=0, le=3_600)

@@ -5,8 +5,10 @@ the end), then times, in the same run and alternately: (a) reading and decoding 
 with the library (select_notifications + the application's mapper), (b) rebuilding the journal with
 the ledger's money postings, (c) the same from zero by the background runner (which catches up by
 the same pull loop, then follows with the library's subscription; the time runs until it has
-applied the last event) and, to show where the time goes, (d) a rebuild that decodes every event,
-including those that move no money. Prints events/s and the ratios to (a).
+applied the last event), (d) to show where the time goes, a rebuild that decodes every event,
+including those that move no money, and (e) the rebuild posted in worker processes
+(``--workers``, as ``LEDGER_JOURNAL_WORKERS`` makes the service do). Prints events/s and the ratios
+to (a).
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="history to generate (at least)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=max(2, min(4, os.cpu_count() or 2)),
+                        help="worker processes for (e)")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     assert 0 < args.events <= MAX_EVENTS and 0 < args.rounds <= 10
@@ -97,9 +101,10 @@ def main() -> int:
         total = ledger.recorder.max_notification_id()
         print(f"generated {generated} events in {time.perf_counter() - started:.1f} s (schema {schema})")
         assert total == generated >= args.events
-        rates: dict[str, list[float]] = {"read": [], "rebuild": [], "follow": [], "every": []}
+        rates: dict[str, list[float]] = {"read": [], "rebuild": [], "follow": [], "every": [], "workers": []}
         # (d) posts the same, but as its posting is not `post` itself it decodes every event.
-        with JournalRunner(ledger) as runner, JournalRunner(ledger, lambda event: post(event)) as every:
+        with JournalRunner(ledger) as runner, JournalRunner(ledger, lambda event: post(event)) as every, \
+                JournalRunner(ledger, workers=args.workers) as parallel:
             for round_no in range(1, args.rounds + 1):
                 print(f"round {round_no}:")
                 rates["read"].append(timed("(a) read and decode", lambda: read_and_decode(ledger), total))
@@ -109,14 +114,16 @@ def main() -> int:
                                              total))
                 rates["every"].append(timed("(d) rebuild, decoding all", every.rebuild, total))
                 assert every.status().lines == lines
+                rates["workers"].append(timed(f"(e) rebuild, {args.workers} workers", parallel.rebuild, total))
+                assert parallel.status().lines == lines
         ledger.close()
         print(f"medians over {args.rounds} rounds, {total} events, batches of {DEFAULT_BATCH}, "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (ratios paired per round):")
         print(f"  (a) read and decode   {statistics.median(rates['read']):>9,.0f} events/s")
         for key, label in (("rebuild", "(b) rebuild"), ("follow", "(c) background"),
-                           ("every", "(d) decoding all")):
+                           ("every", "(d) decoding all"), ("workers", f"(e) {args.workers} workers")):
             ratio = statistics.median(x / a for x, a in zip(rates[key], rates["read"], strict=True))
-            goal = f"  (goal 60 %: {'met' if ratio >= 0.6 else 'not met'})" if key == "rebuild" else ""
+            goal = f"  (goal 60 %: {'met' if ratio >= 0.6 else 'not met'})" if key in ("rebuild", "workers") else ""
             rate = statistics.median(rates[key])
             print(f"  {label:<21} {rate:>9,.0f} events/s = {ratio:4.0%} of (a){goal}")
         return 0

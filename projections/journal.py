@@ -26,6 +26,8 @@ MAX_EVENT_TYPE_CHARS = 200
 MAX_ACCOUNTS = 1_000  # account names remembered as checked
 _ACCOUNT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _ACCOUNTS: set[str] = set()
+MAX_AMOUNTS = 100_000  # amounts remembered as checked, with their cents
+_CENTS: dict[Decimal, int] = {}
 # Entry ids are uuid5 names under this namespace, so a rebuild gives every entry the same id again.
 JOURNAL_NAMESPACE = UUID("5b0f3d8e-2f3c-4a0e-9a57-6a3c2f1d9e41")
 _NAMESPACE_BYTES = JOURNAL_NAMESPACE.bytes
@@ -38,11 +40,21 @@ _ENTRY_NAME = struct.Struct(">QH")  # the event's version and the entry's number
 
 def cents_of(amount: Decimal) -> int:
     """The whole cents of an amount; refuses fractions of a cent, non-finite and out-of-range amounts."""
-    assert type(amount) is Decimal and amount.is_finite(), f"amount {amount!r} is not a finite Decimal"
+    assert type(amount) is Decimal, f"amount {amount!r} is not a Decimal"
+    # Amounts repeat (every line of an invoice's entries, every equal share): an amount already
+    # checked is looked up. Equal values have equal cents, whatever their exponent.
+    try:
+        return _CENTS[amount]
+    except (KeyError, TypeError):  # TypeError: a signalling NaN cannot be hashed; it fails below
+        pass
+    assert amount.is_finite(), f"amount {amount!r} is not finite"
     assert -_MAX_AMOUNT < amount < _MAX_AMOUNT, f"amount {amount} is out of range"
     # The remainder is exact; a product alone could round away a fraction past the context's precision.
     assert amount % _CENT == 0, f"amount {amount} is not in whole cents"
-    return int(amount * _HUNDRED)
+    cents = int(amount * _HUNDRED)
+    if len(_CENTS) < MAX_AMOUNTS:
+        _CENTS[amount] = cents
+    return cents
 
 
 def _account(name: str) -> str:

@@ -12,7 +12,8 @@ from api.demo import load_demo
 from domain.application import Ledger
 from projections.journal import Event, JournalEntry
 from projections.postings import post
-from projections.queries import sums
+from projections import runner as runner_module
+from projections.queries import MAX_PAGE, START, lines, sums
 from projections.runner import JournalRunner
 
 
@@ -94,3 +95,37 @@ def test_events_that_move_no_money_are_not_decoded_yet_their_positions_are_track
     quiet = [topic for topic in set(decoded) if "Invoice" not in topic and "Spending" not in topic
              and "Unmatched" not in topic and "Refund" not in topic]
     assert quiet and all(decoded.count(topic) == 1 for topic in quiet)
+
+
+def every_line(runner: JournalRunner, ids: dict[str, UUID]) -> list[tuple]:
+    found = []
+    for aid in ids.values():
+        cursor = START
+        while page := lines(runner.store, aid, after=cursor, limit=MAX_PAGE):
+            found += [(line.position, line.line_no, line.entry_id, line.account, line.party_id, line.amount,
+                       line.business_date) for line in page]
+            cursor = page[-1].cursor
+    return found
+
+
+def test_a_rebuild_posted_in_worker_processes_gives_the_same_journal(ledger: Ledger,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges posted in two processes and committed in order give line for line the serial journal."""
+    ids = history(ledger)
+    with JournalRunner(ledger, batch_size=40) as serial:
+        serial.catch_up()
+        expected, expected_lines = figures(serial, ids), every_line(serial, ids)
+    calls = []
+    real = runner_module.post_in_workers
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(args[2]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "post_in_workers", spy)
+    with JournalRunner(ledger, batch_size=40, workers=2, parallel_from=1) as parallel:
+        assert parallel.rebuild() == ledger.recorder.max_notification_id()
+        assert calls and calls[0] > 2  # several ranges, so the two workers really shared them
+        assert parallel.position() == ledger.recorder.max_notification_id()
+        assert every_line(parallel, ids) == expected_lines
+        assert figures(parallel, ids) == expected
