@@ -14,7 +14,6 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.money import from_cents
-from projections.sql import OVERDUE_MARKER
 from projections.store import JournalStore
 
 MAX_PAGE = 1_000
@@ -61,17 +60,14 @@ def balance_sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
     offset another one's arrears, each counts only its own unpaid rest.
     """
     params = _params(store, agreement_id, as_of, known_at)
-    # The overdue part binds the same values again, then the agreement once more for the owners' lines.
-    params = [*params, *params, params[0]]
-    statement = store.statements.balances if known_at is None else store.statements.balances_known_at
-    result: Sums = {}
-    overdue: dict[UUID, Decimal] = {}
-    for account, party_id, cents in store.fetch(statement, params):
-        if account == OVERDUE_MARKER:
-            overdue[UUID(str(party_id))] = from_cents(int(cents))
-        else:
-            result[(account, _uuid(party_id))] = from_cents(int(cents))
-    return result, overdue
+    statements = store.statements
+    known = known_at is not None
+    # The overdue query binds the same values, then the agreement once more for the owners' lines.
+    found, owed = store.fetch_together([
+        (statements.sums_known_at if known else statements.sums, params),
+        (statements.overdue_known_at if known else statements.overdue, [*params, params[0]])])
+    result: Sums = {(account, _uuid(party_id)): from_cents(int(cents)) for account, party_id, cents in found}
+    return result, {UUID(str(party_id)): from_cents(int(cents)) for party_id, cents in owed}
 
 
 def _params(store: JournalStore, agreement_id: UUID, as_of: date, known_at: datetime | None) -> list[object]:

@@ -36,6 +36,9 @@ PG_CREATE = (
         event_type text NOT NULL,
         PRIMARY KEY (agreement_id, business_date, position, line_no)
             INCLUDE (recorded_at, account, party_id, amount_cents))""",
+    # Every read is one agreement's range of the key: a parallel plan never pays for starting its
+    # workers (several milliseconds), yet the planner picks one once the table is large.
+    "ALTER TABLE {lines} SET (parallel_workers = 0)",
 )
 
 # A WITHOUT ROWID table is stored in its primary key's order: the table is its own covering index.
@@ -60,7 +63,7 @@ _SUMS = ("SELECT account, party_id, SUM(amount_cents) FROM {lines}"
 # Overdue per party, invoice by invoice, from the memorandum accounts (see `projections/postings.py`):
 # an invoice's open item and past-due sums, keyed by invoice, and its owner from the receivable line
 # of the entry that opened the item (the same business date and position: a prefix of the key).
-_OVERDUE = ("SELECT {marker}, owner.party_id, SUM(item.unpaid) FROM ("
+_OVERDUE = ("SELECT owner.party_id, SUM(item.unpaid) FROM ("
             "SELECT party_id AS invoice_id,"
             " SUM(CASE WHEN account = 'open_items' THEN amount_cents ELSE 0 END) AS unpaid,"
             " SUM(CASE WHEN account = 'past_due' THEN amount_cents ELSE 0 END) AS due,"
@@ -71,8 +74,6 @@ _OVERDUE = ("SELECT {marker}, owner.party_id, SUM(item.unpaid) FROM ("
             " JOIN {lines} owner ON owner.agreement_id = {p} AND owner.business_date = item.opened_on"
             " AND owner.position = item.opened_at AND owner.account = 'receivable'"
             " WHERE item.unpaid > 0 AND item.due > 0 GROUP BY owner.party_id")
-# The marker an overdue row carries in place of an account name; no account can be named so.
-OVERDUE_MARKER = "~overdue"
 _PAGE = ("SELECT " + ", ".join(LINE_COLUMNS) + " FROM {lines}"
          " WHERE agreement_id = {p} AND (business_date, position, line_no) > ({p}, {p}, {p})"
          " ORDER BY business_date, position, line_no LIMIT {p}")
@@ -96,8 +97,8 @@ class Statements:
     create: tuple[str, ...]
     sums: str
     sums_known_at: str
-    balances: str  # the sums, then a row per party with overdue invoices, marked OVERDUE_MARKER
-    balances_known_at: str
+    overdue: str  # a row per party with invoices past due: its unpaid rest on them
+    overdue_known_at: str
     page: str
     tracked_for_update: str
     insert_lines: str  # SQLite: one row per execution; PostgreSQL: a binary COPY of all rows of a batch
@@ -112,20 +113,14 @@ class Statements:
 
 def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, postgres: bool) -> Statements:
     def fill(template: str, known: str = "") -> str:
-        return template.format(p=p, lines=lines, tracking=tracking, known=known,
-                               marker=f"'{OVERDUE_MARKER}'")
-
-    def balances(known: str = "") -> str:
-        # One round trip: the sums and the overdue rows in one result.
-        sums = fill(_SUMS, known).removesuffix(" ORDER BY account, party_id")
-        return f"{sums} UNION ALL {fill(_OVERDUE, known)}"
+        return template.format(p=p, lines=lines, tracking=tracking, known=known)
 
     return Statements(
         create=tuple(fill(statement) for statement in create),
         sums=fill(_SUMS),
         sums_known_at=fill(_SUMS, known=f" AND recorded_at <= {p}"),
-        balances=balances(),
-        balances_known_at=balances(f" AND recorded_at <= {p}"),
+        overdue=fill(_OVERDUE),
+        overdue_known_at=fill(_OVERDUE, known=f" AND recorded_at <= {p}"),
         page=fill(_PAGE),
         # On PostgreSQL the row lock makes a second runner wait, then see the position move and back off.
         tracked_for_update=fill(_TRACKED) + (" FOR UPDATE" if postgres else ""),

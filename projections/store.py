@@ -86,6 +86,10 @@ class JournalStore(ABC):
     def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows of one query (values already converted with ``param``)."""
 
+    def fetch_together(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        """The rows of several queries, in one round trip where the database allows."""
+        return [self.fetch(statement, params) for statement, params in queries]
+
     def param(self, value: Any) -> Any:
         """A Python value as this database takes it as a parameter."""
         return value
@@ -166,6 +170,15 @@ class PostgresJournalStore(JournalStore):
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(statement, params)
             return cursor.fetchall()
+
+    def fetch_together(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        # Pipeline mode: every query is sent before the first answer is awaited.
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline():
+                cursors = [conn.cursor(row_factory=tuple_row) for _ in queries]
+                for cursor, (statement, params) in zip(cursors, queries, strict=True):
+                    cursor.execute(statement, params)
+            return [cursor.fetchall() for cursor in cursors]
 
     def line(self, row: Sequence[Any]) -> Row:
         return (*row[:6], int(row[6]), row[7], row[8].astimezone(UTC), row[9])  # type: ignore[return-value]
