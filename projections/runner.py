@@ -33,6 +33,7 @@ from projections.store import JournalStore, Purge, TrackingMoved, open_store
 DEFAULT_BATCH = 5_000  # few, large transactions: a rebuild at 5,000 takes two thirds of the time it takes at 500
 MAX_BATCH = 10_000
 MAX_WAIT_S = 60.0
+TIDY_AFTER = 10_000  # events applied in one catch-up after which the store's statistics are refreshed
 PARALLEL_FROM = 50_000  # events behind at which a runner with workers posts in them
 WAIT_POLL_S = 0.05  # how often wait_for looks again when the runner is in another process
 MAX_TOPICS = 1_000  # topics remembered as posted or not
@@ -134,6 +135,8 @@ class JournalRunner:
                 # Another runner applied a batch first; carry on from where it got to.
                 if attempt == MAX_RETRIES:
                     raise
+        if applied[0] >= TIDY_AFTER:
+            self.store.tidy()
         return applied[0]
 
     def _stream(self, target: int, progress: Progress | None, applied: list[int]) -> None:

@@ -109,6 +109,7 @@ class Statements:
     count_agreement_lines: str
     purge_lines: str  # an agreement's lines posted before its purge (R-REC-1)
     heads: str | None = None  # PostgreSQL: the tracked position and the events' last notification id
+    tidy: str | None = None  # PostgreSQL: after a bulk load
 
 
 def _statements(create: tuple[str, ...], p: str, lines: str, tracking: str, *, postgres: bool) -> Statements:
@@ -142,6 +143,7 @@ def postgres_statements(schema: str, events_table: str | None = None) -> Stateme
     """Statements for the tables in a PostgreSQL schema (``events_table``: the log the journal follows)."""
     prefix = quote(schema) + "."
     statements = _statements(PG_CREATE, "%s", prefix + LINES_TABLE, prefix + PG_TRACKING_TABLE, postgres=True)
+    statements = replace(statements, tidy=f"VACUUM (ANALYZE) {prefix}{LINES_TABLE}")
     if events_table is None:
         return statements
     heads = (f"SELECT (SELECT notification_id FROM {prefix}{PG_TRACKING_TABLE} WHERE application_name = %s),"

@@ -86,6 +86,9 @@ class JournalStore(ABC):
     def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows of one query (values already converted with ``param``)."""
 
+    def tidy(self) -> None:
+        """After a bulk load: refresh what the database knows of the lines (nothing to do by default)."""
+
     def fetch_together(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
         """The rows of several queries, in one round trip where the database allows."""
         return [self.fetch(statement, params) for statement, params in queries]
@@ -170,6 +173,12 @@ class PostgresJournalStore(JournalStore):
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
             cursor.execute(statement, params)
             return cursor.fetchall()
+
+    def tidy(self) -> None:
+        # Freshly loaded pages are not yet marked all-visible, so a figure would read the table as well
+        # as its key until autovacuum came by; VACUUM marks them now, and ANALYZE updates the statistics.
+        with self.datastore.get_connection() as conn:
+            conn.execute(self.statements.tidy)
 
     def fetch_together(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
         # Pipeline mode: every query is sent before the first answer is awaited.

@@ -61,6 +61,8 @@ def test_lines_come_back_exactly_as_written(store: JournalStore) -> None:
         ("cash", None): Decimal("-1234567890123.45"), ("receivable", party): Decimal("1234567890123.45")}
     assert sums(store, AGREEMENT, as_of=date(2000, 1, 1),
                 known_at=datetime(1999, 12, 31, 23, 59, 59, 999_998, tzinfo=UTC)) == {}
+    store.tidy()  # what a long catch-up ends with: the lines are all still there
+    assert store.count_lines() == 4 and len(lines(store, AGREEMENT)) == 4
 
 
 def test_a_batch_is_refused_whole_if_the_position_moved(store: JournalStore) -> None:
