@@ -26,7 +26,7 @@ from eventsourcing.domain import Aggregate
 from domain.agreement import Agreement
 from domain.contacts import (MAX_LIVE_CONTACTS, ContactDetails, ContactRegister, PersonalDataChange,
                              PersonalDataStore, PersonalRecord, new_contact_id)
-from domain.errors import IdempotencyKeyReused, NotFound
+from domain.errors import Conflict, IdempotencyKeyReused, NotFound
 from domain.identifiers import party_id as party_id_of
 
 if TYPE_CHECKING:
@@ -154,6 +154,9 @@ class ContactCommands:
         return replay
 
     def _contact_register(self, agreement: Agreement, party_id: UUID) -> ContactRegister:
+        if agreement.purged_on is not None:  # its contacts were erased with its records (R-REC-1)
+            raise Conflict(f"the records of {agreement.code} were purged on {agreement.purged_on}",
+                           code="records_purged")
         self._check_holder(agreement, party_id)
         try:
             register: ContactRegister = self._get(ContactRegister.create_id(party_id), ContactRegister,
@@ -161,6 +164,36 @@ class ContactCommands:
         except NotFound:
             return ContactRegister(agreement_id=agreement.id, party_id=party_id)
         return register
+
+    def _live_contacts(self, agreement: Agreement) -> dict[UUID, list[UUID]]:
+        """Every contact person of an agreement's parties and coordinator whose data is still kept,
+        by the id of their register."""
+        holders = {party_id_of(agreement.id, agreement.coordinator["business_id"]),
+                   *(UUID(str(pid)) for pid in agreement.parties)}
+        found: dict[UUID, list[UUID]] = {}
+        for holder in sorted(holders):
+            try:
+                register: ContactRegister = self.repository.get(ContactRegister.create_id(holder),
+                                                                deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                continue
+            live = [entry[0] for entry in register.entries if entry[2] is None]
+            if live:
+                found[register.id] = live  # type: ignore[assignment]
+        return found
+
+    def _erase_contacts(self, live: dict[UUID, list[UUID]], *, erased_on: date, erased_by: UUID
+                        ) -> list[ContactRegister]:
+        """The registers of ``live`` (from ``_live_contacts``) with every such contact erased."""
+        registers = []
+        for register_id, contact_ids in live.items():
+            register = self._get(register_id, ContactRegister, "contact register")
+            for contact_id in contact_ids:
+                entry = register.find(contact_id)
+                if entry is not None and entry[2] is None:
+                    register.erase(contact_id, erased_on=erased_on, erased_by=erased_by)
+            registers.append(register)
+        return registers
 
     @staticmethod
     def _check_holder(agreement: Agreement, party_id: UUID) -> None:

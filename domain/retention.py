@@ -73,9 +73,13 @@ class RetentionCommands:
     """Mixed into the Ledger: purging an agreement's records once the retention has ended."""
 
     if TYPE_CHECKING:
-        def _execute(self, command: Command, idempotency: Idempotency | None) -> dict[str, Any]: ...
+        def _execute(self, command: Command, idempotency: Idempotency | None,
+                     **save_kwargs: Any) -> dict[str, Any]: ...
         def _agreement(self, agreement_id: UUID) -> Agreement: ...
         def _read(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
+        def _live_contacts(self, agreement: Agreement) -> dict[UUID, list[UUID]]: ...
+        def _erase_contacts(self, live: dict[UUID, list[UUID]], *, erased_on: date, erased_by: UUID
+                            ) -> list[Aggregate]: ...
 
     def retention(self, agreement_id: UUID) -> dict[str, Any]:
         """An agreement's code, end, last day of retention and purge date (a query: cheaper than the view)."""
@@ -84,13 +88,26 @@ class RetentionCommands:
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
         return {"code": agreement.code, **retention_view(agreement)}
 
-    def purge_records(self, agreement_id: UUID, *, purged_on: date,
+    def purge_records(self, agreement_id: UUID, *, purged_on: date, purged_by: UUID | None = None,
                       idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Purge an agreement's read models after its retention end (R-REC-1); its events stay."""
+        """Purge an agreement's read models after its retention end (R-REC-1); its events stay.
+
+        The personal data of its contact persons is erased in the same save, each erasure recorded as
+        asked by ``purged_by`` (the caller's token), or by the purge itself (the agreement's id) when
+        it comes from the command line.
+        """
+        from domain.contacts import PersonalDataChange
+
+        live = self._live_contacts(self._agreement(agreement_id))
+        erased = tuple(contact_id for contact_ids in live.values() for contact_id in contact_ids)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
             agreement.purge_records(on=purged_on)
-            return [agreement], {"agreement_id": str(agreement.id), **retention_view(agreement)}
+            registers = self._erase_contacts(live, erased_on=purged_on, erased_by=purged_by or agreement.id)
+            return [agreement, *registers], {"agreement_id": str(agreement.id), **retention_view(agreement),
+                                             "contacts_erased": len(erased)}
 
-        return self._execute(command, idempotency)
+        if not erased:
+            return self._execute(command, idempotency)
+        return self._execute(command, idempotency, personal_data=PersonalDataChange(erased=erased))

@@ -26,6 +26,7 @@ class PurgeOut(BaseModel):
     ended_on: str
     retention_ends_on: str
     purged_on: str
+    contacts_erased: int = Field(description="Contact persons whose personal data the purge erased.")
 
 
 @router.post("/purge", response_model=PurgeOut)
@@ -34,9 +35,10 @@ def purge_records(agreement_id: str, body: PurgeIn, request: Request, ledger: Le
     """Purge an agreement's journal after its retention end (R-REC-1; coordinator); its events stay.
 
     Refused with 409 `retention_period_running` (naming `retention_ends_on`) while the agreement has
-    not ended or ended less than `retention_years` ago; its figures then answer 410 `records_purged`.
+    not ended or ended less than `retention_years` ago; its figures then answer 410 `records_purged`,
+    and its contact persons' personal data is erased in the same save (`contacts_erased`).
     """
     if body.purged_on > today():
         raise InvalidInput(f"a purge cannot be dated after today ({today()})", code="invalid_date")
     return ledger.purge_records(parse_uuid(agreement_id, "agreement"), purged_on=body.purged_on,
-                                idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+                                purged_by=principal.token_id, idempotency=claim(principal, key, request, body.model_dump(mode="json")))

@@ -7,7 +7,10 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from api.settings import Settings
+
 from tests.api.helpers import auth, create_lyhty
+from tests.api.personal_data_helpers import PERSON, add_contact, contacts, traces_in_tables
 from tests.projections.audit_helpers import ended_agreement, money_history
 
 
@@ -56,7 +59,8 @@ def test_after_the_retention_end_the_figures_are_gone(client: TestClient, tokens
                          headers={**coordinator, "Idempotency-Key": "purge-old"})
     assert purged.status_code == 200
     assert purged.json() == {"agreement_id": str(aid), "ended_on": "2014-12-31",
-                             "retention_ends_on": "2024-12-31", "purged_on": "2025-06-01"}
+                             "retention_ends_on": "2024-12-31", "purged_on": "2025-06-01",
+                             "contacts_erased": 0}
     again = client.post(f"/v1/agreements/{aid}/purge", json={"purged_on": "2025-06-01"},
                         headers={**coordinator, "Idempotency-Key": "purge-old"})
     assert again.json() == purged.json()
@@ -102,3 +106,26 @@ def test_a_replay_takes_one_to_twelve_dates(client: TestClient, tokens: dict[str
     nobody = "00000000-0000-0000-0000-000000000000"
     unknown = client.get(f"/v1/audit/replay?as_of=2026-01-01&agreement_id={nobody}", headers=auditor)
     assert unknown.status_code == 404
+
+
+def test_a_purge_erases_the_agreement_s_contact_persons(client: TestClient, tokens: dict[str, str],
+                                                        settings: Settings) -> None:
+    """R-REC-1: the purge takes the contact persons' personal data with the agreement's records, in the
+    same save; the erasures are recorded, the chain still verifies, and no contact can be added after."""
+    ledger = client.app.state.ledger
+    aid = ended_agreement(ledger, "OLD", ends_on=date(2014, 12, 31))
+    parties = {party["business_id"]: party["party_id"]
+               for party in client.get(f"/v1/agreements/{aid}/parties", headers=auth(tokens["auditor"])).json()}
+    coordinator = auth(tokens["coordinator"])
+    for business_id in ("0246246-0", "2574261-7"):
+        assert add_contact(client, tokens["coordinator"], str(aid), parties[business_id]).status_code == 201
+    assert traces_in_tables(settings)
+    purged = client.post(f"/v1/agreements/{aid}/purge", json={"purged_on": "2025-06-01"}, headers=coordinator)
+    assert purged.status_code == 200, purged.text
+    assert purged.json()["contacts_erased"] == 2
+    assert traces_in_tables(settings) == set()
+    listed = contacts(client, tokens["auditor"], str(aid), parties["0246246-0"]).json()
+    assert [(c["status"], c["name"], c["erased_on"]) for c in listed] == [("erased", None, "2025-06-01")]
+    late = add_contact(client, tokens["coordinator"], str(aid), parties["0246246-0"], body=PERSON)
+    assert (late.status_code, late.json()["code"]) == (409, "records_purged")
+    assert client.get("/v1/audit/verify", headers=auth(tokens["auditor"])).json()["ok"] is True

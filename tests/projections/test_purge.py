@@ -80,7 +80,8 @@ def test_a_purge_after_the_retention_end_removes_the_journal_and_keeps_the_event
     assert lines["OLD"] > 0
     purged = ledger.purge_records(agreements["OLD"], purged_on=ON)
     assert purged == {"agreement_id": str(agreements["OLD"]), "ended_on": "2014-12-31",
-                      "retention_ends_on": "2024-12-31", "purged_on": "2025-06-01"}
+                      "retention_ends_on": "2024-12-31", "purged_on": "2025-06-01",
+                      "contacts_erased": 0}
     after_events, after_lines, after_figures = state(ledger, live, agreements)
     assert after_events == events + 1  # RecordsPurged is appended, nothing is removed
     assert after_lines == {**lines, "OLD": 0}
