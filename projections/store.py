@@ -86,7 +86,7 @@ class JournalStore(ABC):
     def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows of one query (values already converted with ``param``)."""
 
-    def tidy(self) -> None:
+    def tidy(self) -> None:  # noqa: B027 - most stores have nothing to do
         """After a bulk load: refresh what the database knows of the lines (nothing to do by default)."""
 
     def fetch_together(self, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
