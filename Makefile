@@ -24,11 +24,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## make bench: journal rebuild against read-and-decode, and balances latency at 10k and 100k events,
-## on PostgreSQL (the tests' server)
+## make bench: journal rebuild against read-and-decode, balances latency at 10k and 100k events, and
+## the audit chain's sealing and verifying rates, on PostgreSQL (the tests' server)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/projection_rebuild.py
 	$(BIN)/python benchmarks/balances_latency.py
+	$(BIN)/python benchmarks/audit_verify.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis
