@@ -17,16 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from api.settings import PostgresSettings, Settings  # noqa: E402
-from benchmarks.history import PG, grow  # noqa: E402
-from domain.application import Ledger  # noqa: E402
+from benchmarks.history import bench_settings, bulk_ledger, grow  # noqa: E402
 from projections.audit_chain import AuditChain  # noqa: E402
 from projections.audit_signing import Ed25519Signer  # noqa: E402
 
@@ -37,14 +34,8 @@ def main() -> int:
     args = parser.parse_args()
     assert 0 < args.events <= 2_000_000
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    schema = f"ledger_bench_{os.getpid()}"
-    with psycopg.connect(autocommit=True, **PG) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        settings = Settings(database="postgres", postgres=PostgresSettings(
-            host=PG["host"], port=PG["port"], dbname=PG["dbname"], user=PG["user"], password=PG["password"],
-            POSTGRES_SCHEMA=schema))
-        ledger = Ledger(env={**settings.persistence_env(), "IS_SNAPSHOTTING_ENABLED": "n"})
+    with bench_settings() as settings:
+        ledger = bulk_ledger(settings)
         grow(ledger, args.events, 0)
         total = ledger.recorder.max_notification_id() or 0
         chain = AuditChain(ledger, signer=Ed25519Signer(Ed25519PrivateKey.generate()))
@@ -58,15 +49,11 @@ def main() -> int:
             verdict = chain.verify()
             rates.append(verdict.events_checked / (time.perf_counter() - started))
             assert verdict.ok and verdict.events_checked == total
-        print(f"{total} events, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:")
-        print(f"  seal the chain   {seal_rate:>9,.0f} events/s")
-        print(f"  verify           {statistics.median(rates):>9,.0f} events/s (median of 3)")
         ledger.close()
-        return 0
-    finally:
-        with psycopg.connect(autocommit=True, **PG) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
+    print(f"{total} events, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:")
+    print(f"  seal the chain   {seal_rate:>9,.0f} events/s")
+    print(f"  verify           {statistics.median(rates):>9,.0f} events/s (median of 3)")
+    return 0
 
 if __name__ == "__main__":
     raise SystemExit(main())

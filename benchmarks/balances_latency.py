@@ -16,15 +16,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from api.settings import PostgresSettings, Settings  # noqa: E402
-from benchmarks.history import PG, agreement_with_history, grow  # noqa: E402
+from benchmarks.history import agreement_with_history, bench_settings, grow  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from projections.runner import JournalRunner  # noqa: E402
 
@@ -54,13 +51,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000", help="event counts to measure at")
     parser.add_argument("--rounds", type=int, default=400, help="requests per size")
     args = parser.parse_args()
-    schema = f"ledger_bench_{os.getpid()}"
-    with psycopg.connect(autocommit=True, **PG) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    settings = Settings(database="postgres", journal_follow=False, log_level="ERROR", postgres=PostgresSettings(
-        host=PG["host"], port=PG["port"], dbname=PG["dbname"], user=PG["user"], password=PG["password"],
-        POSTGRES_SCHEMA=schema))
-    try:
+    with bench_settings(journal_follow=False, log_level="ERROR") as settings:
         with TestClient(create_app(settings)) as client:
             ledger: Ledger = client.app.state.ledger
             runner: JournalRunner = client.app.state.journal
@@ -89,9 +80,6 @@ def main() -> int:
                 p50, p99, client_p50, client_p99 = latencies(client, token, str(probe), args.rounds)
                 events = ledger.recorder.max_notification_id()
                 print(f"{events:>8} {caught:>10.1f} {p50:>8.2f} {p99:>8.2f} {client_p50:>11.2f} {client_p99:>11.2f}")
-    finally:
-        with psycopg.connect(autocommit=True, **PG) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     return 0
 
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.settings import PostgresSettings, Settings  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from domain.invoice import Invoice, InvoiceBook  # noqa: E402
 from domain.spending import SpendingLog, quarter_of  # noqa: E402
@@ -72,3 +77,22 @@ def grow(ledger: Ledger, target: int, number: int) -> int:
     return number
 
 
+@contextmanager
+def bench_settings(**settings: object) -> Iterator[Settings]:
+    """Settings for the tests' PostgreSQL in a schema of the benchmark's own, dropped afterwards."""
+    schema = f"ledger_bench_{os.getpid()}"
+    with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield Settings(database="postgres", postgres=PostgresSettings(  # type: ignore[arg-type]
+            host=PG["host"], port=PG["port"], dbname=PG["dbname"], user=PG["user"], password=PG["password"],
+            POSTGRES_SCHEMA=schema), **settings)
+    finally:
+        with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def bulk_ledger(settings: Settings) -> Ledger:
+    """The Ledger on those settings, without snapshots: they are not in the notification log, and
+    leaving them out only makes generating faster."""
+    return Ledger(env={**settings.persistence_env(), "IS_SNAPSHOTTING_ENABLED": "n"})

@@ -21,13 +21,11 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.settings import PostgresSettings, Settings  # noqa: E402
-from benchmarks.history import PG, grow  # noqa: E402
+from benchmarks.history import bench_settings, bulk_ledger, grow  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from projections.postings import post  # noqa: E402
 from projections.runner import DEFAULT_BATCH, MAX_WAIT_S, JournalRunner, ProjectionLagging  # noqa: E402
@@ -87,19 +85,12 @@ def main() -> int:
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     assert 0 < args.events <= MAX_EVENTS and 0 < args.rounds <= 10
-    schema = f"ledger_bench_{os.getpid()}"
-    with psycopg.connect(autocommit=True, **PG) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        settings = Settings(database="postgres", postgres=PostgresSettings(
-            host=PG["host"], port=PG["port"], dbname=PG["dbname"], user=PG["user"], password=PG["password"],
-            POSTGRES_SCHEMA=schema))
-        # Snapshots are not in the notification log; leaving them out only makes generating faster.
-        ledger = Ledger(env={**settings.persistence_env(), "IS_SNAPSHOTTING_ENABLED": "n"})
+    with bench_settings() as settings:
+        ledger = bulk_ledger(settings)
         started = time.perf_counter()
         generated = generate(ledger, args.events)
         total = ledger.recorder.max_notification_id()
-        print(f"generated {generated} events in {time.perf_counter() - started:.1f} s (schema {schema})")
+        print(f"generated {generated} events in {time.perf_counter() - started:.1f} s")
         assert total == generated >= args.events
         rates: dict[str, list[float]] = {"read": [], "rebuild": [], "follow": [], "every": [], "workers": []}
         # (d) posts the same, but as its posting is not `post` itself it decodes every event.
@@ -117,20 +108,16 @@ def main() -> int:
                 rates["workers"].append(timed(f"(e) rebuild, {args.workers} workers", parallel.rebuild, total))
                 assert parallel.status().lines == lines
         ledger.close()
-        print(f"medians over {args.rounds} rounds, {total} events, batches of {DEFAULT_BATCH}, "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (ratios paired per round):")
-        print(f"  (a) read and decode   {statistics.median(rates['read']):>9,.0f} events/s")
-        for key, label in (("rebuild", "(b) rebuild"), ("follow", "(c) background"),
-                           ("every", "(d) decoding all"), ("workers", f"(e) {args.workers} workers")):
-            ratio = statistics.median(x / a for x, a in zip(rates[key], rates["read"], strict=True))
-            goal = f"  (goal 60 %: {'met' if ratio >= 0.6 else 'not met'})" if key in ("rebuild", "workers") else ""
-            rate = statistics.median(rates[key])
-            print(f"  {label:<21} {rate:>9,.0f} events/s = {ratio:4.0%} of (a){goal}")
-        return 0
-    finally:
-        with psycopg.connect(autocommit=True, **PG) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
+    print(f"medians over {args.rounds} rounds, {total} events, batches of {DEFAULT_BATCH}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (ratios paired per round):")
+    print(f"  (a) read and decode   {statistics.median(rates['read']):>9,.0f} events/s")
+    for key, label in (("rebuild", "(b) rebuild"), ("follow", "(c) background"),
+                       ("every", "(d) decoding all"), ("workers", f"(e) {args.workers} workers")):
+        ratio = statistics.median(x / a for x, a in zip(rates[key], rates["read"], strict=True))
+        goal = f"  (goal 60 %: {'met' if ratio >= 0.6 else 'not met'})" if key in ("rebuild", "workers") else ""
+        rate = statistics.median(rates[key])
+        print(f"  {label:<21} {rate:>9,.0f} events/s = {ratio:4.0%} of (a){goal}")
+    return 0
 
 if __name__ == "__main__":
     raise SystemExit(main())
