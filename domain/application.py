@@ -27,7 +27,7 @@ from domain.identifiers import party_id as party_id_of
 from domain.membership_commands import MembershipCommands
 from domain.records import ROLES, AgreementCatalogue, ApiToken, IdempotencyRecord
 from domain.refunds import RefundCommands
-from domain.retention import RetentionCommands
+from domain.retention import RetentionCommands, retention_view
 from domain.spending import PaymentIndex
 from domain.views import agreement_view, party_view
 
@@ -205,10 +205,18 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
         if after is not None:
             ids = [p["party_id"] for p in parties]
             parties = parties[ids.index(after) + 1:] if after in ids else []
-        if business_id is not None:
-            parties = [p for p in parties if p["business_id"] == business_id]
-        shares = agreement.shares()
-        return [party_view(agreement, p, shares, as_of) for p in parties[:limit]]
+        return _party_views(agreement, parties, as_of, business_id)[:limit]
+
+    def agreement_and_parties(self, agreement_id: UUID, *, as_of: date, business_id: str | None = None,
+                              whole: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """An agreement as of a date and all its parties (``business_id``: only that one), from one read.
+
+        With ``whole=False`` the agreement is only its code and retention record, which is cheaper.
+        """
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
+        head = agreement_view(agreement, as_of) if whole else {"code": agreement.code,
+                                                                **retention_view(agreement)}
+        return head, _party_views(agreement, agreement.parties_in_order(), as_of, business_id)
 
     def get_party(self, agreement_id: UUID, party_id: UUID, *, as_of: date | None = None) -> dict[str, Any]:
         """One party of an agreement (its status as of a date, if given)."""
@@ -302,6 +310,13 @@ class Ledger(MembershipCommands, FundingCommands, InvoicingCommands, RefundComma
             return self.repository.get(AgreementCatalogue.create_id())
         except AggregateNotFoundError:
             return AgreementCatalogue()
+
+
+def _party_views(agreement: Agreement, parties: list[dict[str, Any]], as_of: date | None,
+                 business_id: str | None) -> list[dict[str, Any]]:
+    shares = agreement.shares()
+    return [party_view(agreement, p, shares, as_of) for p in parties
+            if business_id is None or p["business_id"] == business_id]
 
 
 def _check_code(code: str) -> str:

@@ -76,17 +76,9 @@ class RetentionCommands:
         def _execute(self, command: Command, idempotency: Idempotency | None,
                      **save_kwargs: Any) -> dict[str, Any]: ...
         def _agreement(self, agreement_id: UUID) -> Agreement: ...
-        def _read(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
         def _live_contacts(self, agreement: Agreement) -> dict[UUID, list[UUID]]: ...
         def _erase_contacts(self, live: dict[UUID, list[UUID]], *, erased_on: date, erased_by: UUID
                             ) -> list[Aggregate]: ...
-
-    def retention(self, agreement_id: UUID) -> dict[str, Any]:
-        """An agreement's code, end, last day of retention and purge date (a query: cheaper than the view)."""
-        from domain.agreement import Agreement  # the agreement module imports this one
-
-        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
-        return {"code": agreement.code, **retention_view(agreement)}
 
     def purge_records(self, agreement_id: UUID, *, purged_on: date, purged_by: UUID | None = None,
                       idempotency: Idempotency | None = None) -> dict[str, Any]:

@@ -31,7 +31,8 @@ class Source(Protocol):
 
     def get_agreement(self, agreement_id: UUID, *, as_of: date) -> dict[str, Any]: ...
 
-    def retention(self, agreement_id: UUID) -> dict[str, Any]: ...
+    def agreement_and_parties(self, agreement_id: UUID, *, as_of: date, business_id: str | None = None,
+                              whole: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]: ...
 
     def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
                      business_id: str | None = None, as_of: date | None = None) -> list[dict[str, Any]]: ...
@@ -47,6 +48,13 @@ def agreement_of(ledger: Source, agreement_id: UUID, day: date) -> dict[str, Any
     return agreement
 
 
+def _agreement_and_parties(ledger: Source, agreement_id: UUID, day: date
+                           ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    agreement, parties = ledger.agreement_and_parties(agreement_id, as_of=day)
+    _refuse_purged(agreement)
+    return agreement, parties
+
+
 def _refuse_purged(record: dict[str, Any]) -> None:
     if record["purged_on"] is not None:
         raise Gone(f"the journal of {record['code']} was purged on {record['purged_on']}, after its "
@@ -58,8 +66,10 @@ def _refuse_purged(record: dict[str, Any]) -> None:
 def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
              known_at: datetime | None = None, business_id: str | None = None) -> dict[str, Any]:
     """Each party's invoiced, paid, credited, refunded, outstanding and overdue (``business_id``: one)."""
-    _refuse_purged(ledger.retention(agreement_id))  # the whole agreement view is not needed here
-    parties = ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=as_of, business_id=business_id)
+    # One read of the agreement, and of it only what the balances need.
+    record, parties = ledger.agreement_and_parties(agreement_id, as_of=as_of, business_id=business_id,
+                                                   whole=False)
+    _refuse_purged(record)
     _check_known_at(known_at)
     journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at)
     return figures.balances(journal_sums, parties, overdue, as_of)
@@ -74,9 +84,8 @@ def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: d
 
 def refund_preview(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     """What each party still in the cooperation would get back if it ended on the date (R-FUND-2)."""
-    agreement = agreement_of(ledger, agreement_id, as_of)
-    live = [p for p in ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=as_of)
-            if p["status"] in LIVE_STATUSES]
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
+    live = [p for p in parties if p["status"] in LIVE_STATUSES]
     return figures.refund_preview(sums(store, agreement_id, as_of=as_of), live,
                                   original=_money(agreement, "original_funding"),
                                   threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of)
@@ -105,15 +114,15 @@ def annual_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, y
 def final_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     """The closing statement when the network ends (R-FUND-4): each party's account, the funding and the
     unused funds with the steering group's latest passed ``unused_funds`` decision by the date."""
-    agreement = agreement_of(ledger, agreement_id, as_of)
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
     journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of)
     day = as_of.isoformat()
     decided = [d for d in ledger.list_decisions(agreement_id, limit=MAX_PARTIES, kind="unused_funds", passed=True)
                if d["decided_on"] <= day]
     # The latest decision stands; of two on one day, the one minuted last.
     latest = max(reversed(decided), key=lambda d: d["decided_on"], default=None)
-    return figures.final_account(journal_sums, ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=as_of),
-                                 overdue, agreement=agreement, decision=latest, as_of=as_of)
+    return figures.final_account(journal_sums, parties, overdue, agreement=agreement,
+                                 money=_funding(agreement, journal_sums, as_of), decision=latest, as_of=as_of)
 
 
 def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int
@@ -121,9 +130,8 @@ def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: in
     """A year's totals across the parties, published to them too (R-CONF-1), with every party's own
     amount in each total, for the check that none of them can be taken out of it."""
     first, last = date(year, 1, 1), date(year, 12, 31)
-    agreement = agreement_of(ledger, agreement_id, last)
-    parties = [p for p in ledger.list_parties(agreement_id, limit=MAX_PARTIES, as_of=last)
-               if p["joined_on"] <= last.isoformat()]
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, last)
+    parties = [p for p in parties if p["joined_on"] <= last.isoformat()]
     before = sums(store, agreement_id, as_of=first - timedelta(days=1))
     after = sums(store, agreement_id, as_of=last)
     totals = figures.summary(before, after, first=first, last=last, parties=len(parties))

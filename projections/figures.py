@@ -124,18 +124,16 @@ def period_report(before: Sums, after: Sums, *, first: date, last: date) -> dict
 
 
 def final_account(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], *,
-                  agreement: dict[str, Any], decision: dict[str, Any] | None, as_of: date) -> dict[str, Any]:
+                  agreement: dict[str, Any], money: dict[str, Any], decision: dict[str, Any] | None,
+                  as_of: date) -> dict[str, Any]:
     """The closing statement when the network ends (R-FUND-4): every party's account, the funding, and
     the unused funds with the steering group's decision on their use.
 
-    ``agreement`` is its view as of the date; the account is final once the agreement has ended or
-    been dissolved by then, and provisional before. ``decision`` is the latest passed `unused_funds`
+    ``agreement`` is its view as of the date and ``money`` its funding then; the account is final
+    once the agreement has ended or been dissolved by then, and provisional before. ``decision`` is the latest passed `unused_funds`
     decision by the date, if any.
     """
     statement = balances(sums, parties, overdue, as_of)
-    money = funding(sums, original=Decimal(agreement["original_funding"]),
-                    committed=Decimal(agreement["committed_funding"]),
-                    threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of)
     final = agreement["status"] in ("ended", "dissolved")
     unused = Decimal(money["remaining"])
     return {"as_of": as_of.isoformat(), "status": "final" if final else "provisional",

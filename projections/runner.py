@@ -151,22 +151,22 @@ class JournalRunner:
                 progress(position, target)
 
         committer = Committer(self.store.commit, committed)
-        if self.workers > 1 and target - after >= self.parallel_from:
-            try:
-                self._post_in_workers(committer, after, target)
-            finally:
-                committer.finish()
-            return
         try:
-            select = self.app.recorder.select_notifications
-            with closing(read_ahead(select, after + 1, self.batch_size, target, self.stopping)) as batches:
-                for notifications in batches:
-                    last = notifications[-1].id
-                    committer.submit(self.batch(notifications), Tracking(self.app.name, last), after,
-                                     len(notifications))
-                    after = last
+            if self.workers > 1 and target - after >= self.parallel_from:
+                self._post_in_workers(committer, after, target)
+            else:
+                self._post_here(committer, after, target)
         finally:
             committer.finish()  # what was posted before a failure is still committed, in order
+
+    def _post_here(self, committer: Committer, after: int, target: int) -> None:
+        select = self.app.recorder.select_notifications
+        with closing(read_ahead(select, after + 1, self.batch_size, target, self.stopping)) as batches:
+            for notifications in batches:
+                last = notifications[-1].id
+                committer.submit(self.batch(notifications), Tracking(self.app.name, last), after,
+                                 len(notifications))
+                after = last
 
     def _post_in_workers(self, committer: Committer, after: int, target: int) -> None:
         ranges = [(first, min(first + self.batch_size - 1, target))
