@@ -15,8 +15,8 @@ from api.routes import (agreements, audit, contacts, decisions, figures, funding
                         membership, parties, payments, retention, spending, summary)
 from api.settings import Settings
 from domain.application import Ledger
-from projections.audit_chain import AuditChain, ChainFollower
-from projections.runner import JournalRunner
+from projections.audit.chain import AuditChain, ChainFollower
+from projections.journal.runner import JournalRunner
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

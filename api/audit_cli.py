@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from api.settings import Settings, today
-from domain.errors import InvalidInput
-from domain.identifiers import agreement_id
+from api.settings import Settings
+from domain.kernel.calendar import today
+from domain.kernel.errors import InvalidInput
+from domain.kernel.identifiers import agreement_id
 
 MAX_LINES = 1_000  # differences printed by a replay; the summary counts them all
 
@@ -70,7 +71,7 @@ def offline(args: argparse.Namespace) -> int | None:
     """`ledger audit verify --export DIR`, which needs no settings nor database; None for the others."""
     if args.command != "audit" or args.audit_command != "verify" or args.export is None:
         return None
-    from projections.audit_export import verify_export
+    from projections.audit.export import verify_export
 
     started = time.monotonic()
     try:
@@ -88,7 +89,7 @@ def offline(args: argparse.Namespace) -> int | None:
 
 def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
     """The audit commands that work on the store the settings name."""
-    from projections.audit_chain import AuditChain
+    from projections.audit.chain import AuditChain
 
     if args.audit_command == "replay":
         return _replay(ledger, [day for days in args.as_of for day in days], args.agreement)
@@ -104,8 +105,8 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
         print("nothing to sign: the log is empty" if head is None else f"signed position {head[0]} {head[1]}")
         return 0
     if args.audit_command == "export":
-        from projections.audit_export import export
-        from projections.runner import JournalRunner
+        from projections.audit.export import export
+        from projections.journal.runner import JournalRunner
 
         with JournalRunner(ledger) as runner:  # type: ignore[arg-type]
             manifest = export(chain, runner, args.directory)
@@ -125,8 +126,8 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _replay(ledger: Any, dates: list[date], agreements: list[UUID] | None) -> int:
-    from projections.replay import MAX_DATES, replay
-    from projections.runner import JournalRunner
+    from projections.audit.replay import MAX_DATES, replay
+    from projections.journal.runner import JournalRunner
 
     if not 0 < len(dates) <= MAX_DATES:
         raise InvalidInput(f"give 1 to {MAX_DATES} dates", code="invalid_date")
@@ -146,7 +147,7 @@ def _replay(ledger: Any, dates: list[date], agreements: list[UUID] | None) -> in
 
 
 def _purge(ledger: Any, agreement: UUID, on: date) -> int:
-    from projections.runner import JournalRunner
+    from projections.journal.runner import JournalRunner
 
     if on > today():
         raise InvalidInput(f"a purge cannot be dated after today ({today()})", code="invalid_date")

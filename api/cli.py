@@ -13,11 +13,12 @@ from pydantic import ValidationError
 
 from api import audit_cli
 from api.logging import configure_logging
-from api.settings import Settings, today
+from api.settings import Settings
+from domain.kernel.calendar import today
 from domain.application import Ledger
-from domain.errors import DomainError
-from domain.records import ROLES
-from projections.audit_store import AuditStore
+from domain.kernel.errors import DomainError
+from domain.access.tokens import ROLES
+from projections.audit.store import AuditStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,7 +131,7 @@ def _scheduler(ledger: Ledger, args: argparse.Namespace) -> int:
 
 
 def _projections(ledger: Ledger, command: str, workers: int) -> int:
-    from projections.runner import JournalRunner
+    from projections.journal.runner import JournalRunner
 
     with JournalRunner(ledger, workers=workers) as runner:
         if command == "rebuild":

@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.application import Idempotency, Ledger
-from domain.identifiers import agreement_id
+from domain.kernel.idempotency import Idempotency
+from domain.application import Ledger
+from domain.kernel.identifiers import agreement_id
 
 _BANDS = [{"up_to": "999999999.99", "amount": "10000.00"},
           {"up_to": "2000000000.00", "amount": "20000.00"},

@@ -15,8 +15,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
-from domain.application import MAX_TOKEN_CHARS, Idempotency, Ledger, Principal, hash_token
-from domain.records import ROLES
+from domain.access.tokens import MAX_TOKEN_CHARS, Principal, hash_token
+from domain.kernel.idempotency import Idempotency
+from domain.application import Ledger
+from domain.access.tokens import ROLES
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens create`.")
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")

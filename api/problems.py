@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, Withheld
+from domain.kernel.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, Withheld
 
 PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS = 20

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
-from domain.contacts import (MAX_EMAIL_CHARS, MAX_LIVE_CONTACTS, MAX_NAME_CHARS, MAX_PHONE_CHARS,
-                             MAX_TITLE_CHARS, ContactDetails)
+from domain.records.contacts import (MAX_EMAIL_CHARS, MAX_LIVE_CONTACTS, MAX_NAME_CHARS, MAX_PHONE_CHARS,
+                                     MAX_TITLE_CHARS, ContactDetails)
 
 MONEY_PATTERN = r"^-?\d{1,13}(\.\d{1,2})?$"
 

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import os
 
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from projections.personal_data import POSTGRES_TOPIC, SQLITE_TOPIC
-
-HELSINKI = ZoneInfo("Europe/Helsinki")
-
-
-def today() -> date:
-    """Today's business date in Europe/Helsinki (read at the edge, never in the domain)."""
-    return datetime.now(HELSINKI).date()
-
+from projections.records.personal_data import POSTGRES_TOPIC, SQLITE_TOPIC
 
 class PostgresSettings(BaseSettings):
     """The eventsourcing library's own POSTGRES_* variables."""
@@ -94,7 +84,7 @@ class Settings(BaseSettings):
 
     def audit_signer(self) -> Any:
         """The checkpoint signer: the configured key, or in development a key file made once."""
-        from projections.audit_signing import Ed25519Signer
+        from projections.audit.signing import Ed25519Signer
 
         if self.audit_signing_key is not None:
             return Ed25519Signer.from_base64(self.audit_signing_key.get_secret_value(),

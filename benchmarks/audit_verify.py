@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from benchmarks.history import bench_settings, bulk_ledger, grow  # noqa: E402
-from projections.audit_chain import AuditChain  # noqa: E402
-from projections.audit_signing import Ed25519Signer  # noqa: E402
+from projections.audit.chain import AuditChain  # noqa: E402
+from projections.audit.signing import Ed25519Signer  # noqa: E402
 
 
 def main() -> int:

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from api.app import create_app  # noqa: E402
 from benchmarks.history import agreement_with_history, bench_settings, grow  # noqa: E402
 from domain.application import Ledger  # noqa: E402
-from projections.runner import JournalRunner  # noqa: E402
+from projections.journal.runner import JournalRunner  # noqa: E402
 
 DATES = [date(2025, 3, 31), date(2025, 9, 30), date(2026, 3, 31), date(2026, 12, 31)]
 
@@ -68,7 +68,7 @@ def main() -> int:
                 client.app.state.audit.catch_up()  # steady state: the chain follower has nothing left to hash
                 latencies(client, token, str(probe), 20)  # warm the pools and caches
                 if os.environ.get("BENCH_PROFILE"):
-                    from projections.queries import balance_sums
+                    from projections.journal.queries import balance_sums
                     for name, work in (("authenticate", lambda: ledger.authenticate(token)),
                                        ("list_parties", lambda: ledger.list_parties(probe, limit=500, as_of=DATES[0])),
                                        ("balance_sums", lambda: balance_sums(runner.store, probe, as_of=DATES[0])),

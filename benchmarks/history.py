@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.settings import PostgresSettings, Settings  # noqa: E402
 from domain.application import Ledger  # noqa: E402
-from domain.invoice import Invoice, InvoiceBook  # noqa: E402
-from domain.spending import SpendingLog, quarter_of  # noqa: E402
+from domain.invoicing.invoices import Invoice, InvoiceBook  # noqa: E402
+from domain.invoicing.spending import SpendingLog, quarter_of  # noqa: E402
 from tests.api.helpers import valid_business_ids  # noqa: E402
 
 PG = {"host": os.environ.get("POSTGRES_HOST", "127.0.0.1"),

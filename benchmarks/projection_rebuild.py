@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.history import bench_settings, bulk_ledger, grow  # noqa: E402
 from domain.application import Ledger  # noqa: E402
-from projections.postings import post  # noqa: E402
-from projections.runner import DEFAULT_BATCH, MAX_WAIT_S, JournalRunner, ProjectionLagging  # noqa: E402
+from projections.journal.postings import post  # noqa: E402
+from projections.journal.runner import DEFAULT_BATCH, MAX_WAIT_S, JournalRunner, ProjectionLagging  # noqa: E402
 
 MAX_EVENTS = 2_000_000
 

@@ -1,1 +1,1 @@
-"""The pure domain: money, rules, aggregates, events and the application (the only write API)."""
+"""The domain: aggregates, events and rules of cooperation agreements, in folders by capability."""

@@ -17,7 +17,7 @@ import structlog
 from eventsourcing.persistence import PersistenceError, RecordConflictError
 
 from domain.application import Ledger
-from domain.errors import DomainError, VersionConflict
+from domain.kernel.errors import DomainError, VersionConflict
 
 MAX_ATTEMPTS = 5  # per agreement and job; a conflict means another writer got there first
 log = structlog.get_logger("ledger.scheduler")

@@ -12,7 +12,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from api.settings import HELSINKI, today
+from domain.kernel.calendar import HELSINKI, today
 from domain.application import Ledger
 from scheduler.jobs import JOBS, sweep
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request, Response, status
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, Reader, claim
 from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
 from api.schemas import AgreementIn, Created
-from api.settings import today
-from domain.application import Principal
-from domain.confidentiality import party_may_see_totals
-from domain.identifiers import parse_uuid
+from domain.kernel.calendar import today
+from domain.access.tokens import Principal
+from domain.records.confidentiality import party_may_see_totals
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements", tags=["agreements"])
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import LedgerDep, require
-from domain.application import Principal
-from domain.identifiers import parse_uuid
-from projections.audit_chain import AuditChain
-from projections.replay import replay as replay_figures
+from domain.access.tokens import Principal
+from domain.kernel.identifiers import parse_uuid
+from projections.audit.chain import AuditChain
+from projections.audit.replay import replay as replay_figures
 
 MAX_REPLAY_DATES = 12  # each replay rebuilds the whole journal once, then computes every figure per date
 

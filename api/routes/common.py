@@ -8,10 +8,11 @@ from uuid import UUID
 
 from fastapi import Query, Request, Response
 
-from api.settings import today
-from domain.application import Ledger, Principal
-from domain.errors import NotFound
-from domain.identifiers import parse_uuid
+from domain.kernel.calendar import today
+from domain.application import Ledger
+from domain.access.tokens import Principal
+from domain.kernel.errors import NotFound
+from domain.kernel.identifiers import parse_uuid
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")]
 After = Annotated[str | None, Query(max_length=36, description="Id of the last item of the previous page.")]

@@ -1,6 +1,6 @@
 """Contact persons of a party or of the coordinator: add, list, erase (R-REC-1, R-CONF-1).
 
-Their personal data is kept in an erasable store, never in the events; see ``domain/contacts.py``.
+Their personal data is kept in an erasable store, never in the events; see ``domain/records/contacts.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, claim
 from api.routes.common import After, Limit, check_visible, cursor, link_next
 from api.schemas import ContactIn
-from api.settings import today
-from domain.errors import NotFound
-from domain.identifiers import parse_uuid
-from domain.identifiers import party_id as party_id_of
+from domain.kernel.calendar import today
+from domain.kernel.errors import NotFound
+from domain.kernel.identifiers import parse_uuid
+from domain.kernel.identifiers import party_id as party_id_of
 
 router = APIRouter(tags=["contacts"])
 

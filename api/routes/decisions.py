@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, claim, require
 from api.routes.common import After, Limit, cursor, link_next
 from api.schemas import BusinessDate, Strict
-from domain.application import Principal
-from domain.identifiers import parse_uuid
+from domain.access.tokens import Principal
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}/decisions", tags=["steering group"])
 Staff = Annotated[Principal, Depends(require("coordinator", "finance", "scheduler", "auditor"))]

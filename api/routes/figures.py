@@ -17,11 +17,11 @@ from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, Staff, 
 from api.problems import ApiProblem
 from api.routes.common import AsOf, as_of_or_today, check_visible
 from api.schemas import RefundIn
-from domain.identifiers import parse_uuid
-from domain.money import ZERO
-from projections import answers
-from projections.figures import PARTY_FIGURES
-from projections.runner import JournalRunner, ProjectionLagging
+from domain.kernel.identifiers import parse_uuid
+from domain.kernel.money import ZERO
+from projections.figures import answers
+from projections.figures.calculations import PARTY_FIGURES
+from projections.journal.runner import JournalRunner, ProjectionLagging
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
 KnownAt = Annotated[datetime | None, Query(

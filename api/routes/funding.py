@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, Staff, claim, require
 from api.schemas import MONEY_PATTERN, BusinessDate, InstalmentIn, Money, Strict
-from domain.application import Principal
-from domain.identifiers import parse_uuid
+from domain.access.tokens import Principal
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["funding"])
 Readers = Annotated[Principal, Depends(require("coordinator", "finance", "scheduler", "auditor"))]

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from api.deps import BillReader, Finance, IdempotencyKey, LedgerDep, Runner, claim
 from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
 from api.schemas import CreditNoteIn, OverdueRunOut, PaymentIn, PaymentOut, RunIn, RunOut
-from domain.application import Ledger, Principal
-from domain.errors import NotFound
-from domain.identifiers import parse_uuid
+from domain.application import Ledger
+from domain.access.tokens import Principal
+from domain.kernel.errors import NotFound
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(tags=["invoices"])
 

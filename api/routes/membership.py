@@ -10,8 +10,8 @@ from pydantic import BaseModel, StringConstraints
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, claim, require
 from api.schemas import BusinessDate, Strict
-from domain.application import Principal
-from domain.identifiers import parse_uuid
+from domain.access.tokens import Principal
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["membership"])
 Sweeper = Annotated[Principal, Depends(require("scheduler", "coordinator"))]

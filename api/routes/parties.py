@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response, status
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, Reader, claim
 from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
 from api.schemas import Accession, AccessionIn
-from domain.errors import NotFound
-from domain.identifiers import parse_uuid
+from domain.kernel.errors import NotFound
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}/parties", tags=["parties"])
 

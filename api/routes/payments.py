@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from api.deps import Finance, IdempotencyKey, LedgerDep, Staff, claim
 from api.routes.common import After, Limit, cursor, link_next
 from api.schemas import AllocationIn, PaymentOut, ReferencePaymentIn
-from domain.identifiers import parse_uuid
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["payments"])
 

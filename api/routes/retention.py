@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, claim
 from api.schemas import BusinessDate, Strict
-from api.settings import today
-from domain.errors import InvalidInput
-from domain.identifiers import parse_uuid
+from domain.kernel.calendar import today
+from domain.kernel.errors import InvalidInput
+from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["retention"])
 

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from api.deps import BillReader, LedgerDep
 from api.routes.common import check_visible
 from api.routes.figures import Journal
-from api.settings import today
-from domain.confidentiality import check_summary_for_party
-from domain.identifiers import parse_uuid
-from projections import answers
+from domain.kernel.calendar import today
+from domain.records.confidentiality import check_summary_for_party
+from domain.kernel.identifiers import parse_uuid
+from projections.figures import answers
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
 

@@ -11,7 +11,7 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
-from projections.store import journal_path
+from projections.journal.store import journal_path
 from tests.api.helpers import auth
 from tests.conftest import PG
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.cli import main
 from api.settings import Settings
-from domain.identifiers import agreement_id
+from domain.kernel.identifiers import agreement_id
 from tests.api.helpers import auth
 
 

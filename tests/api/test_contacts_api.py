@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
-from projections.audit_export import export, verify_export
+from projections.audit.export import export, verify_export
 from tests.api.helpers import auth
 from tests.api.membership_helpers import VALTORI, events
 from tests.api.personal_data_helpers import (PERSON, add_contact, contacts, erase, sqlite_files,

@@ -13,7 +13,7 @@ from api.demo import load_demo
 from api.routes.decisions import Kind
 from api.settings import Settings
 from domain.application import Ledger
-from domain.decision import KINDS
+from domain.steering.decisions import KINDS
 from tests.api.helpers import COUNTY, KELA, UAS, auth, create_lyhty, lyhty_body
 from tests.api.membership_helpers import VALTORI, decide, decision_body, events, party_ids, post
 

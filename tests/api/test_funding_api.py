@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.demo import load_demo
-from domain.agreement import Agreement
+from domain.agreements.agreement import Agreement
 from domain.application import Ledger
 from tests.api.helpers import KELA, auth, lyhty_body
 from tests.api.membership_helpers import VALTORI, decide, decision_body, events, party_ids, post

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from stdnum import iso11649
 
-from domain.reference import is_valid_national
+from domain.kernel.references import is_valid_national
 from tests.api.helpers import KELA, auth, create_lyhty
 
 MUNICIPALITIES = {"name": "Suomen Kuntaliitto ry", "business_id": "0926151-4", "signed_on": "2025-09-01",

@@ -51,8 +51,8 @@ def served(ledger: Any, journal: Any) -> dict[str, Any]:
     agreement and date its view, parties, invoices and every figure (or the problem it answers)."""
     from datetime import date
 
-    from domain.errors import DomainError
-    from projections import answers
+    from domain.kernel.errors import DomainError
+    from projections.figures import answers
 
     found: dict[str, Any] = {"aggregates": {}, "agreements": {}}
     for oid in sorted({row.originator_id for row in ledger.recorder.select_notifications(start=1, limit=100_000)}):

@@ -9,10 +9,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain.agreement import Agreement
-from domain.confidentiality import (check_summary_for_party, confidential_until, disclosing_figure,
-                                    party_may_see_totals)
-from domain.errors import Withheld
+from domain.agreements.agreement import Agreement
+from domain.records.confidentiality import (check_summary_for_party, confidential_until, disclosing_figure,
+                                            party_may_see_totals)
+from domain.kernel.errors import Withheld
 
 
 def amounts(*values: str) -> list[Decimal]:

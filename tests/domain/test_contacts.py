@@ -10,9 +10,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain.contacts import (MAX_LIVE_CONTACTS, ContactDetails, ContactRegister, check_email, check_phone,
-                             new_contact_id)
-from domain.errors import DomainError
+from domain.records.contacts import (MAX_LIVE_CONTACTS, ContactDetails, ContactRegister, check_email,
+                                     check_phone, new_contact_id)
+from domain.kernel.errors import DomainError
 
 
 def refused(code: str, action: Any, *args: Any, **kwargs: Any) -> DomainError:

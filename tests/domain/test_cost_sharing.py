@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from api.demo import DIGIONE
-from domain.agreement import Agreement
-from domain.cost_sharing import PartyBasis
-from domain.errors import DomainError
-from domain.terms import Terms
+from domain.agreements.agreement import Agreement
+from domain.agreements.cost_sharing import PartyBasis
+from domain.kernel.errors import DomainError
+from domain.agreements.terms import Terms
 
 VALTORI = "2574261-7"
 

@@ -14,14 +14,14 @@ from uuid import UUID, uuid4
 import pytest
 
 from api.demo import DIGIONE, LYHTY, MANTYHARJU_HIRVENSALMI
-from domain.agreement import Agreement
-from domain.errors import DomainError
-from domain.funding import check_release, party_instalments, plan_amendment
-from domain.invoicing import PlannedInvoice, instalment_invoices, not_yet_billed
-from domain.membership import DecisionRef
-from domain.money import ZERO
-from domain.settlement import commitment_ends_on, exit_settlement
-from domain.terms import instalments_from_dicts
+from domain.agreements.agreement import Agreement
+from domain.kernel.errors import DomainError
+from domain.funding.instalments import check_release, party_instalments, plan_amendment
+from domain.invoicing.schedule import PlannedInvoice, instalment_invoices, not_yet_billed
+from domain.membership.rules import DecisionRef
+from domain.kernel.money import ZERO
+from domain.funding.settlement import commitment_ends_on, exit_settlement
+from domain.agreements.terms import instalments_from_dicts
 
 D = Decimal
 VANTAA, ESPOO, TAMPERE, OULU, TURKU, LAHTI, JYVASKYLA = (

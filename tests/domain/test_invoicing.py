@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.demo import DIGIONE, LYHTY, MANTYHARJU_HIRVENSALMI
-from domain.agreement import Agreement
-from domain.errors import InvalidInput
-from domain.invoicing import (closed_periods, instalment_invoices, period_bounds, period_of, quarters_of,
-                              recharge_invoices)
-from domain.money import ZERO
-from domain.terms import Instalment, instalment_amounts
+from domain.agreements.agreement import Agreement
+from domain.kernel.errors import InvalidInput
+from domain.invoicing.schedule import (closed_periods, instalment_invoices, period_bounds, period_of,
+                                       quarters_of, recharge_invoices)
+from domain.kernel.money import ZERO
+from domain.agreements.terms import Instalment, instalment_amounts
 from tests.api.helpers import valid_business_ids
 
 

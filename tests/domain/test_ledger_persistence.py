@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from domain.application import Idempotency, Ledger
-from domain.errors import DomainError
+from domain.kernel.idempotency import Idempotency
+from domain.application import Ledger
+from domain.kernel.errors import DomainError
 from tests.api.helpers import KELA, UAS, auth, create_lyhty, valid_business_ids
 
 EQUAL: dict[str, Any] = dict(

@@ -8,10 +8,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.agreement import Agreement
-from domain.decision import check_decision, check_subject
-from domain.errors import DomainError
-from domain.membership import DecisionRef, add_months, status_on
+from domain.agreements.agreement import Agreement
+from domain.steering.decisions import check_decision, check_subject
+from domain.kernel.errors import DomainError
+from domain.membership.rules import DecisionRef, status_on
+from domain.kernel.calendar import add_months
 
 STATE = {"name": "Valtori", "business_id": "2574261-7", "is_party": True, "category": "state"}
 PARTIES = {  # business id: (name, signed on, category)

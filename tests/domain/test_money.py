@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import DomainError, InvalidInput
-from domain.money import from_cents, money, round_cents, split
-from domain.terms import Instalment, instalment_amounts
+from domain.kernel.errors import DomainError, InvalidInput
+from domain.kernel.money import from_cents, money, round_cents, split
+from domain.agreements.terms import Instalment, instalment_amounts
 
 PROPERTY = settings(deadline=None, max_examples=200)
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import iso11649
 
-from domain.errors import InvalidInput
-from domain.reference import check_digit, grouped, is_valid_national, national, normalise, rf
+from domain.kernel.errors import InvalidInput
+from domain.kernel.references import check_digit, grouped, is_valid_national, national, normalise, rf
 
 
 @pytest.mark.parametrize(("base", "reference"), [

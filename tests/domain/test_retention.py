@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain.agreement import Agreement
-from domain.errors import DomainError
-from domain.retention import ended_on, retention_ends_on, retention_view
+from domain.agreements.agreement import Agreement
+from domain.kernel.errors import DomainError
+from domain.records.retention import ended_on, retention_ends_on, retention_view
 from tests.domain.test_membership import lyhty, refused
 
 

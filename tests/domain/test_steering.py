@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidInput
-from domain.steering import Ballot, parse_ballots, tally, voting_weights
+from domain.kernel.errors import InvalidInput
+from domain.steering.voting import Ballot, parse_ballots, tally, voting_weights
 
 TWO_THIRDS, HALF = Fraction(2, 3), Fraction(1, 2)
 STATE, MUNICIPALITIES, KELA, HELSINKI, COUNTY = (uuid4() for _ in range(5))

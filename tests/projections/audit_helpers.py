@@ -11,7 +11,7 @@ import psycopg
 
 from api.settings import Settings
 from domain.application import Ledger
-from projections.store import journal_path
+from projections.journal.store import journal_path
 from tests.conftest import PG
 from tests.projections.test_figures_rebuild import history
 

@@ -8,9 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from api.settings import Settings
-from domain.agreement import Agreement
+from domain.agreements.agreement import Agreement
 from domain.application import Ledger
-from projections.journal import Event, JournalEntry, JournalLine
+from projections.journal.entries import Event, JournalEntry, JournalLine
 from tests.api.helpers import valid_business_ids
 
 RATE = Decimal("50.00")  # euros per pupil

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from api.demo import load_demo
 from api.settings import Settings
 from domain.application import Ledger
-from domain.audit import GENESIS, canonical, compare, link
-from projections.audit_chain import AuditChain
-from projections.audit_signing import Ed25519Signer
+from domain.records.audit import GENESIS, canonical, compare, link
+from projections.audit.chain import AuditChain
+from projections.audit.signing import Ed25519Signer
 from tests.conftest import PG
 
 

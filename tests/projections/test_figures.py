@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from projections.figures import refund_possible
+from projections.figures.calculations import refund_possible
 
 
 def test_refund_is_possible_only_above_the_threshold_compared_exactly() -> None:

@@ -10,11 +10,11 @@ import pytest
 
 from api.demo import load_demo
 from domain.application import Ledger
-from projections.journal import Event, JournalEntry
-from projections.postings import post
-from projections import runner as runner_module
-from projections.queries import MAX_PAGE, START, lines, sums
-from projections.runner import JournalRunner
+from projections.journal.entries import Event, JournalEntry
+from projections.journal.postings import post
+from projections.journal import runner as runner_module
+from projections.journal.queries import MAX_PAGE, START, lines, sums
+from projections.journal.runner import JournalRunner
 
 
 def history(ledger: Ledger) -> dict[str, UUID]:
@@ -119,7 +119,7 @@ def test_a_rebuild_posted_in_worker_processes_gives_the_same_journal(ledger: Led
     real = runner_module.post_in_workers
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(len(args[2]))
+        calls.append(len(args[3]))  # the ranges
         return real(*args, **kwargs)
 
     monkeypatch.setattr(runner_module, "post_in_workers", spy)

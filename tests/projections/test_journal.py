@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.money import MAX_ABS_CENTS, from_cents
-from projections.journal import JournalEntry, JournalLine, entry_id_of
+from domain.kernel.money import MAX_ABS_CENTS, from_cents
+from projections.journal.entries import JournalEntry, JournalLine, entry_id_of
 
 AGREEMENT = UUID("7f58545a-dc83-577d-84f6-be353ae0c39d")
 PARTY = UUID("c12755a9-c9ad-5a91-9e74-336d542e12fb")

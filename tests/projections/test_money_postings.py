@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from api.demo import load_demo
 from domain.application import Ledger
-from domain.errors import DomainError
-from domain.money import ZERO
-from projections.journal import JournalEntry
-from projections.postings import post
+from domain.kernel.errors import DomainError
+from domain.kernel.money import ZERO
+from projections.journal.entries import JournalEntry
+from projections.journal.postings import post
 
 cents = st.integers(min_value=1, max_value=5_000_000).map(lambda c: Decimal(c) / 100)
 operation = st.one_of(

@@ -11,9 +11,9 @@ import pytest
 
 from api.demo import load_demo
 from domain.application import Ledger
-from domain.money import ZERO
-from projections.queries import balance_sums, sums
-from projections.runner import JournalRunner
+from domain.kernel.money import ZERO
+from projections.journal.queries import balance_sums, sums
+from projections.journal.runner import JournalRunner
 
 ISSUED = date(2026, 2, 1)
 DAYS = [date(2026, 1, 31), date(2026, 2, 10), date(2026, 2, 22), date(2026, 2, 23), date(2026, 3, 20),

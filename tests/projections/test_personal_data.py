@@ -10,7 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from api.settings import Settings
 from domain.application import Ledger
-from domain.contacts import ContactDetails, ContactRegister, PersonalDataChange, PersonalRecord
+from domain.records.contacts import ContactDetails, ContactRegister, PersonalDataChange, PersonalRecord
 
 MAIJA = ContactDetails.checked(name="Maija Meikäläinen", email="maija@example.fi", phone="+358 40 123 4567")
 

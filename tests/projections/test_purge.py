@@ -15,14 +15,14 @@ import pytest
 
 from api.cli import main
 from api.settings import Settings
-from domain.agreement import Agreement
+from domain.agreements.agreement import Agreement
 from domain.application import Ledger
-from domain.errors import DomainError
-from projections import answers
-from projections.audit_chain import AuditChain
-from projections.queries import sums
-from projections.replay import replay
-from projections.runner import JournalRunner
+from domain.kernel.errors import DomainError
+from projections.figures import answers
+from projections.audit.chain import AuditChain
+from projections.journal.queries import sums
+from projections.audit.replay import replay
+from projections.journal.runner import JournalRunner
 from tests.projections.audit_helpers import ended_agreement, money_history
 from tests.projections.postings import env_of
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from domain.application import Ledger
-from projections.queries import MAX_PAGE, START, account_total, lines, sums
-from projections.runner import JournalRunner
+from projections.journal.queries import MAX_PAGE, START, account_total, lines, sums
+from projections.journal.runner import JournalRunner
 from tests.projections.postings import accede, commitments, open_agreement
 
 

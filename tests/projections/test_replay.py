@@ -17,10 +17,10 @@ import pytest
 from api.cli import main
 from api.settings import Settings
 from domain.application import Ledger
-from domain.identifiers import party_id
-from projections.answers import every_figure
-from projections.replay import ReplayReport, replay
-from projections.runner import JournalRunner
+from domain.kernel.identifiers import party_id
+from projections.figures.answers import every_figure
+from projections.audit.replay import ReplayReport, replay
+from projections.journal.runner import JournalRunner
 from tests.projections.audit_helpers import KELA, Console, money_history
 from tests.projections.postings import env_of
 

@@ -15,9 +15,9 @@ import pytest
 
 from api.settings import Settings
 from domain.application import Ledger
-from projections.journal import Event, JournalEntry
-from projections.queries import Sums, lines, sums
-from projections.runner import JournalRunner
+from projections.journal.entries import Event, JournalEntry
+from projections.journal.queries import Sums, lines, sums
+from projections.journal.runner import JournalRunner
 from tests.projections.postings import accede, commitments, env_of, open_agreement
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +94,7 @@ import sys, time
 from pathlib import Path
 from api.settings import Settings
 from domain.application import Ledger
-from projections.runner import JournalRunner
+from projections.journal.runner import JournalRunner
 from tests.projections.postings import commitments
 
 marker = Path(sys.argv[1])

@@ -15,10 +15,10 @@ from eventsourcing.postgres import PostgresSubscription
 
 from api.settings import Settings
 from domain.application import Ledger
-from projections.journal import Event, JournalEntry, JournalLine
-from projections.queries import START, account_total, lines, sums
-from projections.runner import JournalRunner, ProjectionLagging
-from projections.store import TrackingMoved
+from projections.journal.entries import Event, JournalEntry, JournalLine
+from projections.journal.queries import START, account_total, lines, sums
+from projections.journal.runner import JournalRunner, ProjectionLagging
+from projections.journal.store import TrackingMoved
 from tests.projections.postings import accede, commitments, open_agreement
 
 PUPILS = [100, 250, 37, 1_000, 3]

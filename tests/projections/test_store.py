@@ -11,10 +11,10 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from domain.application import Ledger
-from domain.money import from_cents
-from projections.journal import JournalEntry, JournalLine
-from projections.queries import lines, sums
-from projections.store import JournalStore, TrackingMoved, open_store
+from domain.kernel.money import from_cents
+from projections.journal.entries import JournalEntry, JournalLine
+from projections.journal.queries import lines, sums
+from projections.journal.store import JournalStore, TrackingMoved, open_store
 
 AGREEMENT = uuid4()
 HELSINKI_SUMMER = timezone(timedelta(hours=3))

@@ -1,0 +1,342 @@
+"""The Agreement aggregate: term, terms, cost-sharing model, the parties that accede and leave, and the
+steering decisions that change membership, the term or the funding (R-AGR-1, R-ACC-*, R-TERM-*,
+R-FUND-5, R-GOV-3). The rules of tranches and amendments are in ``domain.funding``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.agreements.cost_sharing import CostSharing, PartyBasis, parse_metric
+from domain.kernel.errors import Conflict, InvalidInput, NotFound
+from domain.kernel.identifiers import agreement_id, party_id
+from domain.kernel.identifiers import business_id as check_business_id
+from domain.membership.rules import (LIVE_PARTY_STATUSES, DecisionRef, check_breach_notice, check_expulsion,
+                                     check_notice, expulsion_possible_on, notice_effective_on)
+from domain.membership.rules import status_on as party_status_on
+from domain.kernel.money import ZERO
+from domain.records.retention import check_purge, ended_on
+from domain.agreements.terms import (Instalment, Terms, check_term, instalments_from_dicts,
+                                     instalments_to_dicts)
+
+MAX_PARTIES = 500
+MAX_NAME_CHARS = 200
+MAX_TITLE_CHARS = 300
+LIVE_STATUSES = ("in_force", "extended")
+
+
+def text(value: Any, what: str, max_chars: int) -> str:
+    """A required, trimmed text of bounded length."""
+    if not isinstance(value, str) or not value.strip() or len(value) > max_chars:
+        raise InvalidInput(f"{what} must be 1 to {max_chars} characters", code="invalid_text")
+    return value.strip()
+
+
+class Agreement(Aggregate):
+    """A cooperation agreement; its id follows from its code, so a code names one agreement only."""
+
+    # Defaults for state restored from snapshots taken before these attributes existed.
+    dissolved_on: date | None = None
+    purged_on: date | None = None
+    extended_on: date | None = None
+    minutes: tuple[tuple[UUID, str, bool, date], ...] = ()
+    releases: tuple[tuple[int, date, UUID], ...] = ()  # (instalment, released_on, decision_id)
+    amendments: tuple[dict[str, Any], ...] = ()
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return agreement_id(code)
+
+    @classmethod
+    def open(cls, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date, ends_on: date,
+             cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
+             terms: dict[str, Any] | None) -> Agreement:
+        """Validate and sign a new agreement; a coordinator that funds the work joins as a party."""
+        check_term(starts_on, ends_on)
+        model = CostSharing.from_dict(cost_sharing)
+        plan = instalments_from_dicts(instalments, starts_on, ends_on)
+        agreement = cls(
+            code=code, title=text(title, "title", MAX_TITLE_CHARS),
+            coordinator={"name": text(coordinator.get("name"), "coordinator name", MAX_NAME_CHARS),
+                         "business_id": check_business_id(coordinator.get("business_id", ""))},
+            starts_on=starts_on, ends_on=ends_on, currency="EUR", cost_sharing=model.to_dict(),
+            instalments=instalments_to_dicts(plan), terms=Terms.from_dict(terms).to_dict(),
+        )
+        if coordinator.get("is_party"):
+            agreement.accede(name=agreement.coordinator["name"],
+                             business_id=agreement.coordinator["business_id"], signed_on=starts_on,
+                             category=coordinator.get("category"), metric=coordinator.get("metric"),
+                             is_coordinator=True)
+        return agreement
+
+    @event("Created")
+    def __init__(self, *, code: str, title: str, coordinator: dict[str, str], starts_on: date,
+                 ends_on: date, currency: str, cost_sharing: dict[str, Any],
+                 instalments: list[dict[str, Any]], terms: dict[str, Any]) -> None:
+        self.code = code
+        self.title = title
+        self.coordinator = coordinator
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.currency = currency
+        self.cost_sharing = cost_sharing
+        self.instalments = instalments
+        self.terms = terms
+        self.status = "in_force"
+        self.parties: dict[str, dict[str, Any]] = {}
+        self.accessions = 0
+
+    # Commands -------------------------------------------------------------------------------
+
+    def accede(self, *, name: str, business_id: str, signed_on: date, category: str | None = None,
+               metric: Any = None, is_coordinator: bool = False) -> UUID:
+        """A party signs its accession agreement and gets the next annex number (R-ACC-1)."""
+        name = text(name, "party name", MAX_NAME_CHARS)
+        bid = check_business_id(business_id)
+        metric_value = None if metric is None else parse_metric(metric)
+        if category is not None:
+            category = text(category, "category", 64)
+        self.check_in_force()
+        self.check_within_term(signed_on)
+        pid = party_id(self.id, bid)
+        if str(pid) in self.parties:
+            raise Conflict(f"{bid} is already a party to {self.code}", code="party_already_acceded")
+        if len(self.parties) >= MAX_PARTIES:
+            raise Conflict(f"an agreement has at most {MAX_PARTIES} parties", code="too_many_parties")
+        self.model.check_party(category, metric_value)
+        annex = None if is_coordinator else f"1.{self.accessions + 1}"
+        self.party_acceded(party_id=pid, name=name, business_id=bid, annex=annex, signed_on=signed_on,
+                           category=category, metric=metric_value, is_coordinator=is_coordinator)
+        return pid
+
+    @event("PartyAcceded")
+    def party_acceded(self, *, party_id: UUID, name: str, business_id: str, annex: str | None,
+                      signed_on: date, category: str | None, metric: Decimal | None,
+                      is_coordinator: bool) -> None:
+        self.parties[str(party_id)] = {
+            "party_id": party_id, "name": name, "business_id": business_id, "annex": annex,
+            "category": category, "metric": metric, "joined_on": signed_on, "status": "active",
+            "left_on": None, "is_coordinator": is_coordinator, "notice": None, "breach_notices": [],
+        }
+        if annex is not None:
+            self.accessions += 1
+
+    # Membership (R-TERM-1 .. R-TERM-5) -------------------------------------------------------
+
+    def give_notice(self, pid: UUID, *, given_on: date, ground: str) -> date:
+        """A party gives notice on a ground of R-TERM-2; returns the date it takes effect."""
+        party = self.party(pid)
+        self.check_live_on(given_on)
+        check_notice(self.parties_in_order(), party, given_on, ground)
+        effective_on = notice_effective_on(party["joined_on"], given_on, self.rules)
+        self.notice_given(party_id=pid, given_on=given_on, ground=ground, effective_on=effective_on)
+        return effective_on
+
+    @event("NoticeGiven")
+    def notice_given(self, *, party_id: UUID, given_on: date, ground: str, effective_on: date) -> None:
+        party = self.parties[str(party_id)]
+        party["notice"] = {"given_on": given_on, "ground": ground, "effective_on": effective_on}
+        party["status"] = "notice_given"
+
+    def withdraw_due(self, as_of: date) -> int:
+        """Record the withdrawal of every party whose notice has taken effect by ``as_of``."""
+        due = [p for p in self.parties_in_order()
+               if p["status"] == "notice_given" and p["notice"]["effective_on"] <= as_of]
+        for party in due:
+            self.party_withdrew(party_id=party["party_id"], left_on=party["notice"]["effective_on"])
+        return len(due)
+
+    @event("PartyWithdrew")
+    def party_withdrew(self, *, party_id: UUID, left_on: date) -> None:
+        party = self.parties[str(party_id)]
+        party["status"] = "withdrawn"
+        party["left_on"] = left_on
+
+    def give_breach_notice(self, pid: UUID, *, given_on: date, description: str) -> date:
+        """Written notice of a material breach (R-TERM-4); returns the first day expulsion is possible."""
+        party = self.party(pid)
+        self.check_live_on(given_on)
+        check_breach_notice(party, given_on, description)
+        possible_on = expulsion_possible_on(given_on, self.rules)
+        self.breach_notice_given(party_id=pid, given_on=given_on, description=description.strip(),
+                                 expulsion_possible_on=possible_on)
+        return possible_on
+
+    @event("BreachNoticeGiven")
+    def breach_notice_given(self, *, party_id: UUID, given_on: date, description: str,
+                            expulsion_possible_on: date) -> None:
+        self.parties[str(party_id)].setdefault("breach_notices", []).append(
+            {"given_on": given_on, "expulsion_possible_on": expulsion_possible_on})
+
+    def expel(self, pid: UUID, *, decided_on: date, decision: DecisionRef | None) -> None:
+        """Expel a party after the cure period, on a passed steering decision (R-TERM-4)."""
+        party = self.party(pid)
+        self.check_live_on(decided_on)
+        if decision is not None and decision.agreement_id != self.id:
+            decision = None  # a decision of another agreement does not authorise anything here
+        check_expulsion(party, decided_on, decision)
+        assert decision is not None
+        self.party_expelled(party_id=pid, expelled_on=decided_on, decision_id=decision.decision_id)
+
+    @event("PartyExpelled")
+    def party_expelled(self, *, party_id: UUID, expelled_on: date, decision_id: UUID) -> None:
+        party = self.parties[str(party_id)]
+        party["status"] = "expelled"
+        party["left_on"] = expelled_on
+        party["expelled_by"] = decision_id
+
+    # Steering decisions (R-GOV-3) ------------------------------------------------------------
+
+    def minute_decision(self, *, decision_id: UUID, kind: str, passed: bool, decided_on: date,
+                        new_ends_on: date | None = None, release: int | None = None) -> None:
+        """Enter a decision in the minutes; a passed extension, dissolution or tranche release takes
+        effect with it."""
+        self.decision_recorded(decision_id=decision_id, number=len(self.minutes) + 1, kind=kind,
+                               passed=passed, decided_on=decided_on)
+        if passed and kind == "extension":
+            assert new_ends_on is not None and new_ends_on > self.ends_on
+            self.term_extended(previous_ends_on=self.ends_on, new_ends_on=new_ends_on,
+                               decided_on=decided_on, decision_id=decision_id)
+        elif passed and kind == "dissolution":
+            self.cooperation_dissolved(dissolved_on=decided_on, decision_id=decision_id)
+        elif passed and kind == "tranche_release":
+            assert release is not None and all(r[0] != release for r in self.releases)
+            self.tranche_released(instalment=release, decision_id=decision_id, released_on=decided_on)
+
+    @event("DecisionRecorded")
+    def decision_recorded(self, *, decision_id: UUID, number: int, kind: str, passed: bool,
+                          decided_on: date) -> None:
+        self.minutes = (*self.minutes, (decision_id, kind, passed, decided_on))
+
+    @event("TermExtended")
+    def term_extended(self, *, previous_ends_on: date, new_ends_on: date, decided_on: date,
+                      decision_id: UUID) -> None:
+        self.ends_on = new_ends_on
+        self.status = "extended"
+        self.extended_on = self.extended_on or decided_on
+
+    @event("CooperationDissolved")
+    def cooperation_dissolved(self, *, dissolved_on: date, decision_id: UUID) -> None:
+        self.status = "dissolved"
+        self.dissolved_on = dissolved_on
+
+    @event("TrancheReleased")
+    def tranche_released(self, *, instalment: int, decision_id: UUID, released_on: date) -> None:
+        self.releases = (*self.releases, (instalment, released_on, decision_id))
+
+    @event("FundingAmended")
+    def funding_amended(self, *, amendment: int, decision_id: UUID, signed_on: date, total: Decimal,
+                        shares: dict[str, Decimal], instalments: list[dict[str, Any]]) -> None:
+        self.amendments = (*self.amendments, {
+            "amendment": amendment, "decision_id": decision_id, "signed_on": signed_on, "total": total,
+            "shares": shares, "instalments": instalments})
+
+    # Retention (R-REC-1) ---------------------------------------------------------------------
+
+    def purge_records(self, *, on: date) -> None:
+        """Record that the agreement's read models are purged, once its retention has ended."""
+        keep_until = check_purge(self, on)
+        self.records_purged(purged_on=on, ended_on=ended_on(self), retention_ends_on=keep_until)
+
+    @event("RecordsPurged")
+    def records_purged(self, *, purged_on: date, ended_on: date, retention_ends_on: date) -> None:
+        self.purged_on = purged_on
+
+    # Rules -----------------------------------------------------------------------------------
+
+    def check_in_force(self) -> None:
+        """Refuse changes to an agreement that is dissolved, has ended or whose records are purged."""
+        if self.purged_on is not None:
+            raise Conflict(f"the records of {self.code} were purged on {self.purged_on}",
+                           code="records_purged")
+        if self.status not in LIVE_STATUSES:
+            raise Conflict(f"agreement {self.code} is {self.status}", code="agreement_not_in_force")
+
+    def check_live_on(self, day: date) -> None:
+        """Refuse a membership change dated outside the term or on an agreement no longer in force."""
+        self.check_in_force()
+        if day < self.starts_on:
+            raise InvalidInput(f"{day} is before the term starts on {self.starts_on}",
+                               code="date_outside_term")
+        if day > self.ends_on:
+            raise Conflict(f"the term of {self.code} ended on {self.ends_on}", code="agreement_not_in_force")
+
+    def check_within_term(self, day: date) -> None:
+        """Refuse an accession dated outside the agreement's term (R-ACC-1)."""
+        if not self.starts_on <= day <= self.ends_on:
+            raise InvalidInput(f"{day} is outside the term {self.starts_on} – {self.ends_on}",
+                               code="accession_outside_term")
+
+    # Queries ---------------------------------------------------------------------------------
+
+    @property
+    def model(self) -> CostSharing:
+        return CostSharing.from_dict(self.cost_sharing)
+
+    @property
+    def plan(self) -> tuple[Instalment, ...]:
+        return instalments_from_dicts(self.instalments, self.starts_on, self.ends_on)
+
+    @property
+    def rules(self) -> Terms:
+        return Terms.from_dict(self.terms)
+
+    def status_on(self, day: date) -> str:
+        """The status as of a business date: a live agreement has ended once its term is over."""
+        if self.dissolved_on is not None and day >= self.dissolved_on:
+            return "dissolved"
+        if day > self.ends_on:
+            return "ended"
+        return "extended" if self.extended_on is not None and day >= self.extended_on else "in_force"
+
+    def parties_in_order(self) -> list[dict[str, Any]]:
+        """Parties in accession order (the coordinator first)."""
+        return list(self.parties.values())
+
+    def party(self, pid: UUID) -> dict[str, Any]:
+        """One party, or not found."""
+        try:
+            return self.parties[str(pid)]
+        except KeyError:
+            raise NotFound(f"no party {pid} in {self.code}") from None
+
+    def party_by_business_id(self, bid: str) -> dict[str, Any] | None:
+        """The party of a business id, if it has acceded."""
+        return self.parties.get(str(party_id(self.id, bid)))
+
+    def is_live_party(self, bid: str, on: date | None = None) -> bool:
+        """Whether a business is a party whose participation has not ended (R-TERM-5), by the record
+        and, given a date, also by a notice that has taken effect before the sweep recorded it."""
+        party = self.party_by_business_id(bid)
+        if party is None or party["status"] not in LIVE_PARTY_STATUSES:
+            return False
+        return on is None or party_status_on(party, on) in LIVE_PARTY_STATUSES
+
+    def shares(self) -> dict[UUID, Decimal]:
+        """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3)."""
+        return self.model.shares(*self._basis())
+
+    def key(self, parties: list[dict[str, Any]] | None = None) -> dict[UUID, Fraction]:
+        """The weights in the cost-sharing key (R-INV-5) of every party, or of the parties given."""
+        return self.model.key(*self._basis(parties))
+
+    def _basis(self, parties: list[dict[str, Any]] | None = None) -> tuple[list[PartyBasis], date | None]:
+        basis = [PartyBasis(p["party_id"], p["category"], p["metric"], p["joined_on"])
+                 for p in (self.parties_in_order() if parties is None else parties)]
+        plan = self.plan
+        return basis, plan[0].issue_on if plan else None
+
+    def original_funding(self) -> Decimal:
+        """The funding before any amendment: the sum of all cost shares."""
+        return sum(self.shares().values(), ZERO)
+
+    def committed(self, as_of: date | None = None) -> Decimal:
+        """The agreement's funding: the cost shares and the amendments' supplementary funding (signed by
+        ``as_of``, if given)."""
+        return self.original_funding() + sum((a["total"] for a in self.amendments
+                                              if as_of is None or a["signed_on"] <= as_of), ZERO)

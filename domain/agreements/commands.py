@@ -1,0 +1,180 @@
+"""The Ledger's commands and queries for agreements and accessions (R-AGR-1, R-ACC-*).
+
+A mixin of the Ledger application: it uses the Ledger's ``_execute`` (one save per command, with
+its idempotency record and one retry on a concurrent write), ``_read`` and ``exists``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from domain.agreements.agreement import Agreement
+from domain.agreements.catalogue import AgreementCatalogue
+from domain.agreements.views import agreement_view, party_view
+from domain.kernel.errors import Conflict, InvalidInput
+from domain.kernel.identifiers import agreement_id as agreement_id_of
+from domain.kernel.identifiers import business_id as check_business_id
+from domain.kernel.identifiers import party_id as party_id_of
+from domain.kernel.idempotency import Idempotency
+from domain.records.contacts import ContactDetails
+from domain.records.retention import retention_view
+
+if TYPE_CHECKING:
+    from eventsourcing.application import Repository
+
+    Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
+
+MAX_PAGE = 500
+_CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+class AgreementCommands:
+    """Sign agreements, record accessions, and read agreements and their parties."""
+
+    if TYPE_CHECKING:
+        repository: Repository
+
+        def _execute(self, command: Command, idempotency: Idempotency | None) -> dict[str, Any]: ...
+        def _read(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
+        def _agreement(self, agreement_id: UUID) -> Agreement: ...
+        def exists(self, aggregate_id: UUID) -> bool: ...
+        def _adding_contacts(self, command: Command, agreement_id: UUID, party_id: UUID,
+                             contacts: Sequence[ContactDetails], *, added_on: date,
+                             idempotency: Idempotency | None, details_hash: str | None) -> dict[str, Any]: ...
+
+    # Commands ----------------------------------------------------------------------------------
+
+    def create_agreement(self, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date,
+                         ends_on: date, cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
+                         terms: dict[str, Any] | None = None,
+                         idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Sign a new agreement; its code must be new."""
+        code = _check_code(code)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            if self.exists(agreement_id_of(code)):
+                raise Conflict(f"an agreement with code {code} exists", code="agreement_code_taken")
+            agreement = Agreement.open(code=code, title=title, coordinator=coordinator,
+                                       starts_on=starts_on, ends_on=ends_on, cost_sharing=cost_sharing,
+                                       instalments=instalments, terms=terms)
+            catalogue = self._catalogue()
+            catalogue.list_agreement(agreement_id=agreement.id, code=code)
+            return [agreement, catalogue], {"id": str(agreement.id)}
+
+        return self._execute(command, idempotency)
+
+    def accede(self, agreement_id: UUID, *, name: str, business_id: str, signed_on: date,
+               category: str | None = None, metric: Any = None, contacts: Sequence[ContactDetails] = (),
+               idempotency: Idempotency | None = None, details_hash: str | None = None) -> dict[str, Any]:
+        """A party accedes to an agreement (R-ACC-1); returns its id, annex and cost share.
+
+        ``contacts`` are added to it in the same save (see ``add_contact`` for ``details_hash``).
+        """
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            pid = agreement.accede(name=name, business_id=business_id, signed_on=signed_on,
+                                   category=category, metric=metric)
+            view = party_view(agreement, agreement.party(pid), agreement.shares())
+            return [agreement], {k: view[k] for k in ("party_id", "annex", "cost_share")}
+
+        if contacts:
+            party = party_id_of(agreement_id, check_business_id(business_id))
+            return self._adding_contacts(command, agreement_id, party, contacts, added_on=signed_on,
+                                         idempotency=idempotency, details_hash=details_hash)
+        return self._execute(command, idempotency)
+
+    # Queries ---------------------------------------------------------------------------------
+
+    def get_agreement(self, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+        """One agreement with its status as of a date, its terms and committed funding."""
+        return agreement_view(self._read(agreement_id, Agreement, "agreement"), as_of)
+
+    def list_agreements(self, *, as_of: date, limit: int, after: UUID | None = None,
+                        member: str | None = None) -> list[dict[str, Any]]:
+        """Agreements in creation order, a page at a time; ``member`` keeps those a business is party to."""
+        limit = _page(limit)
+        if not self.exists(AgreementCatalogue.create_id()):
+            return []
+        entries = self._catalogue().entries
+        start = 0
+        if after is not None:
+            ids = [entry[0] for entry in entries]
+            start = ids.index(after) + 1 if after in ids else len(ids)
+        page: list[dict[str, Any]] = []
+        for agreement_id, _code in entries[start:]:
+            agreement = self._agreement(agreement_id)
+            if member is None or agreement.is_live_party(member, as_of):
+                page.append(agreement_view(agreement, as_of))
+            if len(page) == limit:
+                break
+        return page
+
+    def agreement_ids(self) -> list[UUID]:
+        """Every agreement's id, in creation order (the catalogue is bounded)."""
+        if not self.exists(AgreementCatalogue.create_id()):
+            return []
+        return [entry[0] for entry in self._catalogue().entries]
+
+    def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
+                     business_id: str | None = None, as_of: date | None = None) -> list[dict[str, Any]]:
+        """The parties in accession order, a page at a time; ``business_id`` keeps only that party;
+        ``as_of`` gives each party's status on that date."""
+        limit = _page(limit)
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
+        parties = agreement.parties_in_order()
+        if after is not None:
+            ids = [p["party_id"] for p in parties]
+            parties = parties[ids.index(after) + 1:] if after in ids else []
+        return _party_views(agreement, parties, as_of, business_id)[:limit]
+
+    def agreement_and_parties(self, agreement_id: UUID, *, as_of: date, business_id: str | None = None,
+                              whole: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """An agreement as of a date and all its parties (``business_id``: only that one), from one read.
+
+        With ``whole=False`` the agreement is only its code and retention record, which is cheaper.
+        """
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
+        head = agreement_view(agreement, as_of) if whole else {"code": agreement.code,
+                                                                **retention_view(agreement)}
+        return head, _party_views(agreement, agreement.parties_in_order(), as_of, business_id)
+
+    def get_party(self, agreement_id: UUID, party_id: UUID, *, as_of: date | None = None) -> dict[str, Any]:
+        """One party of an agreement (its status as of a date, if given)."""
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
+        return party_view(agreement, agreement.party(party_id), agreement.shares(), as_of)
+
+    def is_member(self, agreement_id: UUID, business_id: str, *, on: date | None = None) -> bool:
+        """Whether a business is a party to an agreement whose participation has not ended (by ``on``)."""
+        return self._read(agreement_id, Agreement, "agreement").is_live_party(business_id, on)
+
+    def _catalogue(self) -> AgreementCatalogue:
+        try:
+            return self.repository.get(AgreementCatalogue.create_id())
+        except AggregateNotFoundError:
+            return AgreementCatalogue()
+
+
+def _party_views(agreement: Agreement, parties: list[dict[str, Any]], as_of: date | None,
+                 business_id: str | None) -> list[dict[str, Any]]:
+    shares = agreement.shares()
+    return [party_view(agreement, p, shares, as_of) for p in parties
+            if business_id is None or p["business_id"] == business_id]
+
+
+def _check_code(code: str) -> str:
+    if not isinstance(code, str) or not 0 < len(code) <= 40 or not set(code) <= _CODE_CHARS:
+        raise InvalidInput("code must be 1 to 40 letters, digits, '-', '_' or '.'", code="invalid_code")
+    return code
+
+
+def _page(limit: int) -> int:
+    if not 0 < limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", code="invalid_limit")
+    return limit

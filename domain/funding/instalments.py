@@ -1,0 +1,253 @@
+"""Tranches and supplementary funding (R-FUND-5, R-GOV-3): the agreement's whole invoicing schedule,
+which tranches a steering decision has released, and the amendments that add funding by the key.
+
+Pure functions over the Agreement's state, so the aggregate keeps only its events. Instalments are
+numbered from 1 across the original plan and then every amendment in the order they were signed;
+those numbers go into invoice ids, so a number, once given, never changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.kernel.errors import Conflict, InvalidInput
+from domain.membership.rules import DecisionRef, is_member_on
+from domain.kernel.money import ZERO, fmt, money, split
+from domain.agreements.terms import (Instalment, instalment_amounts, instalments_from_dicts,
+                                     instalments_to_dicts)
+
+if TYPE_CHECKING:
+    from domain.agreements.agreement import Agreement
+
+MAX_AMENDMENTS = 50
+AMENDMENT_KINDS = ("budget", "other")
+
+
+@dataclass(frozen=True)
+class PartyInstalment:
+    """One instalment as one party is billed it."""
+
+    number: int  # across the plan and its amendments, from 1
+    amount: Decimal
+    issue_on: date
+    share: Fraction  # of the cost share (amendment 0) or of the amendment's additional share
+    requires_release: bool
+    amendment: int  # 0: the original plan
+    catch_up: bool  # billed on the party's catch-up invoice at its accession (R-INV-2)
+
+
+# Releases ---------------------------------------------------------------------------------------
+
+def schedule_size(agreement: Agreement) -> int:
+    """How many instalments the plan and its amendments have (the last instalment's number)."""
+    return len(agreement.instalments) + sum(len(a["instalments"]) for a in agreement.amendments)
+
+
+def requires_release(agreement: Agreement, number: int) -> bool | None:
+    """Whether instalment ``number`` is a tranche; None if there is no such instalment."""
+    items = list(agreement.instalments) + [i for a in agreement.amendments for i in a["instalments"]]
+    if not 1 <= number <= len(items):
+        return None
+    return bool(items[number - 1].get("requires_release", False))
+
+
+def release_of(agreement: Agreement, number: int) -> tuple[date, UUID] | None:
+    """When instalment ``number`` was released, and by which decision; None if it was not."""
+    return next(((r[1], r[2]) for r in agreement.releases if r[0] == number), None)
+
+
+def is_released(agreement: Agreement, number: int, tranche: bool, day: date) -> bool:
+    """Whether an instalment may be invoiced as of a day: it needs no release, or was released by then."""
+    release = release_of(agreement, number)
+    return not tranche or (release is not None and release[0] <= day)
+
+
+def check_release(agreement: Agreement, subject: dict[str, Any], decided_on: date) -> int:
+    """The instalment a tranche_release decision names in ``{"instalment": n}``: a tranche of the plan,
+    or of an amendment signed by the decision date, not released before."""
+    number = subject.get("instalment")
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise InvalidInput("subject.instalment must be the number of an instalment, from 1",
+                           code="invalid_subject")
+    tranche = requires_release(agreement, number)
+    if tranche is None:
+        raise InvalidInput(f"{agreement.code} has no instalment {number} (it has "
+                           f"{schedule_size(agreement)})", code="invalid_subject")
+    if not tranche:
+        raise InvalidInput(f"instalment {number} of {agreement.code} needs no release",
+                           code="invalid_subject")
+    signed_on = next((a["signed_on"] for a in agreement.amendments
+                      if any(i["number"] == number for i in a["instalments"])), None)
+    if signed_on is not None and decided_on < signed_on:
+        raise InvalidInput(f"instalment {number} was agreed by the amendment of {signed_on}, after "
+                           f"{decided_on}", code="invalid_subject")
+    released = release_of(agreement, number)
+    if released is not None:
+        raise Conflict(f"instalment {number} was released on {released[0]} by decision {released[1]}",
+                       code="tranche_already_released")
+    return number
+
+
+# What each party is billed ----------------------------------------------------------------------
+
+def party_instalments(agreement: Agreement, party: dict[str, Any], share: Decimal) -> list[PartyInstalment]:
+    """A party's instalments: its cost share split over the plan, and each additional share it has
+    in an amendment split over that amendment's instalments, each summing to its share exactly.
+
+    A party that accedes after the first instalment's date has the plan's instalments dated in its
+    accession year or earlier on one catch-up invoice (R-INV-2), except tranches not released by its
+    accession: those wait for their release like everyone's.
+    """
+    plan = agreement.plan
+    pid, joined_on = party["party_id"], party["joined_on"]
+    late = bool(plan) and joined_on > plan[0].issue_on
+    items = []
+    amounts = instalment_amounts(share, plan) if plan else []
+    for number, (inst, amount) in enumerate(zip(plan, amounts, strict=True), 1):
+        catch_up = late and inst.issue_on.year <= joined_on.year and is_released(
+            agreement, number, inst.requires_release, joined_on)
+        items.append(PartyInstalment(number, amount, inst.issue_on, inst.share, inst.requires_release, 0,
+                                     catch_up))
+    for amendment in agreement.amendments:
+        extra = amendment["shares"].get(str(pid))
+        if extra is None:
+            continue
+        stored = amendment["instalments"]
+        parts = amendment_plan(amendment)
+        for item, inst, amount in zip(stored, parts, instalment_amounts(extra, parts), strict=True):
+            items.append(PartyInstalment(item["number"], amount, inst.issue_on, inst.share,
+                                         inst.requires_release, amendment["amendment"], False))
+    return items
+
+
+def amendment_plan(amendment: dict[str, Any]) -> tuple[Instalment, ...]:
+    """The instalments of a stored amendment (validated when it was signed)."""
+    return tuple(Instalment(i["issue_on"], Fraction(i["share"]), i["requires_release"])
+                 for i in amendment["instalments"])
+
+
+# Splitting by the key ---------------------------------------------------------------------------
+
+def split_by_key(agreement: Agreement, parties: list[dict[str, Any]], amount: Decimal) -> dict[UUID, Decimal]:
+    """An amount split over some parties by the agreement's key, largest remainder, ties in accession
+    order; it sums to the amount exactly."""
+    if amount == 0:
+        return {p["party_id"]: ZERO for p in parties}
+    key = agreement.key(parties)
+    if not any(key.values()):
+        raise Conflict(f"{agreement.code}'s key gives these parties no weight to split {fmt(amount)} by",
+                       code="no_sharing_key")
+    parts = split(amount, key, order=[p["party_id"] for p in parties])
+    assert sum(parts.values(), ZERO) == amount, "a split sums to its total"
+    return parts
+
+
+# Amendments -------------------------------------------------------------------------------------
+
+def check_amendment_subject(kind: str, subject: dict[str, Any]) -> None:
+    """A budget or other decision that authorises an amendment may name its total as a money string."""
+    if kind in AMENDMENT_KINDS and subject.get("amendment") is True and "total" in subject:
+        total = subject["total"]
+        try:
+            if not isinstance(total, str) or money(total) <= 0:
+                raise InvalidInput("not positive", code="invalid_amount")
+        except InvalidInput:
+            raise InvalidInput("subject.total of an amendment is a money string above zero, like "
+                               '"2200000.00"', code="invalid_subject") from None
+
+
+def check_amendment_decision(agreement: Agreement, decision: DecisionRef | None, signed_on: date,
+                             total: Decimal) -> UUID:
+    """The rule for supplementary funding (R-FUND-5, R-GOV-3): the amendment cites a passed decision of
+    this agreement, of kind budget or other, whose subject has ``"amendment": true`` and, if it names
+    a ``"total"``, names this amendment's total; taken on or before signing; used for no other amendment."""
+    if decision is None or decision.agreement_id != agreement.id:
+        raise Conflict("no such steering decision in this agreement", code="decision_required")
+    problem = None
+    if decision.kind not in AMENDMENT_KINDS:
+        problem = f"is a decision of kind {decision.kind}"
+    elif not decision.passed:
+        problem = "did not pass"
+    elif decision.subject.get("amendment") is not True:
+        problem = 'does not decide an amendment (its subject has no "amendment": true)'
+    elif "total" in decision.subject and not _names(decision.subject["total"], total):
+        problem = f"names the total {decision.subject['total']}, not {fmt(total)}"
+    elif decision.decided_on > signed_on:
+        problem = f"was taken after {signed_on}"
+    if problem is not None:
+        raise Conflict(f"decision {decision.decision_id} {problem}; an amendment needs a passed budget "
+                       'or other decision with "amendment": true', code="decision_required")
+    for amendment in agreement.amendments:
+        if amendment["decision_id"] == decision.decision_id:
+            raise Conflict(f"decision {decision.decision_id} already authorised amendment "
+                           f"{amendment['amendment']}", code="decision_already_used")
+    return decision.decision_id
+
+
+def _names(value: Any, total: Decimal) -> bool:
+    try:
+        return isinstance(value, str) and money(value) == total
+    except InvalidInput:
+        return False
+
+
+def plan_amendment(agreement: Agreement, *, decision: DecisionRef | None, signed_on: date, total: Decimal,
+                   instalments: list[dict[str, Any]]) -> dict[str, Any]:
+    """The facts of a new amendment: its number, the decision, and each live party's additional share.
+
+    The total is split over the parties that are members on the signing date, by the agreement's key;
+    the split is stored, so later accessions and departures never change what was agreed. Its
+    instalments are dated from the signing to the end of the term and numbered after the last one.
+    """
+    agreement.check_live_on(signed_on)
+    if total <= 0:
+        raise InvalidInput("an amendment's total must be above zero", code="invalid_amount")
+    if not instalments:
+        raise InvalidInput("an amendment needs at least one instalment", code="invalid_instalments")
+    plan = instalments_from_dicts(instalments, agreement.starts_on, agreement.ends_on)
+    if plan[0].issue_on < signed_on:
+        raise InvalidInput(f"an instalment of the amendment is dated {plan[0].issue_on}, before it is "
+                           f"signed on {signed_on}", code="invalid_instalments")
+    if len(agreement.amendments) >= MAX_AMENDMENTS:
+        raise Conflict(f"an agreement has at most {MAX_AMENDMENTS} amendments", code="too_many_amendments")
+    decision_id = check_amendment_decision(agreement, decision, signed_on, total)
+    parties = [p for p in agreement.parties_in_order() if is_member_on(p, signed_on)]
+    if not parties:
+        raise Conflict(f"{agreement.code} has no parties on {signed_on}", code="no_sharing_key")
+    shares = split_by_key(agreement, parties, total)
+    first = schedule_size(agreement) + 1
+    return {"amendment": len(agreement.amendments) + 1, "decision_id": decision_id, "signed_on": signed_on,
+            "total": total, "shares": {str(pid): amount for pid, amount in shares.items()},
+            "instalments": [{"number": first + i, **item}
+                            for i, item in enumerate(instalments_to_dicts(plan))]}
+
+
+def amendment_view(agreement: Agreement, amendment: dict[str, Any], *, with_parties: bool = True,
+                   as_of: date | None = None) -> dict[str, Any]:
+    """An amendment as the API shows it: its instalments and, optionally, each party's additional share."""
+    view: dict[str, Any] = {
+        "amendment": amendment["amendment"], "decision_id": str(amendment["decision_id"]),
+        "signed_on": amendment["signed_on"].isoformat(), "total": fmt(amendment["total"]),
+        "instalments": [instalment_view(agreement, item["number"], item, as_of)
+                        for item in amendment["instalments"]]}
+    if with_parties:
+        view["parties"] = [{"party_id": pid, "additional_share": fmt(amount)}
+                           for pid, amount in amendment["shares"].items()]
+    return view
+
+
+def instalment_view(agreement: Agreement, number: int, item: dict[str, Any], as_of: date | None = None
+                    ) -> dict[str, Any]:
+    """One stored instalment with its number and, for a tranche, its release (by ``as_of``, if given)."""
+    release = release_of(agreement, number)
+    if release is not None and as_of is not None and release[0] > as_of:
+        release = None
+    return {"number": number, "issue_on": item["issue_on"].isoformat(), "share": item["share"],
+            "requires_release": bool(item.get("requires_release", False)),
+            "released_on": None if release is None else release[0].isoformat(),
+            "released_by": None if release is None else str(release[1])}

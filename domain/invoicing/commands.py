@@ -1,0 +1,381 @@
+"""The Ledger's money commands and queries: invoicing and recharge runs, payments, credit notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from domain.agreements.agreement import Agreement, text
+from domain.kernel.errors import Conflict, InvalidInput, NotFound
+from domain.invoicing.invoices import Invoice, InvoiceBook
+from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
+                                       quarters_of, recharge_invoices)
+from domain.kernel.money import fmt, money
+from domain.kernel.references import normalise
+from domain.invoicing.payments import PaymentIndex, UnmatchedPayment
+from domain.invoicing.spending import SpendingLog, quarter_of
+
+if TYPE_CHECKING:
+    from domain.kernel.idempotency import Idempotency
+
+MAX_INVOICES_PER_SAVE = 600  # one per party and more; keeps one insert well under the size at which the PostgreSQL driver stalls
+MAX_CHUNKS = 1_000  # a run never loops without end, whatever the data
+MAX_LIST = 500
+Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
+
+
+class InvoicingCommands:
+    """Mixed into the Ledger: every command is idempotent by deterministic ids or an idempotency key."""
+
+    # Provided by the Ledger.
+    _execute: Callable[..., dict[str, Any]]
+    _agreement: Callable[[UUID], Agreement]
+    _get: Callable[[UUID, type, str], Any]
+    _catalogue: Callable[[], Any]
+    exists: Callable[[UUID], bool]
+    save: Callable[..., Any]
+    repository: Any
+
+    # Runs -------------------------------------------------------------------------------------
+
+    def run_invoicing(self, agreement_id: UUID, *, as_of: date,
+                      idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Issue every instalment invoice due on or before a date that is not yet issued (R-INV-3)."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            due = instalment_invoices(agreement, as_of)
+            return self._issue(agreement, due, as_of, [])
+
+        return self._run(command, idempotency)
+
+    def run_recharges(self, agreement_id: UUID, *, as_of: date,
+                      idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Invoice each party its share of every ended period's spending not yet recharged (R-INV-5)."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            kind = agreement.rules.recharge_period
+            if kind == "none":
+                raise Conflict(f"{agreement.code} has no recharge period in its terms",
+                               code="recharge_not_configured")
+            logs: list[SpendingLog] = []
+            due: list[PlannedInvoice] = []
+            periods: list[str] = []
+            more = False
+            for period in closed_periods(agreement.starts_on, as_of, kind):
+                open_logs = [log for log in (self._spending_log_or_none(SpendingLog.create_id(
+                    agreement.id, quarter)) for quarter in quarters_of(period))
+                    if log is not None and log.recharged_in is None and log.entries]
+                if not open_logs:
+                    continue
+                planned = recharge_invoices(agreement, period, [e for log in open_logs for e in log.entries])
+                if due and len(due) + len(planned) > MAX_INVOICES_PER_SAVE:
+                    more = True  # a period is closed with all its invoices in one save, never split
+                    break
+                invoice_ids = [Invoice.create_id(agreement.id, p.party_id, p.kind, p.instalments,
+                                                 p.period) for p in planned]
+                for log in open_logs:
+                    log.close(period=period, invoice_ids=invoice_ids)
+                due.extend(planned)
+                periods.append(period)
+                logs.extend(open_logs)
+            aggregates, result = self._issue(agreement, due, as_of, logs)
+            result["periods"] = periods
+            result["more"] = more
+            return aggregates, result
+
+        return self._run(command, idempotency)
+
+    def _run(self, command: Command, idempotency: Idempotency | None) -> dict[str, Any]:
+        """Run in chunks, so a run that issues hundreds of invoices saves them a bounded batch at a time."""
+        result = self._execute(command, idempotency)
+        total = dict(result)
+        for _ in range(MAX_CHUNKS):
+            if not result.get("more"):
+                break
+            result = self._execute(command, None)
+            total["issued"] = total["issued"] + result["issued"]
+            total["periods"] = total.get("periods", []) + result.get("periods", [])
+        total.pop("more", None)
+        return total
+
+    def _issue(self, agreement: Agreement, due: list[PlannedInvoice], issued_on: date,
+               others: list[Aggregate]) -> tuple[list[Aggregate], dict[str, Any]]:
+        book = self._book(agreement)
+        issued_ids = set(book.ids())
+        todo: list[PlannedInvoice] = []
+        for planned in due:
+            unbilled = not_yet_billed(planned, book.instalments.get(str(planned.party_id), []))
+            invoice_id = None if unbilled is None else Invoice.create_id(
+                agreement.id, unbilled.party_id, unbilled.kind, unbilled.instalments, unbilled.period)
+            if unbilled is not None and invoice_id not in issued_ids:
+                issued_ids.add(invoice_id)
+                todo.append(unbilled)
+        batch = todo[:MAX_INVOICES_PER_SAVE]
+        term_days = agreement.rules.payment_term_days
+        invoices = [Invoice.issue(book=book, party_id=p.party_id, kind=p.kind, instalments=p.instalments,
+                                  period=p.period, lines=p.lines, issued_on=issued_on,
+                                  payment_term_days=term_days) for p in batch]
+        result = {"issued": [str(invoice.id) for invoice in invoices],
+                  "already_issued": len(due) - len(todo), "more": len(todo) > len(batch)}
+        if not invoices and not others:
+            return [], result
+        return [book, *invoices, *others] if invoices else list(others), result
+
+    def mark_overdue(self, agreement_id: UUID, *, as_of: date) -> int:
+        """Mark every invoice that is past due and not paid as of a date, once; returns how many."""
+        book = self._book_or_none(agreement_id)
+        if book is None:
+            return 0
+        marked: list[Invoice] = []
+        count = 0
+        for invoice_id in book.ids():
+            invoice = self._invoice(invoice_id)
+            if invoice.overdue_marked_on is None and invoice.status(as_of) == "overdue":
+                invoice.mark_overdue(marked_on=as_of)
+                marked.append(invoice)
+            if len(marked) == MAX_INVOICES_PER_SAVE:
+                self.save(*marked)
+                count, marked = count + len(marked), []
+        if marked:
+            self.save(*marked)
+        return count + len(marked)
+
+    # Payments and credit notes ------------------------------------------------------------------
+
+    def record_payment(self, invoice_id: UUID, *, amount: str | Decimal, paid_on: date,
+                       bank_reference: str | None = None, source: str = "invoice",
+                       idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Record a payment against an invoice; an excess is kept as the party's credit (R-INV-4)."""
+        value = money(amount)
+        bank_reference = _bank_reference(bank_reference)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            invoice = self._invoice(invoice_id)
+            index = self._payment_index(invoice.agreement_id)
+            index.check_new(bank_reference)
+            payment_id = uuid4()
+            _check_paid_on(invoice, paid_on)
+            invoice.receive_payment(payment_id=payment_id, amount=value, paid_on=paid_on,
+                                    bank_reference=bank_reference, source=source)
+            aggregates: list[Aggregate] = [invoice]
+            if bank_reference is not None:
+                index.add(payment_id=payment_id, bank_reference=bank_reference, unmatched=False)
+                aggregates.append(index)
+            return aggregates, {"payment_id": str(payment_id), "matched": True,
+                                "invoice_id": str(invoice.id), "status": invoice.status(paid_on),
+                                "outstanding": fmt(invoice.outstanding(paid_on))}
+
+        return self._execute(command, idempotency)
+
+    def record_payment_by_reference(self, agreement_id: UUID, *, reference: str, amount: str | Decimal,
+                                    paid_on: date, bank_reference: str | None = None,
+                                    idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Match a payment to the invoice its reference names, or keep it as unmatched (R-INV-4)."""
+        value = money(amount)
+        if value <= 0:
+            raise InvalidInput("a payment amount must be above zero", code="invalid_amount")
+        bank_reference = _bank_reference(bank_reference)
+        if not isinstance(reference, str) or not 0 < len(reference) <= 35:
+            raise InvalidInput("a reference is 1 to 35 characters", code="invalid_reference")
+        try:
+            compact = normalise(reference)
+        except InvalidInput:
+            compact = None  # a mistyped reference is still money received: keep it, unmatched
+        agreement = self._agreement(agreement_id)
+        book = self._book_or_none(agreement.id)
+        invoice_id = book.find_by_reference(compact) if book is not None and compact else None
+        if invoice_id is not None:
+            return self.record_payment(invoice_id, amount=value, paid_on=paid_on,
+                                       bank_reference=bank_reference, source="reference",
+                                       idempotency=idempotency)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            index = self._payment_index(agreement.id)
+            index.check_new(bank_reference)
+            payment = UnmatchedPayment(agreement_id=agreement.id, amount=value, paid_on=paid_on,
+                                       reference=" ".join(reference.split()),
+                                       bank_reference=bank_reference)
+            index.add(payment_id=payment.id, bank_reference=bank_reference, unmatched=True)
+            return [payment, index], {"payment_id": str(payment.id), "matched": False,
+                                      "invoice_id": None, "status": "unmatched"}
+
+        return self._execute(command, idempotency)
+
+    def allocate_payment(self, agreement_id: UUID, payment_id: UUID, *, invoice_id: UUID,
+                         allocated_on: date, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Allocate an unmatched payment to the invoice it was meant for."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            payment = self._get(payment_id, UnmatchedPayment, "unmatched payment")
+            if payment.agreement_id != agreement_id:
+                raise NotFound(f"no unmatched payment {payment_id}")
+            if payment.invoice_id is not None:
+                raise Conflict(f"payment {payment_id} is already allocated", code="already_allocated")
+            invoice = self._invoice(invoice_id)
+            if invoice.agreement_id != agreement_id:
+                raise NotFound(f"no invoice {invoice_id} in this agreement")
+            invoice.receive_payment(payment_id=payment.id, amount=payment.amount, paid_on=payment.paid_on,
+                                    bank_reference=payment.bank_reference, source="allocation")
+            payment.allocate(invoice_id=invoice.id, allocated_on=allocated_on)
+            return [invoice, payment], payment.view()
+
+        return self._execute(command, idempotency)
+
+    def issue_credit_note(self, invoice_id: UUID, *, amount: str | Decimal, issued_on: date,
+                          reason: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Credit part or all of an invoice: a new numbered document, never an edit (R-INV-4)."""
+        value = money(amount)
+        reason = text(reason, "reason", 500)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            invoice = self._invoice(invoice_id)
+            book = self._book(self._agreement(invoice.agreement_id))
+            note_id = invoice.credit(book=book, amount=value, issued_on=issued_on, reason=reason)
+            view = invoice.view(issued_on)
+            note = next(c for c in view["credit_notes"] if c["id"] == str(note_id))
+            return [invoice, book], {**note, "invoice_id": str(invoice.id), "outstanding": view["outstanding"]}
+
+        return self._execute(command, idempotency)
+
+    # Spending ---------------------------------------------------------------------------------
+
+    def record_spending(self, agreement_id: UUID, *, amount: str | Decimal, booked_on: date,
+                        category: str, description: str, borne_by: UUID | None = None,
+                        idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Book a cost: shared by the agreement's key, or borne by one party alone (R-INV-5)."""
+        value = money(amount)
+        category = text(category, "category", 64)
+        description = text(description, "description", 500)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            if booked_on < agreement.starts_on:
+                raise InvalidInput(f"{booked_on} is before the agreement starts", code="outside_term")
+            bearer = None if borne_by is None else agreement.party(borne_by)["party_id"]
+            quarter = quarter_of(booked_on)
+            log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter)) or SpendingLog(
+                agreement_id=agreement.id, quarter=quarter)
+            entry_id = log.record(amount=value, booked_on=booked_on, category=category,
+                                  description=description, borne_by=bearer)
+            return [log], next(log.view(e) for e in log.entries if e["entry_id"] == entry_id)
+
+        return self._execute(command, idempotency)
+
+    # Queries ----------------------------------------------------------------------------------
+
+    def list_invoices(self, agreement_id: UUID, *, as_of: date, limit: int, after: UUID | None = None,
+                      party_id: UUID | None = None) -> list[dict[str, Any]]:
+        """Invoices in number order with their figures as of a date, a page at a time."""
+        self._agreement(agreement_id)
+        book = self._book_or_none(agreement_id)
+        ids = [] if book is None else book.ids(party_id)
+        if after is not None:
+            ids = ids[ids.index(after) + 1:] if after in ids else []
+        page = []
+        for invoice_id in ids:
+            invoice = self._invoice(invoice_id)
+            if invoice.issued_on <= as_of:
+                page.append(invoice.view(as_of))
+                if len(page) == _limit(limit):
+                    break
+        return page
+
+    def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
+        """One invoice with its payments and credit notes as of a date."""
+        return self._invoice(invoice_id).view(as_of)
+
+    def invoice_party(self, invoice_id: UUID) -> tuple[UUID, UUID]:
+        """The agreement and party an invoice bills (for access checks)."""
+        invoice = self._invoice(invoice_id)
+        return invoice.agreement_id, invoice.party_id
+
+    def list_unmatched_payments(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
+                                include_allocated: bool = False) -> list[dict[str, Any]]:
+        """Payments whose reference named no invoice, oldest first."""
+        self._agreement(agreement_id)
+        index = self._payment_index(agreement_id)
+        ids = index.unmatched
+        if after is not None:
+            ids = ids[ids.index(after) + 1:] if after in ids else []
+        page = []
+        for pid in ids:
+            payment = self._get(pid, UnmatchedPayment, "unmatched payment")
+            if include_allocated or payment.invoice_id is None:
+                page.append(payment.view())
+                if len(page) == _limit(limit):
+                    break
+        return page
+
+    def list_spending(self, agreement_id: UUID, *, quarter: str, limit: int,
+                      after: UUID | None = None) -> list[dict[str, Any]]:
+        """The spending entries of one quarter, in booking order."""
+        agreement = self._agreement(agreement_id)
+        if quarters_of(quarter) != [quarter]:  # also refuses a malformed name
+            raise InvalidInput("spending is listed by quarter, like 2025-Q4", code="invalid_period")
+        log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter))
+        if log is None:
+            return []
+        entries = log.entries
+        if after is not None:
+            ids = [e["entry_id"] for e in entries]
+            entries = entries[ids.index(after) + 1:] if after in ids else []
+        return [log.view(e) for e in entries[:_limit(limit)]]
+
+    # Plumbing ---------------------------------------------------------------------------------
+
+    def _invoice(self, invoice_id: UUID) -> Invoice:
+        return self._get(invoice_id, Invoice, "invoice")
+
+    def _book_or_none(self, agreement_id: UUID) -> InvoiceBook | None:
+        try:
+            return self.repository.get(InvoiceBook.create_id(agreement_id))
+        except AggregateNotFoundError:
+            return None
+
+    def _book(self, agreement: Agreement) -> InvoiceBook:
+        book = self._book_or_none(agreement.id)
+        if book is None:
+            ids = [entry[0] for entry in self._catalogue().entries]
+            ordinal = ids.index(agreement.id) + 1 if agreement.id in ids else len(ids) + 1
+            book = InvoiceBook(agreement_id=agreement.id, code=agreement.code, reference_prefix=str(ordinal))
+        return book
+
+    def _payment_index(self, agreement_id: UUID) -> PaymentIndex:
+        try:
+            return self.repository.get(PaymentIndex.create_id(agreement_id))
+        except AggregateNotFoundError:
+            return PaymentIndex(agreement_id=agreement_id)
+
+    def _spending_log_or_none(self, log_id: UUID) -> SpendingLog | None:
+        try:
+            return self.repository.get(log_id)
+        except AggregateNotFoundError:
+            return None
+
+
+def _bank_reference(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > 35:
+        raise InvalidInput("a bank reference is 1 to 35 characters", code="invalid_bank_reference")
+    return value.strip()
+
+
+def _check_paid_on(invoice: Invoice, paid_on: date) -> None:
+    if paid_on < invoice.issued_on:
+        raise InvalidInput(f"a payment of invoice {invoice.number} cannot precede its issue date "
+                           f"{invoice.issued_on}", code="invalid_date")
+
+
+def _limit(limit: int) -> int:
+    if not 0 < limit <= MAX_LIST:
+        raise InvalidInput(f"limit must be from 1 to {MAX_LIST}", code="invalid_limit")
+    return limit

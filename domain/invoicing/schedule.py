@@ -1,0 +1,171 @@
+"""What is due: instalment invoices (R-INV-1, R-INV-2, R-TERM-3) and recharges (R-INV-5), as pure rules.
+
+Both planners answer from the agreement alone, as if nothing had been invoiced yet; the ids of the
+planned invoices are deterministic, so the caller issues exactly those the invoice book lacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.agreements.agreement import Agreement
+from domain.kernel.errors import InvalidInput
+from domain.funding.instalments import PartyInstalment, is_released, party_instalments
+from domain.kernel.money import ZERO, fmt_fraction, split
+
+MAX_PERIODS = 400  # a century of quarters: the bound on any sweep over periods
+
+
+@dataclass(frozen=True)
+class PlannedInvoice:
+    """An invoice that is due: whom it bills, for what, and its lines."""
+
+    party_id: UUID
+    kind: str  # "instalments" or "recharge"
+    instalments: list[int]  # numbered from 1, in date order
+    period: str | None
+    lines: list[dict[str, Any]]
+
+
+def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoice]:
+    """Every instalment invoice due on or before a date, whatever the parties' status (R-TERM-3).
+
+    A party in the first cohort is invoiced each instalment on its date. A party that accedes after
+    the first instalment's date is invoiced once, at its accession, for every instalment dated in its
+    accession year or earlier; its later instalments follow the schedule (R-INV-2). Amendments add
+    instalments of each party's additional share, invoiced on their dates (R-FUND-5). A tranche (an
+    instalment that requires release) is due only from the day a passed steering decision released
+    it, and never on a catch-up invoice unless it was released by the accession (R-GOV-3).
+    """
+    if agreement.status == "dissolved":
+        return []
+    shares = agreement.shares()
+    due: list[PlannedInvoice] = []
+    for party in agreement.parties_in_order():
+        pid, joined_on = party["party_id"], party["joined_on"]
+        items = party_instalments(agreement, party, shares[pid])
+        catch_up = [item for item in items if item.catch_up]
+        if catch_up and joined_on <= as_of:
+            due.append(_planned(pid, catch_up))
+        for item in items:
+            if not item.catch_up and item.issue_on <= as_of and is_released(
+                    agreement, item.number, item.requires_release, as_of):
+                due.append(_planned(pid, [item]))
+    return [invoice for invoice in due if sum(line["amount"] for line in invoice.lines) > 0]
+
+
+def not_yet_billed(planned: PlannedInvoice, billed: list[int]) -> PlannedInvoice | None:
+    """A planned instalment invoice less the instalments its party was already billed; None if none is left.
+
+    The planner answers as if nothing had been invoiced. A tranche release minuted late, dated before
+    a run that already issued a late joiner's catch-up invoice, puts that tranche on the catch-up
+    invoice it missed; the invoice book knows what each party was billed, so the tranche is billed
+    alone and no instalment is ever billed twice (R-INV-3).
+    """
+    if planned.kind != "instalments" or not set(planned.instalments) & set(billed):
+        return planned
+    keep = [i for i, number in enumerate(planned.instalments) if number not in billed]
+    if not keep:
+        return None
+    return replace(planned, instalments=[planned.instalments[i] for i in keep],
+                   lines=[planned.lines[i] for i in keep])
+
+
+def _planned(pid: UUID, items: list[PartyInstalment]) -> PlannedInvoice:
+    lines = [{"description": _description(item), "amount": item.amount} for item in items]
+    return PlannedInvoice(pid, "instalments", [item.number for item in items], None, lines)
+
+
+def _description(item: PartyInstalment) -> str:
+    if item.amendment == 0:
+        return (f"Instalment {item.number} ({fmt_fraction(item.share)} of the cost share, "
+                f"{item.issue_on.isoformat()})")
+    return (f"Instalment {item.number}, amendment {item.amendment} ({fmt_fraction(item.share)} of the "
+            f"additional share, {item.issue_on.isoformat()})")
+
+
+# Recharge periods --------------------------------------------------------------------------------
+
+def period_of(day: date, period_kind: str) -> str:
+    """The recharge period a day falls in: "2025-Q4" for a quarter, "2025-H2" for a half-year."""
+    if period_kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if period_kind == "half_year":
+        return f"{day.year}-H{(day.month - 1) // 6 + 1}"
+    raise InvalidInput("this agreement has no recharge period", code="recharge_not_configured")
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of a period named like "2025-Q4" or "2025-H2"."""
+    try:
+        year, part = int(period[:4]), period[5:]
+        months = {"Q": 3, "H": 6}[part[0]]
+        index = int(part[1:])
+        if period[4] != "-" or not 1 <= index <= 12 // months or not 1 <= year <= 9998:
+            raise ValueError(period)
+    except (ValueError, KeyError, IndexError):
+        raise InvalidInput(f"{period!r} is not a period like 2025-Q4 or 2025-H2",
+                           code="invalid_period") from None
+    first = date(year, (index - 1) * months + 1, 1)
+    after = date(year + 1, 1, 1) if index * months == 12 else date(year, index * months + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def quarters_of(period: str) -> list[str]:
+    """The quarters a period covers (spending is kept by quarter)."""
+    first, last = period_bounds(period)
+    return [f"{first.year}-Q{q}" for q in range((first.month - 1) // 3 + 1, (last.month - 1) // 3 + 2)]
+
+
+def closed_periods(starts_on: date, as_of: date, period_kind: str) -> list[str]:
+    """The periods from the one the agreement starts in up to the last that ended before a date."""
+    periods: list[str] = []
+    day = starts_on
+    while len(periods) < MAX_PERIODS:
+        period = period_of(day, period_kind)
+        first, last = period_bounds(period)
+        if last >= as_of:
+            break
+        periods.append(period)
+        day = last + timedelta(days=1)
+    return periods
+
+
+def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str, Any]]
+                      ) -> list[PlannedInvoice]:
+    """Each party's share of a period's shared spending by the agreement's key, plus its own (R-INV-5).
+
+    The key covers the parties whose participation overlaps the period. The shared total is split
+    once, by largest remainder in accession order, so the invoices sum to the spending exactly.
+    """
+    first, last = period_bounds(period)
+    parties = [p for p in agreement.parties_in_order()
+               if p["joined_on"] <= last and (p["left_on"] is None or p["left_on"] >= first)]
+    order = [p["party_id"] for p in parties]
+    shared = sum((e["amount"] for e in entries if e["borne_by"] is None), ZERO)
+    own: dict[UUID, Decimal] = {}
+    for entry in entries:
+        if entry["borne_by"] is not None:
+            own[entry["borne_by"]] = own.get(entry["borne_by"], ZERO) + entry["amount"]
+    parts: dict[UUID, Decimal] = {}
+    if shared:
+        key = agreement.key(parties)
+        if not any(key.values()):
+            raise InvalidInput(f"no key to split {period}'s shared spending by",
+                               code="no_recharge_key")
+        parts = split(shared, key, order=order)
+    planned = []
+    for pid in order + [pid for pid in own if pid not in order]:
+        lines = []
+        if parts.get(pid):
+            lines.append({"description": f"Share of shared costs {period}", "amount": parts[pid]})
+        if own.get(pid):
+            lines.append({"description": f"Own costs {period}", "amount": own[pid]})
+        if lines:
+            planned.append(PlannedInvoice(pid, "recharge", [], period, lines))
+    assert sum(sum(line["amount"] for line in p.lines) for p in planned) == shared + sum(own.values(), ZERO)
+    return planned

@@ -1,0 +1,155 @@
+"""An auditor's export: events, journal and checkpoints as JSON Lines with a manifest, and its offline check.
+
+``events.jsonl`` holds one canonical JSON object per line: ``{"event", "hash", "prev_hash"}`` where
+``event`` is the content the chain covers. ``verify_export`` needs nothing but the files: it recomputes
+the chain line by line, checks each line is in canonical form, that the checkpoints meet the chain and
+their Ed25519 signatures hold, and that every file's SHA-256 matches the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from domain.records.audit import GENESIS, canonical, link, plain
+from projections.audit.chain import AuditChain
+from projections.journal.queries import START, lines
+from projections.journal.runner import JournalRunner
+
+FORMAT = 1
+FILES = ("events.jsonl", "journal.jsonl", "checkpoints.jsonl")
+MAX_LINE_BYTES = 1_048_576  # an event state is far smaller; a longer line is not ours
+PAGE = 1_000
+
+
+@dataclass(frozen=True)
+class ExportVerdict:
+    """What an offline check found: the first bad file and line (1-based), if any."""
+
+    ok: bool
+    events_checked: int
+    file: str | None = None
+    line: int | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verdict as plain data."""
+        return asdict(self)
+
+
+def export(chain: AuditChain, runner: JournalRunner, directory: Path) -> dict[str, Any]:
+    """Write the export of everything chained so far into ``directory``; returns the manifest."""
+    directory.mkdir(parents=True, exist_ok=True)
+    chain.catch_up()
+    runner.catch_up()
+    head_position, head_hash = chain.store.head()
+    counts = {"events": 0, "journal_lines": 0, "checkpoints": 0}
+    with open(directory / "events.jsonl", "wb") as out:
+        hashes = chain.store.iter_chain()
+        prev = GENESIS
+        for record in chain.iter_records():
+            if record.position > head_position:
+                break
+            stored = next(hashes, None)
+            # Export what is stored, even if it was tampered with: the offline check must see it too.
+            while stored is not None and stored[0] < record.position:
+                stored = next(hashes, None)
+            digest = stored[1] if stored is not None and stored[0] == record.position else "missing"
+            out.write(canonical({"event": record.content, "hash": digest, "prev_hash": prev}) + b"\n")
+            prev = digest
+            counts["events"] += 1
+    with open(directory / "journal.jsonl", "wb") as out:
+        for agreement_id in chain.app.agreement_ids():  # type: ignore[attr-defined]
+            for line in _journal(runner, agreement_id):
+                out.write(canonical(plain(asdict(line))) + b"\n")
+                counts["journal_lines"] += 1
+    with open(directory / "checkpoints.jsonl", "wb") as out:
+        for position, digest, signature, public_key in chain.store.checkpoints():
+            out.write(canonical({"position": position, "hash": digest, "signature": signature,
+                                 "public_key": public_key}) + b"\n")
+            counts["checkpoints"] += 1
+    manifest = {"format": FORMAT, "chain": "sha256(prev_hash + canonical JSON of event), genesis 64 zeros",
+                **counts, "head_position": head_position, "head_hash": head_hash,
+                "files": {name: _sha256(directory / name) for name in FILES}}
+    (directory / "manifest.json").write_bytes(canonical(manifest) + b"\n")
+    return manifest
+
+
+def _journal(runner: JournalRunner, agreement_id: Any) -> Iterator[Any]:
+    cursor = START
+    while page := lines(runner.store, agreement_id, after=cursor, limit=PAGE):
+        yield from page
+        cursor = page[-1].cursor
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_export(directory: Path, public_key: str | None = None) -> ExportVerdict:
+    """Check an export with no database: the chain line by line, checkpoints, then the manifest."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_bytes())
+    except (OSError, ValueError) as exc:
+        return ExportVerdict(False, 0, "manifest.json", None, f"unreadable: {exc}")
+    checked, prev, by_position = 0, GENESIS, {}
+    for number, raw in _lines(directory / "events.jsonl"):
+        try:
+            item = json.loads(raw)
+            event = item["event"]
+            ok_form = canonical(item) == raw
+        except (ValueError, KeyError, TypeError) as exc:
+            return ExportVerdict(False, checked, "events.jsonl", number, f"not an event line: {exc}")
+        if not ok_form:
+            return ExportVerdict(False, checked, "events.jsonl", number, "not in canonical form")
+        if item["prev_hash"] != prev:
+            return ExportVerdict(False, checked, "events.jsonl", number,
+                                 "prev_hash does not follow the chain")
+        if link(prev, canonical(event)) != item["hash"]:
+            return ExportVerdict(False, checked, "events.jsonl", number, "hash does not match the event")
+        prev = item["hash"]
+        by_position[event["position"]] = prev
+        checked += 1
+    for number, raw in _lines(directory / "checkpoints.jsonl"):
+        reason = _check_checkpoint(raw, by_position, public_key)
+        if reason:
+            return ExportVerdict(False, checked, "checkpoints.jsonl", number, reason)
+    if checked != manifest.get("events") or prev != (manifest.get("head_hash") if checked else GENESIS):
+        return ExportVerdict(False, checked, "manifest.json", None, "event count or head hash differs")
+    for name in FILES:
+        if _sha256(directory / name) != manifest.get("files", {}).get(name):
+            return ExportVerdict(False, checked, name, None, "SHA-256 differs from the manifest")
+    return ExportVerdict(True, checked)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with open(path, "rb") as source:
+        for number, raw in enumerate(source, start=1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise ValueError(f"{path.name} line {number} is longer than {MAX_LINE_BYTES} bytes")
+            yield number, raw.rstrip(b"\n")
+
+
+def _check_checkpoint(raw: bytes, by_position: dict[int, str], public_key: str | None) -> str | None:
+    try:
+        item = json.loads(raw)
+        position, digest = item["position"], item["hash"]
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"not a checkpoint line: {exc}"
+    if by_position.get(position) != digest:
+        return f"the chain does not meet the checkpoint at position {position}"
+    if public_key is not None and item["public_key"] != public_key:
+        return "signed with another key"
+    from projections.audit.signing import signature_holds
+
+    if not signature_holds(position, digest, item["signature"], item["public_key"]):
+        return "the signature does not verify"
+    return None

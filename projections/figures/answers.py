@@ -1,0 +1,186 @@
+"""The figures the API serves for one agreement: balances, funding, refund preview, reports and the
+final account.
+
+Each answer combines what the ledger's aggregates say (the parties and their status on the date,
+cost shares, committed funding, the refund threshold, the steering group's decisions) with sums over a
+journal store (``projections.figures.calculations`` holds the arithmetic). The routes call these with the live
+journal; the audit replay calls the same functions with a journal rebuilt from the events, so a
+replayed figure is computed exactly as a served one. An agreement whose records are purged (R-REC-1)
+has no figures: 410 ``records_purged``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+from uuid import UUID
+
+from domain.kernel.errors import Gone, InvalidInput
+from projections.figures import calculations as figures
+from projections.journal.queries import Sums, balance_sums, sums
+from projections.journal.store import JournalStore
+
+MAX_PARTIES = 500  # an agreement has at most 500 parties (domain.agreements.agreement.MAX_PARTIES)
+LIVE_STATUSES = ("active", "notice_given")
+
+
+class Source(Protocol):
+    """What the answers read from the ledger's aggregates (the ``Ledger`` application)."""
+
+    def get_agreement(self, agreement_id: UUID, *, as_of: date) -> dict[str, Any]: ...
+
+    def agreement_and_parties(self, agreement_id: UUID, *, as_of: date, business_id: str | None = None,
+                              whole: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]: ...
+
+    def list_parties(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
+                     business_id: str | None = None, as_of: date | None = None) -> list[dict[str, Any]]: ...
+
+    def list_decisions(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
+                       kind: str | None = None, passed: bool | None = None) -> list[dict[str, Any]]: ...
+
+
+def agreement_of(ledger: Source, agreement_id: UUID, day: date) -> dict[str, Any]:
+    """The agreement as of a date; refused with 410 ``records_purged`` once its records are purged."""
+    agreement = ledger.get_agreement(agreement_id, as_of=day)
+    _refuse_purged(agreement)
+    return agreement
+
+
+def _agreement_and_parties(ledger: Source, agreement_id: UUID, day: date
+                           ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    agreement, parties = ledger.agreement_and_parties(agreement_id, as_of=day)
+    _refuse_purged(agreement)
+    return agreement, parties
+
+
+def _refuse_purged(record: dict[str, Any]) -> None:
+    if record["purged_on"] is not None:
+        raise Gone(f"the journal of {record['code']} was purged on {record['purged_on']}, after its "
+                   f"retention ended on {record['retention_ends_on']} (R-REC-1); its events are kept "
+                   "in the audit log", code="records_purged",
+                   extra={key: record[key] for key in ("purged_on", "retention_ends_on")})
+
+
+def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
+             known_at: datetime | None = None, business_id: str | None = None) -> dict[str, Any]:
+    """Each party's invoiced, paid, credited, refunded, outstanding and overdue (``business_id``: one)."""
+    # One read of the agreement, and of it only what the balances need.
+    record, parties = ledger.agreement_and_parties(agreement_id, as_of=as_of, business_id=business_id,
+                                                   whole=False)
+    _refuse_purged(record)
+    _check_known_at(known_at)
+    journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at)
+    return figures.balances(journal_sums, parties, overdue, as_of)
+
+
+def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
+            known_at: datetime | None = None) -> dict[str, Any]:
+    """Original and committed funding, invoiced, received, spent and remaining against the threshold."""
+    agreement = agreement_of(ledger, agreement_id, as_of)
+    return _funding(agreement, _sums(store, agreement_id, as_of, known_at), as_of)
+
+
+def refund_preview(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+    """What each party still in the cooperation would get back if it ended on the date (R-FUND-2)."""
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
+    live = [p for p in parties if p["status"] in LIVE_STATUSES]
+    return figures.refund_preview(sums(store, agreement_id, as_of=as_of), live,
+                                  original=_money(agreement, "original_funding"),
+                                  threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of)
+
+
+def quarterly_report(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int,
+                     quarter: int) -> dict[str, Any]:
+    """Money in, money out and the balance of one quarter (R-REP-1)."""
+    agreement_of(ledger, agreement_id, date(year, 1, 1))
+    return _period(store, agreement_id, year, quarter)
+
+
+def annual_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int
+                   ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The annual project account (R-REP-1): each quarter, the year, and the funding at year end."""
+    year_end = date(year, 12, 31)
+    agreement = agreement_of(ledger, agreement_id, year_end)
+    quarters = [{"quarter": f"{year}-Q{q}", **_period(store, agreement_id, year, q)} for q in range(1, 5)]
+    before = sums(store, agreement_id, as_of=date(year - 1, 12, 31))
+    after = sums(store, agreement_id, as_of=year_end)
+    year_row = {"quarter": str(year), **figures.period_report(before, after, first=date(year, 1, 1),
+                                                              last=year_end)}
+    return quarters, year_row, _funding(agreement, after, year_end)
+
+
+def final_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+    """The closing statement when the network ends (R-FUND-4): each party's account, the funding and the
+    unused funds with the steering group's latest passed ``unused_funds`` decision by the date."""
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
+    journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of)
+    day = as_of.isoformat()
+    decided = [d for d in ledger.list_decisions(agreement_id, limit=MAX_PARTIES, kind="unused_funds", passed=True)
+               if d["decided_on"] <= day]
+    # The latest decision stands; of two on one day, the one minuted last.
+    latest = max(reversed(decided), key=lambda d: d["decided_on"], default=None)
+    return figures.final_account(journal_sums, parties, overdue, agreement=agreement,
+                                 money=_funding(agreement, journal_sums, as_of), decision=latest, as_of=as_of)
+
+
+def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int
+            ) -> tuple[dict[str, Any], dict[str, list[Decimal]]]:
+    """A year's totals across the parties, published to them too (R-CONF-1), with every party's own
+    amount in each total, for the check that none of them can be taken out of it."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, last)
+    parties = [p for p in parties if p["joined_on"] <= last.isoformat()]
+    before = sums(store, agreement_id, as_of=first - timedelta(days=1))
+    after = sums(store, agreement_id, as_of=last)
+    totals = figures.summary(before, after, first=first, last=last, parties=len(parties))
+    result = {"agreement_id": str(agreement_id), "year": year, **totals,
+              "confidential_until": agreement["confidential_until"]}
+    return result, figures.summary_contributions(before, after)
+
+
+def _quarterly_of(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+    return quarterly_report(ledger, store, agreement_id, year=as_of.year, quarter=(as_of.month - 1) // 3 + 1)
+
+
+# The figures of one date as the API serves them: balances (overdue included), funding, refund preview,
+# the quarterly report of the date's quarter and the final account.
+FIGURES_OF_A_DATE: dict[str, Callable[..., dict[str, Any]]] = {
+    "balances": balances, "funding": funding, "refund_preview": refund_preview,
+    "quarterly_report": _quarterly_of, "final_account": final_account,
+}
+
+
+def every_figure(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date
+                 ) -> dict[str, dict[str, Any]]:
+    """Every figure of ``FIGURES_OF_A_DATE`` for one agreement and date."""
+    return {name: answer(ledger, store, agreement_id, as_of=as_of)
+            for name, answer in FIGURES_OF_A_DATE.items()}
+
+
+def _check_known_at(known_at: datetime | None) -> None:
+    if known_at is not None and known_at.tzinfo is None:
+        raise InvalidInput("known_at needs a time zone offset", code="invalid_known_at")
+
+
+def _sums(store: JournalStore, agreement_id: UUID, as_of: date, known_at: datetime | None) -> Sums:
+    _check_known_at(known_at)
+    return sums(store, agreement_id, as_of=as_of, known_at=known_at)
+
+
+def _funding(agreement: dict[str, Any], journal_sums: Sums, as_of: date) -> dict[str, Any]:
+    return figures.funding(journal_sums, original=_money(agreement, "original_funding"),
+                           committed=_money(agreement, "committed_funding"),
+                           threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of)
+
+
+def _period(store: JournalStore, agreement_id: UUID, year: int, quarter: int) -> dict[str, Any]:
+    first, last = figures.quarter_bounds(year, quarter)
+    before = sums(store, agreement_id, as_of=first - timedelta(days=1))
+    return figures.period_report(before, sums(store, agreement_id, as_of=last), first=first, last=last)
+
+
+def _money(view: dict[str, Any], key: str) -> Decimal:
+    # Without amendments the original funding is the committed funding.
+    return Decimal(view.get(key, view["committed_funding"]))

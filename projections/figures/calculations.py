@@ -1,0 +1,185 @@
+"""Figures as sums over the journal (R-FUND-1 … R-FUND-3, R-REP-1): balances, funding, refunds, reports.
+
+Pure functions: they take the journal's sums per (account, party), and what the agreement says
+(parties, shares, threshold), and return plain data with money as strings. The chart of accounts is
+in `projections/journal/postings.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Any
+from uuid import UUID
+
+from domain.invoicing.schedule import period_bounds
+from domain.kernel.money import ZERO, fmt, split
+from projections.journal.queries import Sums, account_total
+
+PARTY_FIGURES = ("invoiced", "paid", "credited", "refunded", "outstanding", "overdue")
+
+
+def _get(sums: Sums, account: str, party: UUID | None) -> Decimal:
+    return sums.get((account, party), ZERO)
+
+
+def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str, Decimal]:
+    """What one party was invoiced, paid, was credited and refunded, and still owes (below zero: credit)."""
+    return {
+        "invoiced": -(_get(sums, "shares_invoiced", party) + _get(sums, "recharges_invoiced", party)),
+        "paid": _get(sums, "cash_received", party),
+        "credited": _get(sums, "credit_notes", party),
+        "refunded": _get(sums, "refunds", party),
+        "outstanding": _get(sums, "receivable", party),
+        "overdue": overdue,
+    }
+
+
+def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], as_of: date
+             ) -> dict[str, Any]:
+    """Every party's balance and the totals over them."""
+    rows = []
+    totals = dict.fromkeys(("cost_share", *PARTY_FIGURES), ZERO)
+    for party in parties:
+        pid = UUID(str(party["party_id"]))
+        figures = {"cost_share": Decimal(party["cost_share"]), **party_figures(sums, pid, overdue.get(pid, ZERO))}
+        for key, value in figures.items():
+            totals[key] += value
+        rows.append({"party_id": str(pid), "name": party["name"], "status": party["status"],
+                     **{key: fmt(value) for key, value in figures.items()}})
+    return {"as_of": as_of.isoformat(), "parties": rows,
+            "totals": {key: fmt(value) for key, value in totals.items()}}
+
+
+def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: int, as_of: date
+            ) -> dict[str, Any]:
+    """Funding against the refund threshold (R-FUND-2): remaining = received − spent − refunded."""
+    received = account_total(sums, "cash_received")
+    spent = account_total(sums, "spending")
+    refunded = account_total(sums, "refunds")
+    remaining = remaining_funds(sums)
+    pct = None if original == 0 else (remaining * 100 / original).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return {
+        "as_of": as_of.isoformat(), "original_funding": fmt(original), "committed": fmt(committed),
+        "invoiced": fmt(-(account_total(sums, "shares_invoiced") + account_total(sums, "recharges_invoiced"))),
+        "credited": fmt(account_total(sums, "credit_notes")), "received": fmt(received),
+        "unallocated": fmt(-account_total(sums, "unallocated")), "spent": fmt(spent),
+        "refunded": fmt(refunded), "remaining": fmt(remaining),
+        "remaining_pct": None if pct is None else str(pct), "refund_threshold_pp": threshold_pp,
+        "refund_possible": refund_possible(remaining, original, threshold_pp),
+    }
+
+
+def remaining_funds(sums: Sums) -> Decimal:
+    """What remains of the funding: received − spent − refunded."""
+    received = account_total(sums, "cash_received")
+    return received - account_total(sums, "spending") - account_total(sums, "refunds")
+
+
+def refund_possible(remaining: Decimal, original: Decimal, threshold_pp: int) -> bool:
+    """Whether what remains is more than the threshold's percentage points of the original funding.
+
+    Compared exactly (remaining × 100 > threshold × original): at exactly the threshold, nothing.
+    """
+    return original > 0 and remaining * 100 > threshold_pp * original
+
+
+def refund_preview(sums: Sums, parties: list[dict[str, Any]], *, original: Decimal, threshold_pp: int,
+                   as_of: date) -> dict[str, Any]:
+    """The remaining funding split over the parties still in, in proportion to what each paid (R-FUND-2).
+
+    ``parties`` are those still in the cooperation on the date, in accession order; a party that
+    left gets nothing. Below or at the threshold every refund is zero. The split is exact to the cent.
+    """
+    figures = funding(sums, original=original, committed=original, threshold_pp=threshold_pp, as_of=as_of)
+    remaining = Decimal(figures["remaining"])
+    paid = {UUID(str(p["party_id"])): _get(sums, "cash_received", UUID(str(p["party_id"]))) for p in parties}
+    weights = {pid: Fraction(amount) for pid, amount in paid.items() if amount > 0}
+    possible = figures["refund_possible"] and bool(weights)
+    refunds = split(remaining, weights, order=[pid for pid in paid if pid in weights]) if possible else {}
+    rows = [{"party_id": str(pid), "paid": fmt(amount), "refund": fmt(refunds.get(pid, ZERO))}
+            for pid, amount in paid.items()]
+    assert not possible or sum(refunds.values(), ZERO) == remaining
+    return {"as_of": as_of.isoformat(), "remaining": figures["remaining"],
+            "remaining_pct": figures["remaining_pct"], "refund_threshold_pp": threshold_pp,
+            "refund_possible": possible, "parties": rows}
+
+
+def period_report(before: Sums, after: Sums, *, first: date, last: date) -> dict[str, Any]:
+    """Money in, money out and the balance of a period: differences of the sums at its two ends."""
+
+    def moved(account: str) -> Decimal:
+        return account_total(after, account) - account_total(before, account)
+
+    opening = account_total(before, "cash_received") + account_total(before, "cash_paid")
+    money_in = moved("cash_received")
+    spent, refunded = moved("spending"), moved("refunds")
+    money_out = -moved("cash_paid")
+    closing = opening + money_in - money_out
+    return {"from": first.isoformat(), "to": last.isoformat(), "opening_balance": fmt(opening),
+            "invoiced": fmt(-(moved("shares_invoiced") + moved("recharges_invoiced"))),
+            "credited": fmt(moved("credit_notes")), "money_in": fmt(money_in), "spent": fmt(spent),
+            "refunded": fmt(refunded), "money_out": fmt(money_out), "closing_balance": fmt(closing)}
+
+
+def final_account(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], *,
+                  agreement: dict[str, Any], money: dict[str, Any], decision: dict[str, Any] | None,
+                  as_of: date) -> dict[str, Any]:
+    """The closing statement when the network ends (R-FUND-4): every party's account, the funding, and
+    the unused funds with the steering group's decision on their use.
+
+    ``agreement`` is its view as of the date and ``money`` its funding then; the account is final
+    once the agreement has ended or been dissolved by then, and provisional before. ``decision`` is the latest passed `unused_funds`
+    decision by the date, if any.
+    """
+    statement = balances(sums, parties, overdue, as_of)
+    final = agreement["status"] in ("ended", "dissolved")
+    unused = Decimal(money["remaining"])
+    return {"as_of": as_of.isoformat(), "status": "final" if final else "provisional",
+            "ended_on": agreement["ended_on"], "parties": statement["parties"], "totals": statement["totals"],
+            "funding": money, "unused_funds": fmt(unused), "unused_funds_decision": decision,
+            "decision_required": final and unused != 0 and decision is None}
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    """The first and last day of a quarter."""
+    return period_bounds(f"{year:04d}-Q{quarter}")
+
+
+# What each figure of a published summary is made of, per party: (account, sign as the figure reads it).
+SUMMARY_ACCOUNTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "invoiced": (("shares_invoiced", -1), ("recharges_invoiced", -1)), "credited": (("credit_notes", 1),),
+    "received": (("cash_received", 1),), "spent": (("spending", 1),), "refunded": (("refunds", 1),)}
+# ``remaining`` is a total to the period's end: these are the figures behind it.
+REMAINING_FROM = ("received", "spent", "refunded")
+
+
+def summary(before: Sums, after: Sums, *, first: date, last: date, parties: int) -> dict[str, Any]:
+    """A period's totals across the parties and what remains at its end; no party's own figure (R-CONF-1)."""
+    report = period_report(before, after, first=first, last=last)
+    return {"from": report["from"], "to": report["to"], "parties": parties, "invoiced": report["invoiced"],
+            "credited": report["credited"], "received": report["money_in"], "spent": report["spent"],
+            "refunded": report["refunded"], "remaining": fmt(remaining_funds(after))}
+
+
+def summary_contributions(before: Sums, after: Sums) -> dict[str, list[Decimal]]:
+    """Every party's own amount in each figure of the summary: in the period, and to its end for the
+    figures behind ``remaining``. Amounts without a party (shared spending, unmatched payments) are the
+    agreement's, not an organisation's, and are left out."""
+    empty: Sums = {}
+    contributions = {figure: _by_party(accounts, after, before)
+                     for figure, accounts in SUMMARY_ACCOUNTS.items()}
+    for figure in REMAINING_FROM:
+        contributions[f"{figure} to date"] = _by_party(SUMMARY_ACCOUNTS[figure], after, empty)
+    return contributions
+
+
+def _by_party(accounts: tuple[tuple[str, int], ...], after: Sums, before: Sums) -> list[Decimal]:
+    names = {account for account, _ in accounts}
+    parties = {party for account, party in after if account in names and party is not None}
+    def moved(party: UUID) -> Decimal:
+        return sum((sign * (_get(after, account, party) - _get(before, account, party))
+                    for account, sign in accounts), ZERO)
+
+    return [moved(party) for party in sorted(parties, key=str)]

@@ -1,0 +1,122 @@
+"""The ledger's posting rules: which journal entries each money event posts (the chart of accounts).
+
+Every amount is signed, debit positive and credit negative, and every entry sums to zero. Accounts
+carry the party they concern where there is one:
+
+| account | party | debit | credit |
+|---|---|---|---|
+| `receivable` | payer | an invoice | a payment, a credit note |
+| `shares_invoiced` | payer | | an instalment invoice (cost share income) |
+| `recharges_invoiced` | payer | | a recharge invoice |
+| `credit_notes` | payer | a credit note | |
+| `cash_received` | payer, or none while unmatched | money in | the unmatched side of an allocation |
+| `unallocated` | none | an allocation | a payment whose reference named no invoice |
+| `spending` | the party bearing it, or none if shared | a cost | |
+| `cash_paid` | payee, or none | | money out (spending, refunds) |
+| `refunds` | payee | a refund | |
+
+Two memorandum pairs, keyed by invoice id instead of party, let overdue be summed invoice by
+invoice: `open_items` (debited by the invoice, credited by its payments and credit notes, against
+`open_items_control`) and `past_due` (debited on the day after the due date, against
+`past_due_control`). An invoice is overdue on a date when its `past_due` is positive and its
+`open_items` still are.
+
+An agreement whose retention has ended (R-REC-1) may have its records purged: its ``RecordsPurged``
+event posts nothing, but the journal removes the agreement's lines posted before it (``purged``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.agreements.agreement import Agreement
+from domain.invoicing.invoices import Invoice
+from domain.funding.refunds import RefundRun
+from domain.invoicing.spending import SpendingLog
+from domain.invoicing.payments import UnmatchedPayment
+from projections.journal.entries import Event, JournalEntry, JournalLine
+
+D, C = JournalLine.debit, JournalLine.credit
+
+
+def _invoice_issued(event: Any) -> list[JournalEntry]:
+    income = "shares_invoiced" if event.kind == "instalments" else "recharges_invoiced"
+    invoice = event.originator_id
+    return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
+                            lines=[D("receivable", event.amount, event.party_id),
+                                   C(income, event.amount, event.party_id),
+                                   D("open_items", event.amount, invoice),
+                                   C("open_items_control", event.amount, invoice)]),
+            JournalEntry.of(event, 1, business_date=event.due_on + timedelta(days=1),
+                            agreement_id=event.agreement_id,
+                            lines=[D("past_due", event.amount, invoice),
+                                   C("past_due_control", event.amount, invoice)])]
+
+
+def _settles(event: Any, amount: Any) -> list[JournalLine]:
+    """The memorandum lines of a payment or credit note: the invoice's open item shrinks."""
+    return [C("open_items", amount, event.originator_id), D("open_items_control", amount, event.originator_id)]
+
+
+def _payment_received(event: Any) -> list[JournalEntry]:
+    party = event.party_id
+    if event.source == "allocation":  # the money came in unmatched; now it is known whose it was
+        lines = [D("unallocated", event.amount), C("receivable", event.amount, party),
+                 D("cash_received", event.amount, party), C("cash_received", event.amount)]
+    else:
+        lines = [D("cash_received", event.amount, party), C("receivable", event.amount, party)]
+    return [JournalEntry.of(event, business_date=event.paid_on, agreement_id=event.agreement_id,
+                            lines=lines + _settles(event, event.amount))]
+
+
+def _credit_note_issued(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
+                            lines=[D("credit_notes", event.amount, event.party_id),
+                                   C("receivable", event.amount, event.party_id),
+                                   *_settles(event, event.amount)])]
+
+
+def _unmatched_received(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.paid_on, agreement_id=event.agreement_id,
+                            lines=[D("cash_received", event.amount), C("unallocated", event.amount)])]
+
+
+def _spending_recorded(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.booked_on, agreement_id=event.agreement_id,
+                            lines=[D("spending", event.amount, event.borne_by), C("cash_paid", event.amount)])]
+
+
+def _refunds_issued(event: Any) -> list[JournalEntry]:
+    lines = []
+    for refund in event.refunds:
+        lines += [D("refunds", refund["amount"], refund["party_id"]),
+                  C("cash_paid", refund["amount"], refund["party_id"])]
+    return [JournalEntry.of(event, business_date=event.as_of, agreement_id=event.agreement_id, lines=lines)]
+
+
+RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
+    Invoice.Issued: _invoice_issued,
+    Invoice.PaymentReceived: _payment_received,
+    Invoice.CreditNoteIssued: _credit_note_issued,
+    UnmatchedPayment.Received: _unmatched_received,
+    SpendingLog.SpendingRecorded: _spending_recorded,
+    RefundRun.RefundsIssued: _refunds_issued,
+}
+
+# The events the journal acts on: those that move money, and the purge of an agreement's lines.
+# A runner with the ledger's postings need not decode any other.
+POSTED_TYPES = frozenset({*RULES, Agreement.RecordsPurged})
+
+
+def post(event: Event) -> list[JournalEntry]:
+    """The journal entries a ledger event posts (none for events that move no money)."""
+    rule = RULES.get(type(event))
+    return [] if rule is None else rule(event)
+
+
+def purged(event: Event) -> UUID | None:
+    """The agreement whose journal lines an event purges (R-REC-1), if it is a purge."""
+    return event.originator_id if type(event) is Agreement.RecordsPurged else None

@@ -1,0 +1,103 @@
+"""Questions to the journal: sums per account and party as of a business date, and pages of lines.
+
+Lines are listed as a day book: by business date, then in the order they were recorded.
+
+``as_of`` keeps lines whose business date is on or before it; ``known_at`` also keeps only lines of
+events recorded by that instant, so a figure can be given as the ledger knew it then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain.kernel.money import from_cents
+from projections.journal.store import JournalStore
+
+MAX_PAGE = 1_000
+Sums = dict[tuple[str, UUID | None], Decimal]
+Cursor = tuple[date, int, int]  # a line's business date, position and number: where a page starts after
+START: Cursor = (date.min, 0, 0)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A journal line as stored, with its place in the log."""
+
+    position: int
+    line_no: int
+    entry_id: UUID
+    agreement_id: UUID
+    party_id: UUID | None
+    account: str
+    amount: Decimal
+    business_date: date
+    recorded_at: datetime
+    event_type: str
+
+    @property
+    def cursor(self) -> Cursor:
+        """Pass as ``after`` to get the page that follows this line."""
+        return self.business_date, self.position, self.line_no
+
+
+def sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
+         known_at: datetime | None = None) -> Sums:
+    """The balance of every (account, party) of an agreement: debits positive, credits negative."""
+    params = _params(store, agreement_id, as_of, known_at)
+    statement = store.statements.sums if known_at is None else store.statements.sums_known_at
+    return {(account, _uuid(party_id)): from_cents(int(cents))
+            for account, party_id, cents in store.fetch(statement, params)}
+
+
+def balance_sums(store: JournalStore, agreement_id: UUID, *, as_of: date,
+                 known_at: datetime | None = None) -> tuple[Sums, dict[UUID, Decimal]]:
+    """The sums, and what each party owes on invoices past their due date, in one round trip.
+
+    Overdue is summed invoice by invoice from the memorandum accounts: an overpaid invoice does not
+    offset another one's arrears, each counts only its own unpaid rest.
+    """
+    params = _params(store, agreement_id, as_of, known_at)
+    statements = store.statements
+    known = known_at is not None
+    # The overdue query binds the same values, then the agreement once more for the owners' lines.
+    found, owed = store.fetch_together([
+        (statements.sums_known_at if known else statements.sums, params),
+        (statements.overdue_known_at if known else statements.overdue, [*params, params[0]])])
+    result: Sums = {(account, _uuid(party_id)): from_cents(int(cents)) for account, party_id, cents in found}
+    return result, {UUID(str(party_id)): from_cents(int(cents)) for party_id, cents in owed}
+
+
+def _params(store: JournalStore, agreement_id: UUID, as_of: date, known_at: datetime | None) -> list[object]:
+    assert type(as_of) is date, f"as_of {as_of!r} is not a date"
+    params = [store.param(agreement_id), store.param(as_of)]
+    if known_at is not None:
+        assert known_at.tzinfo is not None, "known_at needs a time zone"
+        params.append(store.param(known_at))
+    return params
+
+
+def _uuid(value: object) -> UUID | None:
+    return value if value is None or isinstance(value, UUID) else UUID(str(value))
+
+
+def account_total(figures: Sums, account: str) -> Decimal:
+    """The sum of one account over every party."""
+    return sum((amount for (name, _), amount in figures.items() if name == account), Decimal("0.00"))
+
+
+def lines(store: JournalStore, agreement_id: UUID, *, after: Cursor = START, limit: int = 100) -> list[Line]:
+    """An agreement's lines by business date, then log order, a page at a time after a line's cursor."""
+    assert 0 < limit <= MAX_PAGE, f"limit must be 1 to {MAX_PAGE}"
+    business_date, position, line_no = after
+    params = [store.param(agreement_id), store.param(business_date), position, line_no, limit]
+    return [_line(store.line(row)) for row in store.fetch(store.statements.page, params)]
+
+
+def _line(row: tuple) -> Line:  # type: ignore[type-arg]
+    position, line_no, entry_id, agreement_id, party_id, account, cents, business_date, recorded_at, \
+        event_type = row
+    return Line(position, line_no, entry_id, agreement_id, party_id, account, from_cents(cents),
+                business_date, recorded_at, event_type)
