@@ -90,22 +90,26 @@ def issue_refunds(agreement_id: str, body: RefundIn, request: Request, ledger: L
 
 
 @router.get("/reports/quarterly", response_model=None)
-def quarterly_report(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff,
+def quarterly_report(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
                      year: Annotated[int, Query(ge=2000, le=2100)],
                      quarter: Annotated[int, Query(ge=1, le=4)], format: Format = "json"
                      ) -> dict[str, Any] | PlainTextResponse:
-    """Money in, money out and the balance of one quarter (R-REP-1)."""
+    """Money in, money out and the balance of one quarter (R-REP-1). The staff and every party of the
+    agreement read it (a party's token of another agreement gets 404); it holds no party's own figure."""
     aid = parse_uuid(agreement_id, "agreement")
+    check_visible(ledger, principal, aid)
     report = answers.quarterly_report(ledger, runner.store, aid, year=year, quarter=quarter)
     return _csv([report], f"{year}-Q{quarter}") if format == "csv" else report
 
 
 @router.get("/reports/annual", response_model=None)
-def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff,
+def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
                    year: Annotated[int, Query(ge=2000, le=2100)], format: Format = "json"
                    ) -> dict[str, Any] | PlainTextResponse:
-    """The annual project account for the steering group: each quarter, the year, funding at year end."""
+    """The annual project account for the steering group and the network (R-REP-1): each quarter, the
+    year, funding at year end. Every party of the agreement reads it too (another agreement's party: 404)."""
     aid = parse_uuid(agreement_id, "agreement")
+    check_visible(ledger, principal, aid)
     quarters, year_row, funding = answers.annual_account(ledger, runner.store, aid, year=year)
     if format == "csv":
         return _csv([*quarters, year_row], f"{year}")

@@ -21,7 +21,12 @@ router = APIRouter(tags=["invoices"])
 @router.post("/v1/agreements/{agreement_id}/invoicing-runs", response_model=RunOut)
 def run_invoicing(agreement_id: str, body: RunIn, request: Request, ledger: LedgerDep,
                   principal: Runner, key: IdempotencyKey) -> dict[str, Any]:
-    """Issue every instalment invoice due on or before `as_of` not yet issued (scheduler, finance)."""
+    """Issue every instalment invoice due on or before `as_of` not yet issued (scheduler, finance).
+
+    Each is issued on `as_of` and due `payment_term_days` later, on the next Finnish banking day if
+    that is a weekend or a bank holiday, Christmas Eve and Midsummer Eve included (R-INV-6). A due date
+    past 2199 is refused with 422 `date_out_of_range`.
+    """
     return ledger.run_invoicing(parse_uuid(agreement_id, "agreement"), as_of=body.as_of,
                                 idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 

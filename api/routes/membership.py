@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, claim, require
 from api.schemas import BusinessDate, Strict
@@ -47,7 +47,10 @@ class NoticeOut(BaseModel):
 class BreachNoticeOut(BaseModel):
     party_id: str
     given_on: str
-    expulsion_possible_on: str
+    expulsion_possible_on: str = Field(description="The day after the cure period (R-TERM-4), counted under "
+                                                   "the Act on calculating time limits 150/1930: the notice day "
+                                                   "does not count, and a last day on a weekend, public holiday, "
+                                                   "Christmas Eve or Midsummer Eve moves to the next weekday.")
 
 
 class ExpulsionOut(BaseModel):

@@ -24,7 +24,8 @@ class PurgeIn(Strict):
 class PurgeOut(BaseModel):
     agreement_id: str
     ended_on: str
-    retention_ends_on: str
+    retention_ends_on: str = Field(description="The last day the records had to be kept: 31 December of the "
+                                               "`retention_years`-th year after the year the agreement ended.")
     purged_on: str
     contacts_erased: int = Field(description="Contact persons whose personal data the purge erased.")
 
@@ -34,8 +35,10 @@ def purge_records(agreement_id: str, body: PurgeIn, request: Request, ledger: Le
                   principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
     """Purge an agreement's journal after its retention end (R-REC-1; coordinator); its events stay.
 
-    Refused with 409 `retention_period_running` (naming `retention_ends_on`) while the agreement has
-    not ended or ended less than `retention_years` ago; its figures then answer 410 `records_purged`,
+    Records are kept to the end of the `retention_years`-th year after the (financial, calendar) year
+    the agreement ended in (Accounting Act 2:10: ended 2026-10-01, kept to 2036-12-31). Refused with 409
+    `retention_period_running` (naming `retention_ends_on`) on or before that day; after a purge its
+    figures answer 410 `records_purged`,
     and its contact persons' personal data is erased in the same save (`contacts_erased`).
     """
     if body.purged_on > today():

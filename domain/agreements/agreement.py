@@ -43,6 +43,7 @@ class Agreement(Aggregate):
     # Defaults for state restored from snapshots taken before these attributes existed.
     dissolved_on: date | None = None
     purged_on: date | None = None
+    purge_retention_ends_on: date | None = None  # the retention end the purge was allowed by
     extended_on: date | None = None
     minutes: tuple[tuple[UUID, str, bool, date], ...] = ()
     releases: tuple[tuple[int, date, UUID], ...] = ()  # (instalment, released_on, decision_id)
@@ -246,6 +247,7 @@ class Agreement(Aggregate):
     @event("RecordsPurged")
     def records_purged(self, *, purged_on: date, ended_on: date, retention_ends_on: date) -> None:
         self.purged_on = purged_on
+        self.purge_retention_ends_on = retention_ends_on  # as recorded, whatever the rule is now
 
     # Rules -----------------------------------------------------------------------------------
 

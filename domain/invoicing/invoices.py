@@ -8,13 +8,14 @@ the same transaction as the documents it numbers: a failed save leaves no hole i
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.kernel.calendar import banking_day_on_or_after, days_after
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt
 from domain.kernel.references import grouped, national, rf
@@ -33,6 +34,13 @@ def instalment_invoice_id(agreement_id: UUID, party_id: UUID, instalments: list[
 def recharge_invoice_id(agreement_id: UUID, party_id: UUID, period: str) -> UUID:
     """The id of the invoice that recharges a party its costs of one period."""
     return uuid5(agreement_id, f"invoice:recharge:{party_id}:{period}")
+
+
+def payment_due_on(issued_on: date, payment_term_days: int) -> date:
+    """The due date of an invoice (R-INV-3, R-INV-6): the payment term after the issue date, moved to
+    the next banking day if it falls on a weekend or a Finnish bank holiday (issued 2025-12-03 with 21
+    days: Christmas Eve 2025-12-24 moves to 2025-12-29). Invoices already issued keep their due date."""
+    return banking_day_on_or_after(days_after(issued_on, payment_term_days))
 
 
 def credit_note_id(invoice_id: UUID, ordinal: int) -> UUID:
@@ -127,14 +135,15 @@ class Invoice(Aggregate):
     def issue(cls, *, book: InvoiceBook, party_id: UUID, kind: str,
               instalments: list[int], period: str | None, lines: list[dict[str, Any]],
               issued_on: date, payment_term_days: int) -> Invoice:
-        """Issue an invoice under the book's next number, due after the payment term (R-INV-3)."""
+        """Issue an invoice under the book's next number, due after the payment term on a banking day
+        (R-INV-3, R-INV-6)."""
         amount = sum((line["amount"] for line in lines), ZERO)
         assert amount > 0, "an invoice bills something"
         sequence, number, reference = book.next_number(issued_on.year)
         invoice = cls(agreement_id=book.agreement_id, party_id=party_id, kind=kind, number=number,
                       year=issued_on.year, sequence=sequence, reference=reference,
                       instalments=instalments, period=period, lines=lines, amount=amount,
-                      issued_on=issued_on, due_on=issued_on + timedelta(days=payment_term_days))
+                      issued_on=issued_on, due_on=payment_due_on(issued_on, payment_term_days))
         book.number_document(document_id=invoice.id, kind="invoice", year=issued_on.year,
                              sequence=sequence, party_id=party_id, instalments=instalments)
         return invoice

@@ -6,7 +6,7 @@ the rules can be tested without a store.
 
 from __future__ import annotations
 
-from domain.kernel.calendar import add_months
+from domain.kernel.calendar import add_months, days_after, time_limit_end
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -35,7 +35,11 @@ class DecisionRef:
 
 
 def notice_effective_on(joined_on: date, given_on: date, terms: Terms) -> date:
-    """The later of notice + notice months (R-TERM-2) and accession + minimum commitment (R-TERM-1)."""
+    """The later of notice + notice months (R-TERM-2) and accession + minimum commitment (R-TERM-1).
+
+    The date a notice takes effect is not a deadline by which anyone must act, so 150/1930 does not
+    move it off a weekend or holiday (seed 000 §17: "kolmen kuukauden irtisanomisajalla").
+    """
     return max(add_months(given_on, terms.notice_months),
                add_months(joined_on, terms.minimum_commitment_months))
 
@@ -43,11 +47,16 @@ def notice_effective_on(joined_on: date, given_on: date, terms: Terms) -> date:
 def expulsion_possible_on(given_on: date, terms: Terms) -> date:
     """The first day an expulsion may follow a breach notice (R-TERM-4).
 
-    The party may cure "within 30 days" of the notice. As in the Finnish act on the computation of
-    time limits (150/1930), the day of the notice is not counted, so the period runs to the notice
-    date + 30 days inclusive and an expulsion is possible only from the day after it.
+    The party may cure "within 30 days" of the notice, a time limit under the Act on calculating time
+    limits (150/1930): the day of the notice is not counted, so the cure period's last day is the
+    notice date + 30 days; if that is a Saturday, Sunday, public holiday, Christmas Eve or Midsummer
+    Eve, the period ends on the next weekday that is none of those. An expulsion is possible from the
+    day after the period's end (notice 2025-11-24: the 30th day, Christmas Eve 2025-12-24, moves to
+    Monday 2025-12-29, so expulsion is possible from 2025-12-30). Notices already recorded keep the
+    date they were given with.
     """
-    return given_on + timedelta(days=terms.breach_cure_days + 1)
+    cure_ends_on = time_limit_end(days_after(given_on, terms.breach_cure_days))
+    return cure_ends_on + timedelta(days=1)
 
 
 def status_on(party: dict[str, Any], day: date) -> str:

@@ -28,7 +28,9 @@ DOMINANCE_PCT = 10  # the rest, after the two largest amounts, must be at least 
 
 def confidential_until(agreement: Agreement) -> date:
     """The last day the parties' figures are confidential: ``confidentiality_years`` after the agreement
-    ends (its dissolution, if earlier than its term's end), calendar-wise like the retention period."""
+    ends (its dissolution, if earlier than its term's end), to the same calendar day (seed 000 §14:
+    "viisi vuotta sopimuksen päättymisen jälkeen"; ended 2026-10-01: confidential to 2031-10-01). Unlike
+    the retention (R-REC-1), it is not counted to the end of a financial year."""
     return add_months(ended_on(agreement), 12 * agreement.rules.confidentiality_years)
 
 

@@ -1,10 +1,12 @@
 """How long an agreement's records are kept (R-REC-1), and the guard on purging them.
 
 Signed agreements and their history are kept ``retention_years`` (10 by default) after the agreement
-ends. The end is the actual one: the term's end as extended by the steering group, or the
-dissolution date if the cooperation was dissolved before it. The retention period runs to the same
-calendar day ``retention_years`` later, inclusive (29 February gives 28 February), so an agreement
-that ended on 2026-12-31 is kept through 2036-12-31 and its records may be purged from 2037-01-01.
+ends, counted like accounting records (Accounting Act 1336/1997, 2:10): to the end of the
+``retention_years``-th year after the financial year (the calendar year) in which the agreement
+ended. The end is the actual one: the term's end as extended by the steering group, or the
+dissolution date if the cooperation was dissolved before it. An agreement dissolved on 2026-10-01
+and one that ended on 2026-12-31 are both kept through 2036-12-31, and their records may be purged
+from 2037-01-01. A purge already recorded keeps the retention end it was allowed by.
 
 What a purge removes is the agreement's rows in the read models (the journal); the event log is
 append-only and hash-chained and keeps every event, the purge included (``RecordsPurged``).
@@ -15,7 +17,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from domain.kernel.calendar import add_months
 from domain.kernel.errors import Conflict
 
 
@@ -26,6 +27,7 @@ class Ending(Protocol):
     ends_on: date
     dissolved_on: date | None
     purged_on: date | None
+    purge_retention_ends_on: date | None
     rules: Any
 
 
@@ -37,8 +39,14 @@ def ended_on(agreement: Ending) -> date:
 
 
 def retention_ends_on(agreement: Ending) -> date:
-    """The last day the agreement's records must be kept: ``retention_years`` after it ends (R-REC-1)."""
-    return add_months(ended_on(agreement), 12 * agreement.rules.retention_years)
+    """The last day the agreement's records must be kept (R-REC-1): 31 December of the
+    ``retention_years``-th year after the year it ended in (ended 2026-10-01: kept to 2036-12-31)."""
+    return year_end_after(ended_on(agreement), agreement.rules.retention_years)
+
+
+def year_end_after(day: date, years: int) -> date:
+    """The last day of the financial (calendar) year ``years`` after the one ``day`` falls in."""
+    return date(day.year + years, 12, 31)
 
 
 def check_purge(agreement: Ending, on: date) -> date:
@@ -55,14 +63,15 @@ def check_purge(agreement: Ending, on: date) -> date:
         end = ended_on(agreement)
         state = f"has not ended (it ends on {end})" if on <= end else f"ended on {end}"
         raise Conflict(f"{agreement.code} {state}; its records are kept until {keep_until} "
-                       f"({agreement.rules.retention_years} years after its end, R-REC-1) and may be "
-                       f"purged from {keep_until + timedelta(days=1)}; nothing was purged",
+                       f"(the year it ended and {agreement.rules.retention_years} more, R-REC-1) and may "
+                       f"be purged from {keep_until + timedelta(days=1)}; nothing was purged",
                        code="retention_period_running", extra={"retention_ends_on": keep_until.isoformat()})
     return keep_until
 
 
 def retention_view(agreement: Ending) -> dict[str, Any]:
     """The agreement's end, the last day of its retention and, once purged, the purge date."""
+    kept_until = agreement.purge_retention_ends_on or retention_ends_on(agreement)
     return {"ended_on": ended_on(agreement).isoformat(),
-            "retention_ends_on": retention_ends_on(agreement).isoformat(),
+            "retention_ends_on": kept_until.isoformat(),
             "purged_on": None if agreement.purged_on is None else agreement.purged_on.isoformat()}

@@ -32,10 +32,10 @@ def _party_sweep(client: TestClient, tokens: dict[str, str], aid: str, ids: dict
     readable = [f"{base}/balances", f"{base}/balances?as_of=2025-12-31&known_at=2026-11-01T00:00:00%2B02:00",
                 f"{base}/invoices", f"{base}/invoices?party_id={valtori}", f"/v1/invoices/{own_invoice}",
                 f"{base}/parties", f"{base}/parties/{ids[OWN]}", f"{base}/parties/{ids[OWN]}/contacts",
-                f"{base}/reports/summary?year=2025"]
+                f"{base}/reports/summary?year=2025",  # and the project account, holding no party's figure (R-REP-1)
+                f"{base}/reports/quarterly?year=2025&quarter=1", f"{base}/reports/quarterly?year=2025&quarter=1"
+                "&format=csv", f"{base}/reports/annual?year=2025", f"{base}/reports/annual?year=2025&format=csv"]
     forbidden = [f"{base}/funding", f"{base}/refunds/preview",
-                 f"{base}/reports/quarterly?year=2025&quarter=1", f"{base}/reports/annual?year=2025",
-                 f"{base}/reports/annual?year=2025&format=csv",
                  f"{base}/final-account", f"{base}/final-account?format=csv",
                  f"{base}/decisions", f"{base}/decisions/{decision}", f"{base}/spending?quarter=2025-Q2",
                  f"{base}/unmatched-payments", f"{base}/amendments",
@@ -48,9 +48,10 @@ def _party_sweep(client: TestClient, tokens: dict[str, str], aid: str, ids: dict
 
 
 def test_a_party_token_reaches_nothing_of_another_party(client: TestClient, tokens: dict[str, str]) -> None:
-    """R-CONF-1, api.md Roles: every route a party's token can call answers with its own figures only;
-    the routes that show every party's figures (funding, refunds, reports, decisions, spending, audit…)
-    are 403, and another party's objects are 404."""
+    """R-CONF-1, R-REP-1, api.md Roles: every route a party's token can call answers with its own figures
+    or the agreement's totals only (the quarterly report and the annual account included); the routes
+    that show every party's figures (funding, refunds, final account, decisions, spending, audit…) are
+    403, and another party's objects are 404."""
     aid, ids = small_network(client, tokens, spent="100.00")
     readable, forbidden, hidden = _party_sweep(client, tokens, aid, ids)
     party = auth(tokens["party"])

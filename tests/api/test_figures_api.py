@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -204,13 +204,53 @@ def test_quarterly_report_and_annual_account_add_up(client: TestClient, tokens: 
     assert len(lines) == 6 and lines[0].startswith("quarter,from,to,opening_balance") and lines[-1].startswith("2025,")
 
 
+REPORTS = (("reports/quarterly", {"year": 2025, "quarter": 2}), ("reports/annual", {"year": 2025}))
+
+
+def test_a_party_reads_the_quarterly_report_and_annual_account_of_its_agreement(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-REP-1: money use is reported to the parties every quarter and the annual project account goes to
+    the network, so Kela's token reads both, as JSON and CSV, with the figures the staff see (they hold no
+    party's own figure, so R-CONF-1 does not apply); the scheduler still gets 403."""
+    aid, _ = small_network(client, tokens, spent="749.99")
+    for url, params in REPORTS:
+        staff = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/{url}", **params)
+        assert get(client, tokens["party"], f"/v1/agreements/{aid}/{url}", **params) == staff
+        as_csv = {name: client.get(f"/v1/agreements/{aid}/{url}", params={**params, "format": "csv"},
+                                   headers=auth(tokens[name])) for name in ("party", "auditor")}
+        assert as_csv["party"].status_code == 200 and as_csv["party"].headers["content-type"].startswith("text/csv")
+        assert as_csv["party"].text == as_csv["auditor"].text
+        scheduler = client.get(f"/v1/agreements/{aid}/{url}", params=params, headers=auth(tokens["scheduler"]))
+        assert (scheduler.status_code, scheduler.json()["code"]) == (403, "forbidden")
+    q2 = get(client, tokens["party"], f"/v1/agreements/{aid}/reports/quarterly", year=2025, quarter=2)
+    assert (q2["from"], q2["to"], q2["spent"], q2["money_out"]) == ("2025-04-01", "2025-06-30", "749.99", "749.99")
+    annual = get(client, tokens["party"], f"/v1/agreements/{aid}/reports/annual", year=2025)
+    assert (annual["year_total"]["spent"], len(annual["quarters"])) == ("749.99", 4)
+    assert annual["year_total"]["closing_balance"] == annual["funding"]["remaining"]
+
+
+def test_a_party_token_of_another_organisation_finds_no_reports(client: TestClient, tokens: dict[str, str]) -> None:
+    """R-REP-1, api.md Roles: a party's token sees the reports only of agreements it belongs to; for any
+    other agreement they are 404, as every object it may not see, in JSON and in CSV."""
+    aid, _ = small_network(client, tokens, spent="1.00")
+    outsider = client.app.state.ledger.issue_token(role="party", business_id="0245896-3", label="Turun yliopisto",
+                                                   issued_on=date(2025, 8, 1))[1]
+    for url, params in REPORTS:
+        for fmt in ("json", "csv"):
+            response = client.get(f"/v1/agreements/{aid}/{url}", params={**params, "format": fmt},
+                                  headers=auth(outsider))
+            assert (response.status_code, response.json()["code"]) == (404, "not_found"), (url, fmt)
+            assert aid in response.json()["detail"]
+
+
 def test_figures_roles_and_bad_input(client: TestClient, tokens: dict[str, str]) -> None:
-    """A party reads only its own balance; funding, refunds and reports are for the staff roles."""
+    """A party reads only its own balance; funding and refunds are for the staff roles (the reports are
+    the parties' too, R-REP-1: see the next test)."""
     aid, ids = small_network(client, tokens, spent="1.00")
     own = get(client, tokens["party"], f"/v1/agreements/{aid}/balances")
     assert [row["party_id"] for row in own["parties"]] == [ids["0246246-0"]]
     assert own["totals"]["paid"] == "300.00"
-    for url in ("funding", "refunds/preview", "reports/quarterly?year=2025&quarter=1"):
+    for url in ("funding", "refunds/preview"):
         assert client.get(f"/v1/agreements/{aid}/{url}", headers=auth(tokens["party"])).status_code == 403
     assert client.get(f"/v1/agreements/{aid}/funding", headers=auth(tokens["scheduler"])).status_code == 403
     assert client.get(f"/v1/agreements/{aid}/reports/quarterly", params={"year": 2025, "quarter": 5},

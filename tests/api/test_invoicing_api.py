@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from stdnum import iso11649
 
@@ -173,3 +174,33 @@ def test_invoice_list_pages_with_a_link(client: TestClient, tokens: dict[str, st
     assert len(rest.json()) == 6
     assert client.get(f"/v1/agreements/{aid}/invoices", params={"limit": 501},
                       headers=auth(tokens["finance"])).status_code == 422
+
+
+@pytest.mark.parametrize("issued_on, due_on", [
+    ("2025-12-03", "2025-12-29"),  # 21 days: Christmas Eve 2025-12-24 (and Christmas) moves to Monday 29th
+    ("2026-05-29", "2026-06-22"),  # 21 days: Midsummer Eve 2026-06-19 moves to Monday 22nd
+    ("2026-03-13", "2026-04-07"),  # 21 days: Good Friday 2026-04-03 moves past Easter to Tuesday 7th
+    ("2025-10-11", "2025-11-03"),  # 21 days: All Saints' Day, Saturday 2025-11-01, moves to Monday 3rd
+    ("2025-09-01", "2025-09-22"),  # 21 days: a Monday, nothing moves
+])
+def test_a_due_date_falls_on_a_finnish_banking_day(client: TestClient, tokens: dict[str, str], issued_on: str,
+                                                   due_on: str) -> None:
+    """R-INV-3, R-INV-6: an invoicing run issues on its date, due after the 21-day payment term on the
+    next banking day when the term ends on a weekend or a bank holiday; the invoice list shows it."""
+    aid = create_lyhty(client, tokens["coordinator"], KELA)
+    issued = run(client, tokens["scheduler"], aid, issued_on)["issued"]
+    listed = invoices(client, tokens["finance"], aid, as_of=issued_on)
+    kela = parties(client, tokens["finance"], aid)[KELA["business_id"]]["party_id"]
+    assert issued and sorted(i["id"] for i in listed) == sorted(issued)
+    assert kela in {i["party_id"] for i in listed}
+    assert {(i["issued_on"], i["due_on"]) for i in listed} == {(issued_on, due_on)}
+
+
+def test_an_invoicing_run_whose_due_date_would_pass_the_business_years_is_refused(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-INV-6, bounded dates: a due date past 2199 gets 422 date_out_of_range, and nothing is issued."""
+    aid = create_lyhty(client, tokens["coordinator"], KELA)
+    response = client.post(f"/v1/agreements/{aid}/invoicing-runs", json={"as_of": "2199-12-20"},
+                           headers=auth(tokens["scheduler"]))
+    assert (response.status_code, response.json()["code"]) == (422, "date_out_of_range"), response.text
+    assert invoices(client, tokens["finance"], aid, as_of="2199-12-31") == []

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import COUNTY, KELA, UAS, auth, create_lyhty
+from tests.api.helpers import COUNTY, KELA, UAS, auth, create_lyhty, lyhty_body
 from tests.api.membership_helpers import (VALTORI, decide, decision_body, events, party_ids, passed_expulsion,
                                           post)
 
@@ -145,6 +145,50 @@ def test_expulsion_waits_for_the_cure_period_and_a_passed_decision_then_the_toke
     for read in (f"/v1/agreements/{agreement_id}", f"/v1/agreements/{agreement_id}/parties", url):
         assert client.get(read, headers=kela).status_code == 404
     assert client.get("/v1/agreements", headers=kela).json() == []
+
+
+@pytest.mark.parametrize("given_on, possible_on", [
+    ("2025-11-24", "2025-12-30"),  # the 30th day is Christmas Eve 2025-12-24: the cure ends Monday 29th
+    ("2026-05-20", "2026-06-23"),  # Midsummer Eve 2026-06-19: the cure ends Monday 22nd
+    ("2026-03-04", "2026-04-08"),  # Good Friday 2026-04-03: the cure ends Tuesday 7th, after Easter
+    ("2025-10-02", "2025-11-04"),  # All Saints' Day, Saturday 2025-11-01: the cure ends Monday 3rd
+])
+def test_the_cure_period_ends_on_a_working_day_under_the_act_on_time_limits(
+        client: TestClient, tokens: dict[str, str], lyhty: tuple[str, dict[str, str]], given_on: str,
+        possible_on: str) -> None:
+    """R-TERM-4 (150/1930): the breach-notice route returns the first day expulsion is possible, the day
+    after a cure period whose last day moved off a weekend, holiday, Christmas Eve or Midsummer Eve;
+    the day before it the expulsion is refused, on it the expulsion is recorded."""
+    agreement_id, ids = lyhty
+    coordinator, kela_id = tokens["coordinator"], ids[KELA["business_id"]]
+    url = f"/v1/agreements/{agreement_id}/parties/{kela_id}"
+    breach = post(client, coordinator, f"{url}/breach-notices", {"given_on": given_on, "description": "Unpaid."})
+    assert breach.status_code == 201, breach.text
+    assert breach.json() == {"party_id": kela_id, "given_on": given_on, "expulsion_possible_on": possible_on}
+    decision_id = passed_expulsion(client, coordinator, agreement_id, kela_id, given_on)
+    day_before = (date.fromisoformat(possible_on) - timedelta(days=1)).isoformat()
+    early = post(client, coordinator, f"{url}/expulsion", {"decided_on": day_before, "decision_id": decision_id})
+    assert (early.status_code, early.json()["code"]) == (409, "cure_period_running"), early.text
+    assert f"expulsion is possible from {possible_on}" in early.json()["detail"]
+    expelled = post(client, coordinator, f"{url}/expulsion", {"decided_on": possible_on, "decision_id": decision_id})
+    assert expelled.status_code == 200, expelled.text
+    assert expelled.json()["left_on"] == possible_on
+
+
+def test_a_breach_notice_dated_outside_the_business_years_gets_a_problem_code(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-TERM-4, bounded dates: a cure period that would end past 2199 is refused with 422
+    date_out_of_range, and nothing is written."""
+    created = post(client, tokens["coordinator"], "/v1/agreements",
+                   {**lyhty_body(), "ends_on": "2199-12-31"})
+    assert created.status_code == 201, created.text
+    agreement_id = created.json()["id"]
+    kela = post(client, tokens["coordinator"], f"/v1/agreements/{agreement_id}/parties", KELA).json()["party_id"]
+    before = events(client)
+    response = post(client, tokens["coordinator"], f"/v1/agreements/{agreement_id}/parties/{kela}/breach-notices",
+                    {"given_on": "2199-12-20", "description": "Unpaid."})
+    assert (response.status_code, response.json()["code"]) == (422, "date_out_of_range"), response.text
+    assert events(client) == before
 
 
 def test_expulsion_needs_a_breach_notice(client: TestClient, tokens: dict[str, str],

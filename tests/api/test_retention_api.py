@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.settings import Settings
 
-from tests.api.helpers import auth, create_lyhty
+from tests.api.helpers import auth, create_lyhty, lyhty_body
+from tests.api.membership_helpers import VALTORI, decide, decision_body, party_ids
 from tests.api.personal_data_helpers import PERSON, add_contact, contacts, traces_in_tables
 from tests.projections.audit_helpers import ended_agreement, money_history
 
@@ -36,6 +37,44 @@ def test_a_purge_before_the_retention_end_is_refused_naming_it(client: TestClien
     balances = client.get(f"/v1/agreements/{aid}/balances?as_of=2026-06-01", headers=auth(tokens["finance"]))
     assert balances.status_code == 200
     assert client.get(f"/v1/agreements/{aid}", headers=auth(tokens["auditor"])).json()["purged_on"] is None
+
+
+def test_a_dissolved_agreement_is_kept_to_the_end_of_the_tenth_year_after(client: TestClient,
+                                                                          tokens: dict[str, str]) -> None:
+    """R-REC-1 (Accounting Act 2:10): Lyhty dissolved on 2026-10-01 is kept to 2036-12-31, not
+    2036-10-01; its confidentiality (R-CONF-1) still runs five years to the day, to 2031-10-01."""
+    aid = create_lyhty(client, tokens["coordinator"])
+    valtori = party_ids(client, tokens["finance"], aid)[VALTORI]
+    dissolution = decide(client, tokens["coordinator"], aid, decision_body("2026-10-01", "dissolution", {valtori: "for"}))
+    assert dissolution.status_code == 201 and dissolution.json()["passed"], dissolution.text
+    view = client.get(f"/v1/agreements/{aid}", headers=auth(tokens["auditor"])).json()
+    assert (view["ended_on"], view["retention_ends_on"], view["confidential_until"]) == (
+        "2026-10-01", "2036-12-31", "2031-10-01")
+    refused = client.post(f"/v1/agreements/{aid}/purge", json={"purged_on": "2026-11-01"},
+                          headers=auth(tokens["coordinator"]))
+    assert (refused.status_code, refused.json()["code"], refused.json()["retention_ends_on"]) == (
+        409, "retention_period_running", "2036-12-31")
+    assert "may be purged from 2037-01-01" in refused.json()["detail"]
+
+
+def test_an_agreement_that_ended_mid_year_is_purged_only_after_the_year_end(client: TestClient,
+                                                                            tokens: dict[str, str]) -> None:
+    """R-REC-1: ended 2014-10-01, kept to 2024-12-31: a purge on 2024-12-31 (past 2024-10-01, when the
+    earlier rule let it go) is refused and changes nothing; one on 2025-01-01 is recorded."""
+    coordinator = auth(tokens["coordinator"])
+    body = lyhty_body(code="OLD", starts_on="2010-01-01", ends_on="2014-10-01",
+                      instalments=[{"issue_on": "2010-03-01", "share": "1"}])
+    aid = client.post("/v1/agreements", json=body, headers=coordinator).json()["id"]
+    refused = client.post(f"/v1/agreements/{aid}/purge", json={"purged_on": "2024-12-31"}, headers=coordinator)
+    assert (refused.status_code, refused.json()["code"], refused.json()["retention_ends_on"]) == (
+        409, "retention_period_running", "2024-12-31")
+    assert client.get(f"/v1/agreements/{aid}", headers=auth(tokens["auditor"])).json()["purged_on"] is None
+    purged = client.post(f"/v1/agreements/{aid}/purge", json={"purged_on": "2025-01-01"}, headers=coordinator)
+    assert purged.status_code == 200, purged.text
+    assert purged.json() == {"agreement_id": aid, "ended_on": "2014-10-01", "retention_ends_on": "2024-12-31",
+                             "purged_on": "2025-01-01", "contacts_erased": 0}
+    view = client.get(f"/v1/agreements/{aid}", headers=auth(tokens["auditor"])).json()
+    assert (view["retention_ends_on"], view["purged_on"]) == ("2024-12-31", "2025-01-01")
 
 
 @pytest.mark.parametrize("role", ["auditor", "finance", "scheduler", "party"])

@@ -41,6 +41,26 @@ def load_history(ledger: Any, history: dict[str, Any]) -> None:
         ledger.snapshots.recorder.insert_events(stored(history["snapshots"]))
 
 
+def revised(agreements: dict[str, Any]) -> dict[str, Any]:
+    """The expected agreement views, with what a rule revised since the history was kept derives from the
+    same events (domain.md, revised 2026-11-29). The events, and the dates they record, are unchanged.
+
+    R-REC-1: records are kept to 31 December of the ``retention_years``-th year after the year the
+    agreement ended (dissolved 2026-04-01: kept to 2036-12-31, no longer 2036-04-01); an agreement
+    already purged keeps the retention end its purge recorded.
+    """
+    out: dict[str, Any] = {}
+    for agreement_id, per_date in agreements.items():
+        out[agreement_id] = {}
+        for day, expected in per_date.items():
+            view = expected.get("agreement")
+            if view is not None and view["purged_on"] is None:
+                kept_until = f"{int(view['ended_on'][:4]) + view['terms']['retention_years']}-12-31"
+                expected = {**expected, "agreement": {**view, "retention_ends_on": kept_until}}
+            out[agreement_id][day] = expected
+    return out
+
+
 # The dates each kept history's figures were served for.
 DATES = ("2021-06-30", "2023-12-31", "2025-12-31", "2026-06-30", "2026-11-29", "2031-01-01")
 MAX_PAGE = 500

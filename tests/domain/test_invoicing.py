@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from api.demo import DIGIONE, LYHTY, MANTYHARJU_HIRVENSALMI
 from domain.agreements.agreement import Agreement
 from domain.kernel.errors import InvalidInput
+from domain.invoicing.invoices import payment_due_on
 from domain.invoicing.schedule import (closed_periods, instalment_invoices, period_bounds, period_of,
                                        quarters_of, recharge_invoices)
 from domain.kernel.money import ZERO
@@ -173,3 +174,17 @@ def test_closed_periods_run_from_the_start_to_the_last_that_ended() -> None:
 def test_malformed_period_is_refused(bad: str) -> None:
     with pytest.raises(InvalidInput):
         period_bounds(bad)
+
+
+@pytest.mark.parametrize("issued_on, term_days, due_on", [
+    (date(2025, 12, 3), 21, date(2025, 12, 29)),  # Christmas Eve 2025-12-24 → Monday 29th
+    (date(2025, 12, 10), 14, date(2025, 12, 29)),  # Christmas Eve again, with a 14-day term
+    (date(2026, 6, 5), 14, date(2026, 6, 22)),  # Midsummer Eve 2026-06-19 → Monday 22nd
+    (date(2026, 3, 13), 21, date(2026, 4, 7)),  # Good Friday 2026-04-03 → Tuesday 7th, after Easter
+    (date(2025, 10, 11), 21, date(2025, 11, 3)),  # All Saints' Day on Saturday 2025-11-01 → Monday 3rd
+    (date(2025, 12, 31), 0, date(2025, 12, 31)),  # New Year's Eve is a banking day
+    (date(2025, 9, 1), 21, date(2025, 9, 22)),  # a Monday: nothing moves
+])
+def test_an_invoice_falls_due_on_a_banking_day(issued_on: date, term_days: int, due_on: date) -> None:
+    """R-INV-3, R-INV-6: the payment term after the issue date, moved to the next Finnish banking day."""
+    assert payment_due_on(issued_on, term_days) == due_on

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -166,6 +166,46 @@ def test_the_cure_period_is_the_agreements_own() -> None:
     agreement, ids = lyhty(breach_cure_days=10)
     kela = ids["0246246-0"]
     assert agreement.give_breach_notice(kela, given_on=date(2026, 2, 1), description="x") == date(2026, 2, 12)
+
+
+@pytest.mark.parametrize("given_on, possible_on", [
+    (date(2025, 11, 24), date(2025, 12, 30)),  # the 30th day, Christmas Eve 2025-12-24, moves to Monday 29th
+    (date(2026, 5, 20), date(2026, 6, 23)),  # Midsummer Eve 2026-06-19 moves to Monday 22nd
+    (date(2026, 3, 4), date(2026, 4, 8)),  # Good Friday 2026-04-03 moves past Easter to Tuesday 7th
+    (date(2025, 10, 2), date(2025, 11, 4)),  # All Saints' Day on Saturday 2025-11-01 moves to Monday 3rd
+    (date(2026, 2, 1), date(2026, 3, 4)),  # the 30th day, 2026-03-03, is a Tuesday: nothing moves
+])
+def test_the_cure_period_ends_under_the_act_on_calculating_time_limits(given_on: date, possible_on: date) -> None:
+    """R-TERM-4 (150/1930): the notice day does not count, and a 30th day on a weekend, holiday,
+    Christmas Eve or Midsummer Eve moves to the next weekday; expulsion is possible the day after."""
+    agreement, ids = lyhty()
+    kela = ids["0246246-0"]
+    assert agreement.give_breach_notice(kela, given_on=given_on, description="No payment") == possible_on
+    decision = expulsion_decision(agreement, kela, decided_on=given_on)
+    refused("cure_period_running", agreement.expel, kela, decided_on=possible_on - timedelta(days=1),
+            decision=decision)
+    agreement.expel(kela, decided_on=possible_on, decision=decision)
+    assert agreement.party(kela)["left_on"] == possible_on
+
+
+def test_a_breach_notice_already_recorded_keeps_its_date() -> None:
+    """R-TERM-4: history is never edited; a notice recorded under the earlier rule (notice + 31 days)
+    keeps the expulsion date it was given with, and a new notice follows 150/1930."""
+    agreement, ids = lyhty()
+    kela, university = ids["0246246-0"], ids["0313471-7"]
+    agreement.breach_notice_given(party_id=kela, given_on=date(2025, 11, 24), description="No payment",
+                                  expulsion_possible_on=date(2025, 12, 25))
+    agreement.expel(kela, decided_on=date(2025, 12, 25), decision=expulsion_decision(
+        agreement, kela, decided_on=date(2025, 12, 25)))
+    assert agreement.give_breach_notice(university, given_on=date(2025, 11, 24), description="x") == date(2025, 12, 30)
+
+
+def test_a_notice_takes_effect_on_its_day_even_on_christmas_eve() -> None:
+    """R-TERM-2, seed 000 §17: a notice's effective date is when it takes effect, not a deadline to act,
+    so 150/1930 does not move it: notice 2026-09-24 takes effect on Christmas Eve 2026-12-24."""
+    agreement, ids = lyhty()
+    kela = ids["0246246-0"]
+    assert agreement.give_notice(kela, given_on=date(2026, 9, 24), ground="organisation_changed") == date(2026, 12, 24)
 
 
 def test_a_withdrawn_party_gets_no_breach_notice() -> None:

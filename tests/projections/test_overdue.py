@@ -15,9 +15,9 @@ from domain.kernel.money import ZERO
 from projections.journal.queries import balance_sums, sums
 from projections.journal.runner import JournalRunner
 
-ISSUED = date(2026, 2, 1)
-DAYS = [date(2026, 1, 31), date(2026, 2, 10), date(2026, 2, 22), date(2026, 2, 23), date(2026, 3, 20),
-        date(2027, 1, 1)]
+ISSUED = date(2026, 2, 1)  # a Sunday: 21 days later is Sunday 2026-02-22, so due Monday 2026-02-23 (R-INV-6)
+DAYS = [date(2026, 1, 31), date(2026, 2, 10), date(2026, 2, 22), date(2026, 2, 23), date(2026, 2, 24),
+        date(2026, 3, 20), date(2027, 1, 1)]
 
 
 @pytest.fixture
@@ -37,7 +37,8 @@ def overdue_from_invoices(ledger: Ledger, agreement: UUID, day: date) -> dict[UU
 
 
 def test_overdue_counts_each_invoice_s_own_unpaid_rest(ledger: Ledger, runner: JournalRunner) -> None:
-    """R-INV-1: past the payment term, what is unpaid is overdue; an overpaid invoice offsets nothing."""
+    """R-INV-1, R-INV-6: past the due date (the payment term's end moved to a banking day), what is unpaid
+    is overdue; an overpaid invoice offsets nothing."""
     lyhty = load_demo(ledger, as_of=ISSUED)["LYHTY"]
     groups: dict[str, list[dict]] = {}
     for bill in ledger.list_invoices(lyhty, as_of=ISSUED, limit=500):
@@ -58,7 +59,9 @@ def test_overdue_counts_each_invoice_s_own_unpaid_rest(ledger: Ledger, runner: J
         assert overdue == overdue_from_invoices(ledger, lyhty, day), day
         seen_overdue = seen_overdue or bool(overdue)
     assert seen_overdue
-    _, overdue = balance_sums(runner.store, lyhty, as_of=date(2026, 2, 23))
+    _, due_day = balance_sums(runner.store, lyhty, as_of=date(2026, 2, 23))
+    assert due_day == {}  # due on the banking day after Sunday 22nd: not yet late
+    _, overdue = balance_sums(runner.store, lyhty, as_of=date(2026, 2, 24))
     assert overdue[UUID(over["party_id"])] == Decimal(rest["amount"])
     assert overdue[UUID(part["party_id"])] == 2 * Decimal(part["amount"]) - Decimal("1000.00")
     assert UUID(credited["party_id"]) not in overdue
