@@ -81,6 +81,9 @@ class TermsIn(Strict):
     confidentiality_years: StrictInt | None = None
     recharge_period: Literal["none", "quarter", "half_year"] | None = Field(
         None, description="How often shared spending is recharged to the parties (R-INV-5).")
+    refund_to_withdrawn_parties: StrictBool | None = Field(
+        None, description="Whether a party that left by notice shares in a refund by what it paid "
+                          "(default true); an expelled party never does (R-FUND-2).")
 
 
 class CoordinatorIn(Strict):
@@ -176,6 +179,12 @@ class RunOut(BaseModel):
     periods: list[str] | None = None
 
 
+class RechargeRunOut(RunOut):
+    late_periods: list[str] = Field(
+        default_factory=list, description="Periods recharged before whose costs booked since were "
+                                          "invoiced in this run as late items (R-INV-5).")
+
+
 class OverdueRunOut(BaseModel):
     marked: int
 
@@ -214,13 +223,18 @@ class CreditNoteIn(Strict):
     reason: Text
 
 
+PartyRef = Annotated[str, StringConstraints(max_length=36)]
+
+
 class SpendingIn(Strict):
     amount: Money
     booked_on: BusinessDate
     category: Slug
     description: Text
-    borne_by: Annotated[str, StringConstraints(max_length=36)] | None = Field(
-        None, description="The party that bears this cost alone; null: shared by the agreement's key.")
+    borne_by: PartyRef | Annotated[list[PartyRef], Field(min_length=1, max_length=500)] | None = Field(
+        None, description="Who bears this cost (R-INV-5): a party id, that party alone; a list of party "
+                          "ids, those parties jointly, split among just them by the agreement's key; "
+                          "null, shared by the agreement's key.")
 
 
 class RefundIn(Strict):

@@ -39,6 +39,7 @@ def _recharges(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> 
     result = ledger.run_recharges(aid, as_of=as_of)
     counts["issued"] += len(result["issued"])
     counts["periods"] += len(result["periods"])
+    counts["late_periods"] += len(result.get("late_periods", []))  # costs booked after their recharge (R-INV-5)
 
 
 def _overdue(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> None:

@@ -71,7 +71,14 @@ def funding(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: St
 @router.get("/refunds/preview")
 def refund_preview(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff,
                    as_of: AsOf = None) -> dict[str, Any]:
-    """What each party still in the cooperation would get back if it ended on the date (R-FUND-2)."""
+    """What each party gets back of what remains on the date, by what it paid (R-FUND-2, R-FUND-3).
+
+    Nothing unless the cooperation was dissolved by the date and more than the threshold remains:
+    `refund_possible` is then false, every refund 0 and `reason` says why (`agreement_not_dissolved`,
+    `at_or_below_threshold`, `nothing_paid`). `parties` share in a refund (a party that left by notice
+    too, unless the terms' `refund_to_withdrawn_parties` is false); `excluded` lists the parties that
+    get nothing, with what they paid and why (`expelled`, `withdrawn`).
+    """
     aid = parse_uuid(agreement_id, "agreement")
     return answers.refund_preview(ledger, runner.store, aid, as_of=as_of_or_today(as_of))
 
@@ -79,7 +86,9 @@ def refund_preview(agreement_id: str, ledger: LedgerDep, runner: Journal, princi
 @router.post("/refunds", status_code=status.HTTP_201_CREATED)
 def issue_refunds(agreement_id: str, body: RefundIn, request: Request, ledger: LedgerDep, runner: Journal,
                   principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
-    """Pay out the previewed refunds on a passed refund decision (R-FUND-3; coordinator)."""
+    """Pay out the previewed refunds on a passed refund decision taken on or after the dissolution
+    (R-FUND-2, R-FUND-3; coordinator). Before the dissolution: 409 `agreement_not_dissolved`; without
+    such a decision: 409 `refund_not_allowed`."""
     aid = parse_uuid(agreement_id, "agreement")
     preview = answers.refund_preview(ledger, runner.store, aid, as_of=body.as_of)
     refunds = {UUID(row["party_id"]): Decimal(row["refund"]) for row in preview["parties"]}

@@ -28,6 +28,9 @@ class Terms:
     retention_years: int = 10
     confidentiality_years: int = 5
     recharge_period: str = "none"
+    # Whether a party that left by notice, having paid its share for the term (R-TERM-3), shares in
+    # a refund by what it paid (R-FUND-2); an expelled party never does.
+    refund_to_withdrawn_parties: bool = True
 
     _RECHARGE_PERIODS = ("none", "quarter", "half_year")
 
@@ -61,6 +64,10 @@ class Terms:
                 if value not in cls._RECHARGE_PERIODS:
                     raise InvalidInput("recharge_period must be none, quarter or half_year",
                                        code="invalid_terms")
+                values[name] = value
+            elif name == "refund_to_withdrawn_parties":
+                if not isinstance(value, bool):
+                    raise InvalidInput(f"{name} must be true or false", code="invalid_terms")
                 values[name] = value
             else:
                 try:

@@ -19,7 +19,7 @@ from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalmen
 from domain.kernel.money import fmt, money
 from domain.kernel.references import normalise
 from domain.invoicing.payments import PaymentIndex, UnmatchedPayment
-from domain.invoicing.spending import SpendingLog, quarter_of
+from domain.invoicing.spending import SpendingLog, bearers, quarter_of
 
 if TYPE_CHECKING:
     from domain.kernel.idempotency import Idempotency
@@ -57,7 +57,8 @@ class InvoicingCommands:
 
     def run_recharges(self, agreement_id: UUID, *, as_of: date,
                       idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Invoice each party its share of every ended period's spending not yet recharged (R-INV-5)."""
+        """Invoice each party its share of every ended period's spending not yet recharged (R-INV-5); costs
+        booked after their period was recharged go out as that period's late items, exactly once."""
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
@@ -68,26 +69,36 @@ class InvoicingCommands:
             logs: list[SpendingLog] = []
             due: list[PlannedInvoice] = []
             periods: list[str] = []
+            late_periods: list[str] = []
             more = False
             for period in closed_periods(agreement.starts_on, as_of, kind):
-                open_logs = [log for log in (self._spending_log_or_none(SpendingLog.create_id(
-                    agreement.id, quarter)) for quarter in quarters_of(period))
-                    if log is not None and log.recharged_in is None and log.entries]
-                if not open_logs:
+                period_logs = [log for log in (self._spending_log_or_none(SpendingLog.create_id(
+                    agreement.id, quarter)) for quarter in quarters_of(period)) if log is not None]
+                pending = [log for log in period_logs if log.pending()]
+                if not pending:
                     continue
-                planned = recharge_invoices(agreement, period, [e for log in open_logs for e in log.entries])
+                # Once any of its logs was recharged, the period's invoices are out: what is pending came
+                # late and goes on invoices of its own, numbered after the period's earlier late runs.
+                recharged = any(log.recharged_in is not None for log in period_logs)
+                late_batch = 1 + max(log.late_batch for log in period_logs) if recharged else 0
+                planned = recharge_invoices(agreement, period, [e for log in pending for e in log.pending()],
+                                            late_batch=late_batch)
                 if due and len(due) + len(planned) > MAX_INVOICES_PER_SAVE:
                     more = True  # a period is closed with all its invoices in one save, never split
                     break
                 invoice_ids = [Invoice.create_id(agreement.id, p.party_id, p.kind, p.instalments,
-                                                 p.period) for p in planned]
-                for log in open_logs:
-                    log.close(period=period, invoice_ids=invoice_ids)
+                                                 p.period, p.late_batch) for p in planned]
+                for log in pending:
+                    if late_batch:
+                        log.recharge_late(period=period, batch=late_batch, invoice_ids=invoice_ids)
+                    else:
+                        log.close(period=period, invoice_ids=invoice_ids)
                 due.extend(planned)
-                periods.append(period)
-                logs.extend(open_logs)
+                (late_periods if late_batch else periods).append(period)
+                logs.extend(pending)
             aggregates, result = self._issue(agreement, due, as_of, logs)
             result["periods"] = periods
+            result["late_periods"] = late_periods
             result["more"] = more
             return aggregates, result
 
@@ -103,6 +114,8 @@ class InvoicingCommands:
             result = self._execute(command, None)
             total["issued"] = total["issued"] + result["issued"]
             total["periods"] = total.get("periods", []) + result.get("periods", [])
+            if "late_periods" in result:
+                total["late_periods"] = total.get("late_periods", []) + result["late_periods"]
         total.pop("more", None)
         return total
 
@@ -114,7 +127,8 @@ class InvoicingCommands:
         for planned in due:
             unbilled = not_yet_billed(planned, book.instalments.get(str(planned.party_id), []))
             invoice_id = None if unbilled is None else Invoice.create_id(
-                agreement.id, unbilled.party_id, unbilled.kind, unbilled.instalments, unbilled.period)
+                agreement.id, unbilled.party_id, unbilled.kind, unbilled.instalments, unbilled.period,
+                unbilled.late_batch)
             if unbilled is not None and invoice_id not in issued_ids:
                 issued_ids.add(invoice_id)
                 todo.append(unbilled)
@@ -122,7 +136,7 @@ class InvoicingCommands:
         term_days = agreement.rules.payment_term_days
         invoices = [Invoice.issue(book=book, party_id=p.party_id, kind=p.kind, instalments=p.instalments,
                                   period=p.period, lines=p.lines, issued_on=issued_on,
-                                  payment_term_days=term_days) for p in batch]
+                                  payment_term_days=term_days, late_batch=p.late_batch) for p in batch]
         result = {"issued": [str(invoice.id) for invoice in invoices],
                   "already_issued": len(due) - len(todo), "more": len(todo) > len(batch)}
         if not invoices and not others:
@@ -248,9 +262,11 @@ class InvoicingCommands:
     # Spending ---------------------------------------------------------------------------------
 
     def record_spending(self, agreement_id: UUID, *, amount: str | Decimal, booked_on: date,
-                        category: str, description: str, borne_by: UUID | None = None,
+                        category: str, description: str, borne_by: UUID | list[UUID] | None = None,
                         idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Book a cost: shared by the agreement's key, or borne by one party alone (R-INV-5)."""
+        """Book a cost: shared by the agreement's key, borne by one party alone, or borne jointly by a
+        list of parties and split among just them by the key (R-INV-5). A cost dated in a period
+        already recharged is kept and recharged in the next run as a late item."""
         value = money(amount)
         category = text(category, "category", 64)
         description = text(description, "description", 500)
@@ -259,12 +275,12 @@ class InvoicingCommands:
             agreement = self._agreement(agreement_id)
             if booked_on < agreement.starts_on:
                 raise InvalidInput(f"{booked_on} is before the agreement starts", code="outside_term")
-            bearer = None if borne_by is None else agreement.party(borne_by)["party_id"]
+            bearer, jointly = bearers(agreement, borne_by)
             quarter = quarter_of(booked_on)
             log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter)) or SpendingLog(
                 agreement_id=agreement.id, quarter=quarter)
             entry_id = log.record(amount=value, booked_on=booked_on, category=category,
-                                  description=description, borne_by=bearer)
+                                  description=description, borne_by=bearer, borne_jointly_by=jointly)
             return [log], next(log.view(e) for e in log.entries if e["entry_id"] == entry_id)
 
         return self._execute(command, idempotency)

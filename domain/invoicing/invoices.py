@@ -31,8 +31,11 @@ def instalment_invoice_id(agreement_id: UUID, party_id: UUID, instalments: list[
     return uuid5(agreement_id, f"invoice:instalments:{party_id}:{','.join(map(str, instalments))}")
 
 
-def recharge_invoice_id(agreement_id: UUID, party_id: UUID, period: str) -> UUID:
-    """The id of the invoice that recharges a party its costs of one period."""
+def recharge_invoice_id(agreement_id: UUID, party_id: UUID, period: str, late_batch: int = 0) -> UUID:
+    """The id of the invoice that recharges a party its costs of one period, or with ``late_batch`` the
+    costs of that period booked after it was recharged, in the period's n-th late run (R-INV-5)."""
+    if late_batch:
+        return uuid5(agreement_id, f"invoice:recharge:{party_id}:{period}:late:{late_batch}")
     return uuid5(agreement_id, f"invoice:recharge:{party_id}:{period}")
 
 
@@ -104,17 +107,19 @@ class Invoice(Aggregate):
 
     @staticmethod
     def create_id(agreement_id: UUID, party_id: UUID, kind: str, instalments: list[int],
-                  period: str | None) -> UUID:
+                  period: str | None, late_batch: int = 0) -> UUID:
         if kind == "instalments":
             return instalment_invoice_id(agreement_id, party_id, instalments)
         assert kind == "recharge" and period is not None
-        return recharge_invoice_id(agreement_id, party_id, period)
+        return recharge_invoice_id(agreement_id, party_id, period, late_batch)
 
     @event("Issued")
     def __init__(self, *, agreement_id: UUID, party_id: UUID, kind: str, number: str, year: int,
                  sequence: int, reference: str, instalments: list[int], period: str | None,
-                 lines: list[dict[str, Any]], amount: Decimal, issued_on: date, due_on: date) -> None:
+                 lines: list[dict[str, Any]], amount: Decimal, issued_on: date, due_on: date,
+                 late_batch: int = 0) -> None:
         self.agreement_id = agreement_id
+        self.late_batch = late_batch  # a recharge of late items of its period (R-INV-5); absent before them
         self.party_id = party_id
         self.kind = kind
         self.number = number
@@ -134,7 +139,7 @@ class Invoice(Aggregate):
     @classmethod
     def issue(cls, *, book: InvoiceBook, party_id: UUID, kind: str,
               instalments: list[int], period: str | None, lines: list[dict[str, Any]],
-              issued_on: date, payment_term_days: int) -> Invoice:
+              issued_on: date, payment_term_days: int, late_batch: int = 0) -> Invoice:
         """Issue an invoice under the book's next number, due after the payment term on a banking day
         (R-INV-3, R-INV-6)."""
         amount = sum((line["amount"] for line in lines), ZERO)
@@ -143,7 +148,8 @@ class Invoice(Aggregate):
         invoice = cls(agreement_id=book.agreement_id, party_id=party_id, kind=kind, number=number,
                       year=issued_on.year, sequence=sequence, reference=reference,
                       instalments=instalments, period=period, lines=lines, amount=amount,
-                      issued_on=issued_on, due_on=payment_due_on(issued_on, payment_term_days))
+                      issued_on=issued_on, due_on=payment_due_on(issued_on, payment_term_days),
+                      late_batch=late_batch)
         book.number_document(document_id=invoice.id, kind="invoice", year=issued_on.year,
                              sequence=sequence, party_id=party_id, instalments=instalments)
         return invoice

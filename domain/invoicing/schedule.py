@@ -29,6 +29,7 @@ class PlannedInvoice:
     instalments: list[int]  # numbered from 1, in date order
     period: str | None
     lines: list[dict[str, Any]]
+    late_batch: int = 0  # a recharge of costs booked after their period was recharged: its n-th late run
 
 
 def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoice]:
@@ -135,37 +136,73 @@ def closed_periods(starts_on: date, as_of: date, period_kind: str) -> list[str]:
     return periods
 
 
-def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str, Any]]
-                      ) -> list[PlannedInvoice]:
-    """Each party's share of a period's shared spending by the agreement's key, plus its own (R-INV-5).
+def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str, Any]],
+                      late_batch: int = 0) -> list[PlannedInvoice]:
+    """Each party's share of a period's spending (R-INV-5), to every party but the coordinator (R-ACC-4).
 
-    The key covers the parties whose participation overlaps the period. The shared total is split
-    once, by largest remainder in accession order, so the invoices sum to the spending exactly.
+    Shared costs are split by the agreement's key over the parties whose participation overlaps the
+    period; a cost borne jointly by a named subset of the parties by the key among just them; a party's
+    own costs fall to it alone. Each total is split once, by largest remainder in accession order, so
+    the parts sum to the spending exactly. The coordinator's part is its own cost: it is never
+    invoiced. With ``late_batch`` (from 1) the entries are costs booked after the period was
+    recharged, billed in the period's n-th late run; every line names the period they belong to.
     """
     first, last = period_bounds(period)
     parties = [p for p in agreement.parties_in_order()
                if p["joined_on"] <= last and (p["left_on"] is None or p["left_on"] >= first)]
-    order = [p["party_id"] for p in parties]
-    shared = sum((e["amount"] for e in entries if e["borne_by"] is None), ZERO)
+    parts: dict[UUID, dict[str, Decimal]] = {}  # party → line kind → amount
+
+    def add(shares: dict[UUID, Decimal], kind: str) -> None:
+        for pid, amount in shares.items():
+            parts.setdefault(pid, {})[kind] = parts.get(pid, {}).get(kind, ZERO) + amount
+
+    shared = sum((e["amount"] for e in entries if e["borne_by"] is None and not e.get("borne_jointly_by")),
+                 ZERO)
+    if shared:
+        add(_split_by_key(agreement, parties, shared, f"{period}'s shared spending"), "shared")
+    jointly: dict[tuple[UUID, ...], Decimal] = {}
+    for entry in entries:
+        if entry.get("borne_jointly_by"):
+            subset = tuple(entry["borne_jointly_by"])
+            jointly[subset] = jointly.get(subset, ZERO) + entry["amount"]
+    for subset, amount in jointly.items():
+        add(_split_by_key(agreement, [agreement.party(pid) for pid in subset], amount,
+                          f"a cost of {period} borne jointly"), "jointly")
     own: dict[UUID, Decimal] = {}
     for entry in entries:
         if entry["borne_by"] is not None:
             own[entry["borne_by"]] = own.get(entry["borne_by"], ZERO) + entry["amount"]
-    parts: dict[UUID, Decimal] = {}
-    if shared:
-        key = agreement.key(parties)
-        if not any(key.values()):
-            raise InvalidInput(f"no key to split {period}'s shared spending by",
-                               code="no_recharge_key")
-        parts = split(shared, key, order=order)
+    add(own, "own")
     planned = []
-    for pid in order + [pid for pid in own if pid not in order]:
-        lines = []
-        if parts.get(pid):
-            lines.append({"description": f"Share of shared costs {period}", "amount": parts[pid]})
-        if own.get(pid):
-            lines.append({"description": f"Own costs {period}", "amount": own[pid]})
+    coordinator_part = ZERO
+    for party in agreement.parties_in_order():
+        pid = party["party_id"]
+        if party["is_coordinator"]:  # its part is its own cost: the coordinator never invoices itself
+            coordinator_part += sum(parts.get(pid, {}).values(), ZERO)
+            continue
+        lines = [{"description": _recharge_description(kind, period, late_batch), "amount": amount}
+                 for kind, amount in parts.get(pid, {}).items() if amount]
         if lines:
-            planned.append(PlannedInvoice(pid, "recharge", [], period, lines))
-    assert sum(sum(line["amount"] for line in p.lines) for p in planned) == shared + sum(own.values(), ZERO)
+            planned.append(PlannedInvoice(pid, "recharge", [], period, lines, late_batch))
+    invoiced = sum((line["amount"] for p in planned for line in p.lines), ZERO)
+    assert invoiced + coordinator_part == sum((e["amount"] for e in entries), ZERO), "a recharge adds up"
     return planned
+
+
+_LINES = {"shared": "Share of shared costs", "jointly": "Share of costs borne jointly",
+          "own": "Own costs"}
+
+
+def _recharge_description(kind: str, period: str, late_batch: int) -> str:
+    if not late_batch:
+        return f"{_LINES[kind]} {period}"
+    return f"{_LINES[kind]} {period}, booked after {period} was recharged (late item)"
+
+
+def _split_by_key(agreement: Agreement, parties: list[dict[str, Any]], total: Decimal, what: str
+                  ) -> dict[UUID, Decimal]:
+    """A total split over parties by the agreement's key, largest remainder in accession order."""
+    key = agreement.key(parties)
+    if not any(key.values()):
+        raise InvalidInput(f"no key to split {what} by", code="no_recharge_key")
+    return split(total, key, order=[p["party_id"] for p in parties])

@@ -17,13 +17,14 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.agreements.terms import Terms
+from domain.funding.refunds import refund_exclusion
 from domain.kernel.errors import Gone, InvalidInput
 from projections.figures import calculations as figures
 from projections.journal.queries import Sums, balance_sums, sums
 from projections.journal.store import JournalStore
 
 MAX_PARTIES = 500  # an agreement has at most 500 parties (domain.agreements.agreement.MAX_PARTIES)
-LIVE_STATUSES = ("active", "notice_given")
 
 
 class Source(Protocol):
@@ -83,12 +84,23 @@ def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: d
 
 
 def refund_preview(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
-    """What each party still in the cooperation would get back if it ended on the date (R-FUND-2)."""
+    """What each party would get back of what remains on the date (R-FUND-2): nothing unless the
+    cooperation was dissolved by then; never an expelled party; a party that left by notice as the
+    agreement's terms say (``refund_to_withdrawn_parties``)."""
     agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
-    live = [p for p in parties if p["status"] in LIVE_STATUSES]
-    return figures.refund_preview(sums(store, agreement_id, as_of=as_of), live,
+    to_leavers = Terms.from_dict(agreement["terms"]).refund_to_withdrawn_parties
+    sharing = [p for p in parties if refund_exclusion(p["status"], to_leavers) is None]
+    excluded = [(p, str(refund_exclusion(p["status"], to_leavers))) for p in parties if p not in sharing]
+    return figures.refund_preview(sums(store, agreement_id, as_of=as_of), sharing,
                                   original=_money(agreement, "original_funding"),
-                                  threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of)
+                                  threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of,
+                                  dissolved_on=_dissolved_on(agreement), excluded=excluded)
+
+
+def _dissolved_on(agreement: dict[str, Any]) -> date | None:
+    """The dissolution date of an agreement viewed as of a date, if it was dissolved by then (a dissolved
+    agreement ended on its dissolution: a dissolution is decided within the term)."""
+    return date.fromisoformat(agreement["ended_on"]) if agreement["status"] == "dissolved" else None
 
 
 def quarterly_report(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int,
@@ -172,7 +184,8 @@ def _sums(store: JournalStore, agreement_id: UUID, as_of: date, known_at: dateti
 def _funding(agreement: dict[str, Any], journal_sums: Sums, as_of: date) -> dict[str, Any]:
     return figures.funding(journal_sums, original=_money(agreement, "original_funding"),
                            committed=_money(agreement, "committed_funding"),
-                           threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of)
+                           threshold_pp=agreement["terms"]["refund_threshold_pp"], as_of=as_of,
+                           dissolved=_dissolved_on(agreement) is not None)
 
 
 def _period(store: JournalStore, agreement_id: UUID, year: int, quarter: int) -> dict[str, Any]:

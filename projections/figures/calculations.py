@@ -52,9 +52,13 @@ def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Deci
             "totals": {key: fmt(value) for key, value in totals.items()}}
 
 
-def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: int, as_of: date
-            ) -> dict[str, Any]:
-    """Funding against the refund threshold (R-FUND-2): remaining = received − spent − refunded."""
+def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: int, as_of: date,
+            dissolved: bool = False) -> dict[str, Any]:
+    """Funding against the refund threshold (R-FUND-2): remaining = received − spent − refunded.
+
+    ``refund_possible`` only once the agreement is ``dissolved`` by the date and more than the threshold
+    remains (R-FUND-2, R-FUND-3); ``refund_reason`` says why not (``refund_refusal``).
+    """
     received = account_total(sums, "cash_received")
     spent = account_total(sums, "spending")
     refunded = account_total(sums, "refunds")
@@ -67,7 +71,8 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
         "unallocated": fmt(-account_total(sums, "unallocated")), "spent": fmt(spent),
         "refunded": fmt(refunded), "remaining": fmt(remaining),
         "remaining_pct": None if pct is None else str(pct), "refund_threshold_pp": threshold_pp,
-        "refund_possible": refund_possible(remaining, original, threshold_pp),
+        "refund_possible": refund_refusal(remaining, original, threshold_pp, dissolved) is None,
+        "refund_reason": refund_refusal(remaining, original, threshold_pp, dissolved),
     }
 
 
@@ -85,25 +90,47 @@ def refund_possible(remaining: Decimal, original: Decimal, threshold_pp: int) ->
     return original > 0 and remaining * 100 > threshold_pp * original
 
 
-def refund_preview(sums: Sums, parties: list[dict[str, Any]], *, original: Decimal, threshold_pp: int,
-                   as_of: date) -> dict[str, Any]:
-    """The remaining funding split over the parties still in, in proportion to what each paid (R-FUND-2).
+def refund_refusal(remaining: Decimal, original: Decimal, threshold_pp: int, dissolved: bool) -> str | None:
+    """Why no refund can be paid, or None: only a dissolved cooperation refunds (R-FUND-2, R-FUND-3; while
+    it is in force, money left extends the work, R-FUND-1), and only above the threshold."""
+    if not dissolved:
+        return "agreement_not_dissolved"
+    if not refund_possible(remaining, original, threshold_pp):
+        return "at_or_below_threshold"
+    return None
 
-    ``parties`` are those still in the cooperation on the date, in accession order; a party that
-    left gets nothing. Below or at the threshold every refund is zero. The split is exact to the cent.
+
+def refund_preview(sums: Sums, parties: list[dict[str, Any]], *, original: Decimal, threshold_pp: int,
+                   as_of: date, dissolved_on: date | None = None,
+                   excluded: list[tuple[dict[str, Any], str]] | None = None) -> dict[str, Any]:
+    """The remaining funding split over the parties that share in a refund, in proportion to what each
+    paid (R-FUND-2).
+
+    ``parties`` share in it, in accession order; ``excluded`` are the parties that get nothing, each with
+    its reason (``expelled``; ``withdrawn`` where the agreement's terms leave leavers out), listed with
+    what they paid. Nothing is refunded unless the agreement was dissolved by the date
+    (``dissolved_on``) and more than the threshold remains: then every refund is zero and ``reason``
+    says why. The split is exact to the cent.
     """
-    figures = funding(sums, original=original, committed=original, threshold_pp=threshold_pp, as_of=as_of)
+    dissolved = dissolved_on is not None and dissolved_on <= as_of
+    figures = funding(sums, original=original, committed=original, threshold_pp=threshold_pp, as_of=as_of,
+                      dissolved=dissolved)
     remaining = Decimal(figures["remaining"])
     paid = {UUID(str(p["party_id"])): _get(sums, "cash_received", UUID(str(p["party_id"]))) for p in parties}
     weights = {pid: Fraction(amount) for pid, amount in paid.items() if amount > 0}
-    possible = figures["refund_possible"] and bool(weights)
+    reason = figures["refund_reason"] or (None if weights else "nothing_paid")
+    possible = reason is None
     refunds = split(remaining, weights, order=[pid for pid in paid if pid in weights]) if possible else {}
     rows = [{"party_id": str(pid), "paid": fmt(amount), "refund": fmt(refunds.get(pid, ZERO))}
             for pid, amount in paid.items()]
     assert not possible or sum(refunds.values(), ZERO) == remaining
     return {"as_of": as_of.isoformat(), "remaining": figures["remaining"],
             "remaining_pct": figures["remaining_pct"], "refund_threshold_pp": threshold_pp,
-            "refund_possible": possible, "parties": rows}
+            "refund_possible": possible, "reason": reason,
+            "dissolved_on": None if not dissolved else dissolved_on.isoformat(), "parties": rows,
+            "excluded": [{"party_id": str(p["party_id"]), "reason": why,
+                          "paid": fmt(_get(sums, "cash_received", UUID(str(p["party_id"]))))}
+                         for p, why in excluded or []]}
 
 
 def period_report(before: Sums, after: Sums, *, first: date, last: date) -> dict[str, Any]:

@@ -84,7 +84,9 @@ def test_lyhty_balances_and_funding_match_the_hand_computed_figures(client: Test
     assert (funding["original_funding"], funding["committed"], funding["received"], funding["spent"],
             funding["remaining"]) == ("755000.00", "755000.00", "206250.00", "50000.00", "156250.00")
     assert funding["remaining_pct"] == "20.70"  # 156,250 of 755,000
-    assert funding["refund_possible"] is True and funding["refund_threshold_pp"] == 20
+    # R-FUND-1, R-FUND-3: 20.70 % is left, above the threshold, but in force money left extends the work.
+    assert (funding["refund_possible"], funding["refund_reason"], funding["refund_threshold_pp"]) == (
+        False, "agreement_not_dissolved", 20)
 
     before = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-09-15")
     assert {r["party_id"]: r["paid"] for r in before["parties"]}[ids["0246246-0"]] == "0.00"
@@ -131,10 +133,19 @@ def test_digione_party_with_1_58_m_committed_and_1_457_242_paid_owes_122_758(cli
     assert (vantaa["cost_share"], vantaa["paid"], vantaa["outstanding"]) == ("1580000.00", "1457242.00", "122758.00")
 
 
+def dissolve(client: TestClient, tokens: dict[str, str], aid: str, ids: dict[str, str], on: str) -> str:
+    """Valtori and Kela (900 of the 1,000 weight) dissolve SMALL; returns the decision id (R-FUND-2)."""
+    decision = decide(client, tokens["coordinator"], aid, decision_body(
+        on, "dissolution", {ids["2574261-7"]: "for", ids["0246246-0"]: "for"}))
+    assert decision.status_code == 201 and decision.json()["passed"], decision.text
+    return str(decision.json()["decision_id"])
+
+
 def test_refund_preview_splits_25_percent_by_payments_to_the_cent(client: TestClient,
                                                                   tokens: dict[str, str]) -> None:
-    """R-FUND-2: 250.01 of 1,000.00 left (25 %) goes back 6 : 3 : 1, summing exactly."""
+    """R-FUND-2: dissolved, 250.01 of 1,000.00 left (25 %) goes back 6 : 3 : 1, summing exactly."""
     aid, ids = small_network(client, tokens, spent="749.99")
+    dissolve(client, tokens, aid, ids, "2025-12-01")
     preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
     assert (preview["remaining"], preview["remaining_pct"], preview["refund_possible"]) == ("250.01", "25.00", True)
     refunds = {row["party_id"]: (row["paid"], row["refund"]) for row in preview["parties"]}
@@ -143,26 +154,38 @@ def test_refund_preview_splits_25_percent_by_payments_to_the_cent(client: TestCl
 
 
 def test_no_refund_at_exactly_20_percent(client: TestClient, tokens: dict[str, str]) -> None:
-    aid, _ = small_network(client, tokens, spent="800.00")
+    """R-FUND-2: dissolved with exactly 20 percentage points of the funding left, nothing is refunded."""
+    aid, ids = small_network(client, tokens, spent="800.00")
+    dissolve(client, tokens, aid, ids, "2025-12-01")
     preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
-    assert (preview["remaining"], preview["refund_possible"]) == ("200.00", False)
+    assert (preview["remaining"], preview["refund_possible"], preview["reason"]) == (
+        "200.00", False, "at_or_below_threshold")
     assert {row["refund"] for row in preview["parties"]} == {"0.00"}
     funding = get(client, tokens["auditor"], f"/v1/agreements/{aid}/funding", as_of="2025-12-31")
-    assert (funding["remaining_pct"], funding["refund_possible"]) == ("20.00", False)
+    assert (funding["remaining_pct"], funding["refund_possible"], funding["refund_reason"]) == (
+        "20.00", False, "at_or_below_threshold")
 
 
-def test_a_party_that_left_gets_no_refund_and_refunds_need_a_passed_decision(client: TestClient,
-                                                                              tokens: dict[str, str]) -> None:
-    """R-FUND-2, R-FUND-3: Helsinki withdrew; Valtori and Kela share 250.01 as 6 : 3; paid once, on a decision."""
+def test_refunds_need_the_dissolution_and_a_passed_decision_and_a_party_that_left_by_notice_shares(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-FUND-2, R-FUND-3: Helsinki withdrew by notice and, having paid, shares; nothing is refunded while
+    SMALL is in force (agreement_not_dissolved) or without a passed decision (refund_not_allowed); once
+    dissolved, 250.01 goes back 6 : 3 : 1 on the decision, once."""
     aid, ids = small_network(client, tokens, spent="749.99")
     helsinki = ids["0201256-6"]
     notice = client.post(f"/v1/agreements/{aid}/parties/{helsinki}/notice", headers=auth(tokens["coordinator"]),
                          json={"given_on": "2025-07-01", "ground": "organisation_changed"})
     assert notice.status_code == 200, notice.text
-    preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
-    assert {row["party_id"]: row["refund"] for row in preview["parties"]} == {
-        ids["2574261-7"]: "166.67", ids["0246246-0"]: "83.34"}
+    in_force = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
+    assert (in_force["refund_possible"], in_force["reason"]) == (False, "agreement_not_dissolved")
+    refused = client.post(f"/v1/agreements/{aid}/refunds", headers=auth(tokens["coordinator"]),
+                          json={"decision_id": "6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", "as_of": "2025-12-31"})
+    assert refused.status_code == 409 and refused.json()["code"] == "agreement_not_dissolved"
 
+    dissolve(client, tokens, aid, ids, "2025-12-01")
+    preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
+    refunds = {ids["2574261-7"]: "150.01", ids["0246246-0"]: "75.00", helsinki: "25.00"}
+    assert {row["party_id"]: row["refund"] for row in preview["parties"]} == refunds
     refused = client.post(f"/v1/agreements/{aid}/refunds", headers=auth(tokens["coordinator"]),
                           json={"decision_id": "6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", "as_of": "2025-12-31"})
     assert refused.status_code == 409 and refused.json()["code"] == "refund_not_allowed"
@@ -173,13 +196,12 @@ def test_a_party_that_left_gets_no_refund_and_refunds_need_a_passed_decision(cli
     body = {"decision_id": decision.json()["decision_id"], "as_of": "2025-12-31"}
     paid = client.post(f"/v1/agreements/{aid}/refunds", json=body, headers=auth(tokens["coordinator"]))
     assert paid.status_code == 201, paid.text
-    assert sorted(r["amount"] for r in paid.json()["refunds"]) == ["166.67", "83.34"]
+    assert {r["party_id"]: r["amount"] for r in paid.json()["refunds"]} == refunds
     again = client.post(f"/v1/agreements/{aid}/refunds", json=body, headers=auth(tokens["coordinator"]))
     assert again.status_code == 409 and again.json()["code"] == "refunds_already_issued"
     assert events(client) == before + 3  # the decision, its minute in the agreement, and the refunds
     after = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-12-31")
-    assert {r["party_id"]: r["refunded"] for r in after["parties"]} == {
-        ids["2574261-7"]: "166.67", ids["0246246-0"]: "83.34", helsinki: "0.00"}
+    assert {r["party_id"]: r["refunded"] for r in after["parties"]} == refunds
     funding = get(client, tokens["finance"], f"/v1/agreements/{aid}/funding", as_of="2025-12-31")
     assert (funding["refunded"], funding["remaining"]) == ("250.01", "0.00")
 

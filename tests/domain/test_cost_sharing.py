@@ -440,7 +440,9 @@ def test_terms_default_to_the_seed_agreement_values() -> None:
         assert terms.qualified_majority == Fraction(2, 3)
         assert terms.quorum == Fraction(1, 2)
         assert terms.retention_years == 10
+        assert terms.refund_to_withdrawn_parties is True  # R-FUND-2: a leaver by notice shares by what it paid
     assert open_agreement(EQUAL_MODEL).rules == Terms()
+    assert Terms.from_dict({"refund_to_withdrawn_parties": False}).to_dict()["refund_to_withdrawn_parties"] is False
 
 
 def test_terms_accept_configured_values() -> None:
@@ -463,6 +465,8 @@ def test_terms_accept_configured_values() -> None:
     {"quorum": Fraction(5, 4)},
     {"quorum": "abc"},
     {"qualified_majority": "1/0"},
+    {"refund_to_withdrawn_parties": 1},
+    {"refund_to_withdrawn_parties": "true"},
 ])
 def test_terms_refuse_unknown_keys_and_out_of_range_values(data: dict[str, Any]) -> None:
     with pytest.raises(DomainError) as err:

@@ -120,13 +120,14 @@ def test_a_dissolved_agreement_is_not_invoiced() -> None:
 
 # Recharges ---------------------------------------------------------------------------------------
 
-def test_mantyharju_hirvensalmi_shared_staff_cost_splits_three_to_one() -> None:
-    """Seed 003 / R-INV-5: 10,000.00 of shared staff cost in a quarter gives 7,500.00 and 2,500.00."""
+def test_mantyharju_hirvensalmi_shared_staff_cost_invoices_hirvensalmi_its_quarter_and_the_host_nothing() -> None:
+    """Seed 003 / R-INV-5, R-ACC-4: 10,000.00 of shared staff cost split 3 : 1 invoices Hirvensalmi
+    2,500.00; Mäntyharju's 7,500.00 is the coordinator's own cost, never invoiced."""
     agreement = build(MANTYHARJU_HIRVENSALMI)
     entries = [{"amount": Decimal("10000.00"), "borne_by": None}]
     planned = recharge_invoices(agreement, "2025-Q4", entries)
     amounts = {agreement.party(p.party_id)["business_id"]: total(p) for p in planned}
-    assert amounts == {"0165761-0": Decimal("7500.00"), "0164384-1": Decimal("2500.00")}
+    assert amounts == {"0164384-1": Decimal("2500.00")}
 
 
 def test_own_purchase_falls_to_the_buyer_alone() -> None:
@@ -139,7 +140,7 @@ def test_own_purchase_falls_to_the_buyer_alone() -> None:
         agreement, "2026-H1", entries)}
     assert [line["amount"] for line in planned["0164384-1"].lines] == [Decimal("250.00"),
                                                                      Decimal("16000.00")]
-    assert total(planned["0165761-0"]) == Decimal("750.01")
+    assert "0165761-0" not in planned  # its 750.01 is the coordinator's own cost (R-ACC-4)
 
 
 def test_a_party_that_joined_after_the_period_is_not_in_its_key() -> None:
@@ -147,8 +148,8 @@ def test_a_party_that_joined_after_the_period_is_not_in_its_key() -> None:
     agreement.accede(name="Pertunmaan kunta", business_id=valid_business_ids(1)[0], signed_on=date(2026, 1, 2),
                      metric=1700)
     planned = recharge_invoices(agreement, "2025-Q4", [{"amount": Decimal("84.00"), "borne_by": None}])
-    assert len(planned) == 2
-    assert sum(total(p) for p in planned) == Decimal("84.00")
+    assert [(agreement.party(p.party_id)["business_id"], total(p)) for p in planned] == [
+        ("0164384-1", Decimal("21.00"))]  # 84.00 × 2,100 / 8,400; the host's 63.00 is its own
 
 
 @pytest.mark.parametrize(("day", "kind", "period", "first", "last"), [
