@@ -12,7 +12,7 @@ from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.routes import (agreements, audit, contacts, decisions, figures, funding, health, invoices,
-                        membership, parties, payments, retention, spending, summary)
+                        membership, parties, payments, retention, spending, steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -49,8 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
     problems.install(app)
-    for module in (health, agreements, parties, contacts, membership, decisions, funding, invoices,
-                   payments, spending, figures, summary, retention, audit):
+    for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding,
+                   invoices, payments, spending, figures, summary, retention, audit):
         app.include_router(module.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     return app

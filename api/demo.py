@@ -23,7 +23,7 @@ LYHTY: dict[str, Any] = {
         "code": "LYHTY", "title": "Julkisen hallinnon lisenssienhallinnan yhteistyöverkosto (Lyhty)",
         "coordinator": {"name": "Valtion tieto- ja viestintätekniikkakeskus Valtori",
                         "business_id": "2574261-7", "is_party": True, "category": "state"},
-        "starts_on": date(2025, 9, 1), "ends_on": date(2026, 12, 31),
+        "signed_on": date(2025, 6, 25), "starts_on": date(2025, 9, 1), "ends_on": date(2026, 12, 31),
         "cost_sharing": {"model": "fixed_by_category", "categories": {
             "state": "400000.00", "municipalities": "300000.00", "kela": "25000.00",
             "wellbeing_services_county": _BANDS, "largest_city": _BANDS,
@@ -32,17 +32,19 @@ LYHTY: dict[str, Any] = {
                         {"issue_on": date(2026, 1, 15), "share": "1/2"}],
         "terms": {},
     },
+    # The founding parties sign in the summer, before the term starts (R-ACC-1); they take part from
+    # 2025-09-01 all the same.
     "parties": [
-        ("Suomen Kuntaliitto ry", "0926151-4", date(2025, 9, 1), "municipalities", None),
-        ("Kansaneläkelaitos", "0246246-0", date(2025, 9, 1), "kela", None),
-        ("Helsingin kaupunki", "0201256-6", date(2025, 9, 1), "largest_city", "5600000000"),
-        ("Pohjois-Pohjanmaan hyvinvointialue", "3221326-2", date(2025, 9, 1),
+        ("Suomen Kuntaliitto ry", "0926151-4", date(2025, 6, 25), "municipalities", None),
+        ("Kansaneläkelaitos", "0246246-0", date(2025, 6, 30), "kela", None),
+        ("Helsingin kaupunki", "0201256-6", date(2025, 8, 20), "largest_city", "5600000000"),
+        ("Pohjois-Pohjanmaan hyvinvointialue", "3221326-2", date(2025, 8, 26),
          "wellbeing_services_county", "2100000000"),
-        ("Keski-Suomen hyvinvointialue", "3221318-2", date(2025, 9, 1),
+        ("Keski-Suomen hyvinvointialue", "3221318-2", date(2025, 8, 28),
          "wellbeing_services_county", "1260000000"),
         ("Pohjois-Karjalan hyvinvointialue", "3221317-4", date(2025, 9, 1),
          "wellbeing_services_county", "890000000"),
-        ("Helsingin yliopisto", "0313471-7", date(2025, 9, 1), "university", None),
+        ("Helsingin yliopisto", "0313471-7", date(2025, 8, 14), "university", None),
         ("Haaga-Helia Oy Ab", "2029188-8", date(2025, 9, 1), "university_of_applied_sciences", None),
         ("Turun Ammattikorkeakoulu Oy", "2528160-3", date(2025, 10, 15),
          "university_of_applied_sciences", None),
@@ -87,6 +89,21 @@ MANTYHARJU_HIRVENSALMI: dict[str, Any] = {
     "parties": [("Hirvensalmen kunta", "0164384-1", date(2025, 9, 1), None, 2100)],
 }
 
+# Lyhty's steering group as seed 000 §8.1 composes it: a seat per sector, each member with a personal
+# deputy, and two Ministry of Finance experts with the right to speak. The Lutheran church's seat waits
+# for its accession: a seat represents parties.
+LYHTY_SEATS = [
+    ("state", "Valtionhallinto (Valtori)", ["2574261-7"]),
+    ("largest_cities", "Suurimpien kuntien edustaja", ["0201256-6"]),
+    ("municipalities", "Kuntaliitto edustaa muita kuntia", ["0926151-4"]),
+    ("wellbeing_services_counties", "Kahden hyvinvointialueen edustaja", ["3221326-2", "3221318-2", "3221317-4"]),
+    ("kela", "Kansaneläkelaitos", ["0246246-0"]),
+    ("universities", "Korkeakoululaitoksen edustaja", ["0313471-7"]),
+    ("universities_of_applied_sciences", "Ammattikorkeakoulujen edustaja", ["2029188-8", "2528160-3"]),
+]
+LYHTY_EXPERTS = [{"code": "vm-1", "organisation": "Valtiovarainministeriö"},
+                 {"code": "vm-2", "organisation": "Valtiovarainministeriö"}]
+
 DEMO = (LYHTY, DIGIONE, MANTYHARJU_HIRVENSALMI)
 
 
@@ -107,9 +124,21 @@ def load_demo(ledger: Ledger, *, as_of: date | None = None) -> dict[str, UUID]:
                 ledger.accede(aid, name=name, business_id=bid, signed_on=signed_on,
                               category=category, metric=metric)
         ids[spec["code"]] = aid
+    _seat_lyhty(ledger, ids["LYHTY"])
     if as_of is not None:
         _money(ledger, ids, as_of)
     return ids
+
+
+def _seat_lyhty(ledger: Ledger, lyhty: UUID) -> None:
+    """Seat Lyhty's steering group once, from the term's start (R-GOV-1, R-GOV-2)."""
+    if ledger.get_steering_group(lyhty, as_of=LYHTY["agreement"]["starts_on"])["composed"]:
+        return
+    parties = {p["business_id"]: p["party_id"] for p in ledger.list_parties(lyhty, limit=500)}
+    seats = [{"code": code, "sector": sector, "parties": [parties[bid] for bid in bids], "deputy": True}
+             for code, sector, bids in LYHTY_SEATS]
+    ledger.compose_steering_group(lyhty, effective_on=LYHTY["agreement"]["starts_on"], seats=seats,
+                                  experts=LYHTY_EXPERTS)
 
 
 def _money(ledger: Ledger, ids: dict[str, UUID], as_of: date) -> None:

@@ -100,6 +100,9 @@ class AgreementIn(Strict):
     coordinator: CoordinatorIn
     starts_on: BusinessDate
     ends_on: BusinessDate
+    signed_on: BusinessDate | None = Field(
+        None, description="The day the agreement was signed (default: the term's start); parties may "
+                          "accede from this day, before the term starts (R-ACC-1).")
     cost_sharing: CostSharingIn
     instalments: list[InstalmentIn] = Field(default_factory=list, max_length=24)
     terms: TermsIn | None = None

@@ -21,17 +21,22 @@ from domain.kernel.identifiers import parse_uuid
 router = APIRouter(prefix="/v1/agreements/{agreement_id}/decisions", tags=["steering group"])
 Staff = Annotated[Principal, Depends(require("coordinator", "finance", "scheduler", "auditor"))]
 Kind = Literal["accession", "expulsion", "extension", "refund", "dissolution", "tranche_release",
-               "unused_funds", "budget", "other"]
+               "unused_funds", "budget", "steering_group", "other"]
+SeatCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$"),
+                     Field(examples=["largest_cities"])]
 SubjectValue = Annotated[str, StringConstraints(max_length=500)] | StrictInt | StrictBool | None
 
 
 class VoteIn(Strict):
-    party_id: UUID
-    vote: Literal["for", "against", "abstain"]
-    # Free text so that an expert's vote gets its own code (not_a_voting_member), not a schema error.
+    seat: SeatCode | None = Field(None, description="The seat voting, where the agreement has composed seats.")
+    party_id: UUID | None = Field(None, description="The party voting where there are no seats (one seat per "
+                                                    "party), or, with seats, a party its seat represents.")
+    expert: SeatCode | None = Field(None, description="With `cast_by: expert`: the expert who spoke, minuted "
+                                                      "as present and never counted (R-GOV-2).")
+    vote: Literal["for", "against", "abstain"] | None = None
     cast_by: Annotated[str, StringConstraints(max_length=16)] = Field(
-        "member", description="`member` or `deputy`; a deputy's vote counts only when its member does "
-                              "not vote.")
+        "member", description="`member`, `deputy` (counts only when its seat's member does not vote, and only "
+                              "for a seat with a personal deputy) or `expert` (never counted).")
 
 
 class DecisionIn(Strict):
@@ -41,8 +46,11 @@ class DecisionIn(Strict):
         default_factory=dict, max_length=20,
         description='What the kind needs: `{"new_ends_on": "YYYY-MM-DD"}` for an extension, '
                     '`{"party_id": "…"}` for an expulsion; other flat fields are kept as given.')
-    present: list[UUID] = Field(max_length=500, description="The parties represented at the meeting.")
+    present: list[Annotated[UUID | SeatCode, Field(union_mode="left_to_right")]] = Field(max_length=500, description=(
+        "The seats present (by code, or by a party each represents); without seats, the parties present."))
     votes: list[VoteIn] = Field(default_factory=list, max_length=1000)
+    experts_present: list[SeatCode] = Field(default_factory=list, max_length=20, description=(
+        "Experts minuted as present, with the right to speak and no vote (R-GOV-2)."))
 
 
 class DecisionOut(BaseModel):
@@ -65,7 +73,18 @@ def record_decision(agreement_id: str, body: DecisionIn, request: Request, ledge
     return ledger.record_decision(
         parse_uuid(agreement_id, "agreement"), decided_on=body.decided_on, kind=body.kind,
         subject=body.subject, present=body.present, votes=[vote.model_dump() for vote in body.votes],
-        idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+        experts_present=body.experts_present, idempotency=claim(principal, key, request, _claimed(body)))
+
+
+def _claimed(body: DecisionIn) -> dict[str, Any]:
+    """The request as its idempotency record compares it: the fields added with seats are left out while
+    unused, so a body of the earlier shape hashes as it did."""
+    claimed = body.model_dump(mode="json")
+    if not claimed["experts_present"]:
+        del claimed["experts_present"]
+    claimed["votes"] = [{k: v for k, v in vote.items() if k not in ("seat", "expert") or v is not None}
+                        for vote in claimed["votes"]]
+    return claimed
 
 
 @router.get("")

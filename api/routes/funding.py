@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-from api.deps import Coordinator, IdempotencyKey, LedgerDep, Staff, claim, require
+from api.deps import Coordinator, Finance, IdempotencyKey, LedgerDep, Staff, claim, require
 from api.schemas import MONEY_PATTERN, BusinessDate, InstalmentIn, Money, Strict
 from domain.access.tokens import Principal
 from domain.kernel.identifiers import parse_uuid
@@ -91,6 +91,29 @@ def amend_funding(agreement_id: str, body: AmendmentIn, request: Request, ledger
         parse_uuid(agreement_id, "agreement"), decision_id=body.decision_id, signed_on=body.signed_on,
         total=body.total, instalments=[item.model_dump() for item in body.instalments],
         idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
+class OwnContributionIn(Strict):
+    amount: Money = Field(description="Money the coordinator puts in as its own share; in all at most what it "
+                                      "has committed (its cost share and its amendment shares).")
+    booked_on: BusinessDate
+    description: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class OwnContributionOut(BaseModel):
+    party_id: str
+    amount: str
+    booked_on: str
+    contributed: str = Field(description="All the coordinator has contributed, this one included.")
+
+
+@router.post("/own-contributions", status_code=status.HTTP_201_CREATED, response_model=OwnContributionOut)
+def book_own_contribution(agreement_id: str, body: OwnContributionIn, request: Request, ledger: LedgerDep,
+                          principal: Finance, key: IdempotencyKey) -> dict[str, Any]:
+    """Book the coordinator's own contribution to its share; it is never invoiced (R-ACC-4) (finance)."""
+    return ledger.book_own_contribution(
+        parse_uuid(agreement_id, "agreement"), amount=body.amount, booked_on=body.booked_on,
+        description=body.description, idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
 @router.get("/amendments", response_model=list[AmendmentOut])

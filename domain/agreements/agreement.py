@@ -21,10 +21,12 @@ from domain.membership.rules import (LIVE_PARTY_STATUSES, DecisionRef, check_bre
 from domain.membership.rules import status_on as party_status_on
 from domain.kernel.money import ZERO
 from domain.records.retention import check_purge, ended_on
+from domain.steering.seats import MAX_COMPOSITIONS, composition_on, parse_experts, parse_seats
 from domain.agreements.terms import (Instalment, Terms, check_term, instalments_from_dicts,
                                      instalments_to_dicts)
 
 MAX_PARTIES = 500
+MAX_CONTRIBUTIONS = 500  # the coordinator's own contributions booked on one agreement
 MAX_NAME_CHARS = 200
 MAX_TITLE_CHARS = 300
 LIVE_STATUSES = ("in_force", "extended")
@@ -41,6 +43,7 @@ class Agreement(Aggregate):
     """A cooperation agreement; its id follows from its code, so a code names one agreement only."""
 
     # Defaults for state restored from snapshots taken before these attributes existed.
+    signed_on: date | None = None  # None: signed on the day its term starts (agreements created before it was kept)
     dissolved_on: date | None = None
     purged_on: date | None = None
     purge_retention_ends_on: date | None = None  # the retention end the purge was allowed by
@@ -48,6 +51,8 @@ class Agreement(Aggregate):
     minutes: tuple[tuple[UUID, str, bool, date], ...] = ()
     releases: tuple[tuple[int, date, UUID], ...] = ()  # (instalment, released_on, decision_id)
     amendments: tuple[dict[str, Any], ...] = ()
+    contributions: tuple[tuple[date, Decimal], ...] = ()  # the coordinator's own (booked_on, amount)
+    compositions: tuple[dict[str, Any], ...] = ()  # the steering group's, by the day each took effect
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -56,9 +61,13 @@ class Agreement(Aggregate):
     @classmethod
     def open(cls, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date, ends_on: date,
              cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
-             terms: dict[str, Any] | None) -> Agreement:
-        """Validate and sign a new agreement; a coordinator that funds the work joins as a party."""
+             terms: dict[str, Any] | None, signed_on: date | None = None) -> Agreement:
+        """Validate and sign a new agreement; a coordinator that funds the work joins as a party, signing
+        with the agreement. ``signed_on`` (default: the term's start) may come before the term starts."""
         check_term(starts_on, ends_on)
+        if signed_on is not None and signed_on > ends_on:
+            raise InvalidInput(f"the agreement cannot be signed on {signed_on}, after its term ends on {ends_on}",
+                               code="invalid_term")
         model = CostSharing.from_dict(cost_sharing)
         plan = instalments_from_dicts(instalments, starts_on, ends_on)
         agreement = cls(
@@ -67,10 +76,11 @@ class Agreement(Aggregate):
                          "business_id": check_business_id(coordinator.get("business_id", ""))},
             starts_on=starts_on, ends_on=ends_on, currency="EUR", cost_sharing=model.to_dict(),
             instalments=instalments_to_dicts(plan), terms=Terms.from_dict(terms).to_dict(),
+            signed_on=signed_on,
         )
         if coordinator.get("is_party"):
             agreement.accede(name=agreement.coordinator["name"],
-                             business_id=agreement.coordinator["business_id"], signed_on=starts_on,
+                             business_id=agreement.coordinator["business_id"], signed_on=agreement.signed,
                              category=coordinator.get("category"), metric=coordinator.get("metric"),
                              is_coordinator=True)
         return agreement
@@ -78,8 +88,10 @@ class Agreement(Aggregate):
     @event("Created")
     def __init__(self, *, code: str, title: str, coordinator: dict[str, str], starts_on: date,
                  ends_on: date, currency: str, cost_sharing: dict[str, Any],
-                 instalments: list[dict[str, Any]], terms: dict[str, Any]) -> None:
+                 instalments: list[dict[str, Any]], terms: dict[str, Any], signed_on: date | None = None
+                 ) -> None:
         self.code = code
+        self.signed_on = signed_on
         self.title = title
         self.coordinator = coordinator
         self.starts_on = starts_on
@@ -96,14 +108,18 @@ class Agreement(Aggregate):
 
     def accede(self, *, name: str, business_id: str, signed_on: date, category: str | None = None,
                metric: Any = None, is_coordinator: bool = False) -> UUID:
-        """A party signs its accession agreement and gets the next annex number (R-ACC-1)."""
+        """A party signs its accession agreement and gets the next annex number (R-ACC-1).
+
+        The agreement enters into force for a party when it signs (seed 000 §6), so it may sign before
+        the term starts, from the agreement's own signing; its participation counts from the later of
+        its signing and the term's start (``joined_on``)."""
         name = text(name, "party name", MAX_NAME_CHARS)
         bid = check_business_id(business_id)
         metric_value = None if metric is None else parse_metric(metric)
         if category is not None:
             category = text(category, "category", 64)
         self.check_in_force()
-        self.check_within_term(signed_on)
+        self.check_may_sign(signed_on)
         pid = party_id(self.id, bid)
         if str(pid) in self.parties:
             raise Conflict(f"{bid} is already a party to {self.code}", code="party_already_acceded")
@@ -121,7 +137,8 @@ class Agreement(Aggregate):
                       is_coordinator: bool) -> None:
         self.parties[str(party_id)] = {
             "party_id": party_id, "name": name, "business_id": business_id, "annex": annex,
-            "category": category, "metric": metric, "joined_on": signed_on, "status": "active",
+            "category": category, "metric": metric, "signed_on": signed_on,
+            "joined_on": max(signed_on, self.starts_on), "status": "active",
             "left_on": None, "is_coordinator": is_coordinator, "notice": None, "breach_notices": [],
         }
         if annex is not None:
@@ -237,6 +254,80 @@ class Agreement(Aggregate):
             "amendment": amendment, "decision_id": decision_id, "signed_on": signed_on, "total": total,
             "shares": shares, "instalments": instalments})
 
+    # The steering group's composition (R-GOV-1, R-GOV-2) ---------------------------------------
+
+    def compose_steering_group(self, *, effective_on: date, seats: Any, experts: Any,
+                               decision: DecisionRef | None) -> None:
+        """Seat the steering group: the agreement's own composition first, any change after it on a passed
+        ``steering_group`` decision of this agreement, taking effect on or after the decision."""
+        self.check_in_force()
+        if not self.signed <= effective_on <= self.ends_on:
+            raise InvalidInput(f"{effective_on} is outside the agreement's signing on {self.signed} and its "
+                               f"term's end on {self.ends_on}", code="date_outside_term")
+        if self.compositions:
+            if decision is None or decision.agreement_id != self.id or decision.kind != "steering_group" \
+                    or not decision.passed:
+                raise Conflict("a change of the steering group needs a passed steering_group decision of "
+                               "this agreement", code="decision_required")
+            if decision.decided_on > effective_on:
+                raise InvalidInput(f"the change cannot take effect before its decision of {decision.decided_on}",
+                                   code="date_outside_term")
+            if effective_on <= self.compositions[-1]["effective_on"]:
+                raise Conflict(f"a composition took effect on {self.compositions[-1]['effective_on']}; a change "
+                               "takes effect after it", code="composition_out_of_order")
+        if len(self.compositions) >= MAX_COMPOSITIONS:
+            raise Conflict(f"at most {MAX_COMPOSITIONS} compositions", code="too_many_compositions")
+        self.steering_group_composed(effective_on=effective_on, seats=parse_seats(seats, self.parties),
+                                     experts=parse_experts(experts),
+                                     decision_id=None if decision is None else decision.decision_id)
+
+    @event("SteeringGroupComposed")
+    def steering_group_composed(self, *, effective_on: date, seats: list[dict[str, Any]],
+                                experts: list[dict[str, str]], decision_id: UUID | None) -> None:
+        self.compositions = (*self.compositions, {"effective_on": effective_on, "seats": seats,
+                                                  "experts": experts, "decision_id": decision_id})
+
+    def composition_on(self, day: date) -> dict[str, Any] | None:
+        """The steering group in effect on a day; None while the agreement has composed none (one seat
+        per party)."""
+        return composition_on(self.compositions, day)
+
+    # The coordinator's own contribution (R-ACC-4) --------------------------------------------
+
+    def book_own_contribution(self, *, amount: Decimal, booked_on: date, description: str) -> UUID:
+        """Book money the coordinator puts in as its own share; it never invoices itself (R-ACC-4).
+
+        Only a coordinator that funds the work has a share to contribute, never more than it has
+        committed (its cost share and its amendment shares); returns the coordinator's party id."""
+        if self.purged_on is not None:
+            raise Conflict(f"the records of {self.code} were purged on {self.purged_on}", code="records_purged")
+        coordinator = self.party_by_business_id(self.coordinator["business_id"])
+        if coordinator is None:
+            raise Conflict(f"the coordinator of {self.code} does not fund the work", code="coordinator_not_a_party")
+        if amount <= 0:
+            raise InvalidInput("a contribution is a positive amount", code="invalid_amount")
+        if booked_on < self.signed:
+            raise InvalidInput(f"{booked_on} is before the agreement was signed on {self.signed}",
+                               code="date_outside_term")
+        if len(self.contributions) >= MAX_CONTRIBUTIONS:
+            raise Conflict(f"at most {MAX_CONTRIBUTIONS} contributions per agreement", code="too_many_contributions")
+        pid = coordinator["party_id"]
+        committed = self.shares()[pid] + sum((Decimal(a["shares"].get(str(pid), ZERO)) for a in self.amendments),
+                                             ZERO)
+        booked = sum((c[1] for c in self.contributions), ZERO)
+        if booked + amount > committed:
+            raise Conflict(f"the coordinator has committed {committed} and booked {booked} already; "
+                           f"{amount} more would pass its commitment", code="contribution_exceeds_commitment",
+                           extra={"committed": str(committed), "booked": str(booked)})
+        self.own_contribution_booked(party_id=pid, amount=amount, booked_on=booked_on,
+                                     description=text(description, "description", 500))
+        return pid
+
+    @event("OwnContributionBooked")
+    def own_contribution_booked(self, *, party_id: UUID, amount: Decimal, booked_on: date, description: str
+                                ) -> None:
+        self.contributions = (*self.contributions, (booked_on, amount))
+
     # Retention (R-REC-1) ---------------------------------------------------------------------
 
     def purge_records(self, *, on: date) -> None:
@@ -268,13 +359,18 @@ class Agreement(Aggregate):
         if day > self.ends_on:
             raise Conflict(f"the term of {self.code} ended on {self.ends_on}", code="agreement_not_in_force")
 
-    def check_within_term(self, day: date) -> None:
-        """Refuse an accession dated outside the agreement's term (R-ACC-1)."""
-        if not self.starts_on <= day <= self.ends_on:
-            raise InvalidInput(f"{day} is outside the term {self.starts_on} – {self.ends_on}",
-                               code="accession_outside_term")
+    def check_may_sign(self, day: date) -> None:
+        """Refuse an accession signed before the agreement itself was signed or after its term (R-ACC-1)."""
+        if not self.signed <= day <= self.ends_on:
+            raise InvalidInput(f"{day} is outside the agreement's signing on {self.signed} and its term's end "
+                               f"on {self.ends_on}", code="accession_outside_term")
 
     # Queries ---------------------------------------------------------------------------------
+
+    @property
+    def signed(self) -> date:
+        """The day the agreement was signed (the term's start, for agreements that did not record it)."""
+        return self.signed_on or self.starts_on
 
     @property
     def model(self) -> CostSharing:

@@ -24,7 +24,7 @@ class Terms:
     breach_cure_days: int = 30
     refund_threshold_pp: int = 20
     qualified_majority: Fraction = Fraction(2, 3)
-    quorum: Fraction = Fraction(1, 2)
+    quorum: Fraction = Fraction(0)  # seed 000 sets none (R-GOV-1); agreements stored earlier keep theirs
     retention_years: int = 10
     confidentiality_years: int = 5
     recharge_period: str = "none"
@@ -74,9 +74,9 @@ class Terms:
                     fraction = value if isinstance(value, Fraction) else parse_fraction(str(value))
                 except InvalidInput:
                     fraction = Fraction(-1)
-                if not 0 < fraction <= 1:
-                    raise InvalidInput(f"{name} must be a fraction above 0 and at most 1",
-                                       code="invalid_terms")
+                lowest = "0" if name == "quorum" else "above 0"  # no quorum at all is a quorum of 0
+                if not (0 <= fraction <= 1 if name == "quorum" else 0 < fraction <= 1):
+                    raise InvalidInput(f"{name} must be a fraction from {lowest} to 1", code="invalid_terms")
                 values[name] = fraction
         return cls(**values)
 

@@ -28,6 +28,7 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "coordinator": {**agreement.coordinator,
                         "party_id": str(party_id(agreement.id, agreement.coordinator["business_id"]))},
         "currency": agreement.currency,
+        "signed_on": agreement.signed.isoformat(),
         "starts_on": agreement.starts_on.isoformat(),
         "ends_on": agreement.ends_on.isoformat(),
         "status": agreement.status_on(as_of),
@@ -65,6 +66,7 @@ def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, D
         "metric": None if metric is None else str(metric),
         "status": status,
         "cost_share": fmt(shares[party["party_id"]]),
+        "signed_on": party.get("signed_on", party["joined_on"]).isoformat(),
         "joined_on": party["joined_on"].isoformat(),
         "left_on": None if left_on is None else left_on.isoformat(),
         "notice": None if notice is None else {k: v if isinstance(v, str) else v.isoformat()

@@ -18,7 +18,7 @@ from domain.funding.instalments import amendment_view, plan_amendment
 from domain.funding.refunds import RefundRun, check_refunds
 from domain.funding.settlement import exit_settlement
 from domain.kernel.errors import Conflict
-from domain.kernel.money import money
+from domain.kernel.money import fmt, money
 from domain.membership.rules import DecisionRef
 
 if TYPE_CHECKING:
@@ -61,6 +61,20 @@ class FundingCommands:
         """What a party leaving at a checkpoint owes: cost shares and the fees it is bound to (R-FUND-6)."""
         return exit_settlement(self._agreement(agreement_id), party_id, checkpoint=checkpoint,
                                accrued_costs=money(accrued_costs), wind_down_costs=money(wind_down_costs))
+
+    def book_own_contribution(self, agreement_id: UUID, *, amount: str | Decimal, booked_on: date,
+                              description: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Book the coordinator's own contribution to its share, which it never invoices (R-ACC-4)."""
+        value = money(amount)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            pid = agreement.book_own_contribution(amount=value, booked_on=booked_on, description=description)
+            booked = sum((c[1] for c in agreement.contributions), Decimal("0.00"))
+            return [agreement], {"party_id": str(pid), "amount": fmt(value), "booked_on": booked_on.isoformat(),
+                                 "contributed": fmt(booked)}
+
+        return self._execute(command, idempotency)
 
 
 class RefundCommands:

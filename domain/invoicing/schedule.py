@@ -33,7 +33,8 @@ class PlannedInvoice:
 
 
 def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoice]:
-    """Every instalment invoice due on or before a date, whatever the parties' status (R-TERM-3).
+    """Every instalment invoice due on or before a date, whatever the parties' status (R-TERM-3), to
+    every party but the coordinator, whose share is its own contribution (R-ACC-4).
 
     A party in the first cohort is invoiced each instalment on its date. A party that accedes after
     the first instalment's date is invoiced once, at its accession, for every instalment dated in its
@@ -47,6 +48,8 @@ def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoic
     shares = agreement.shares()
     due: list[PlannedInvoice] = []
     for party in agreement.parties_in_order():
+        if party["is_coordinator"]:
+            continue  # the coordinator never invoices itself: it books its own contribution (R-ACC-4)
         pid, joined_on = party["party_id"], party["joined_on"]
         items = party_instalments(agreement, party, shares[pid])
         catch_up = [item for item in items if item.catch_up]

@@ -19,7 +19,7 @@ from domain.kernel.money import fmt
 from domain.steering.voting import Tally
 
 KINDS = ("accession", "expulsion", "extension", "refund", "dissolution", "tranche_release",
-         "unused_funds", "budget", "other")
+         "unused_funds", "budget", "steering_group", "other")
 # Refunds and the use of unused money are decided when the work has ended (R-FUND-2 .. R-FUND-4).
 KINDS_AFTER_END = ("refund", "unused_funds", "other")
 MAX_DECISIONS = 5000
@@ -39,14 +39,20 @@ class Decision(Aggregate):
     repeats, and the tally is stored as decided, never recomputed from later shares.
     """
 
+    # Defaults for decisions recorded before seats, experts and disqualification were minuted.
+    seated: bool = False
+    disqualified: tuple[UUID, ...] = ()
+    experts_present: tuple[str, ...] = ()
+
     @staticmethod
     def create_id(agreement_id: UUID, number: int) -> UUID:
         return uuid5(agreement_id, f"decision:{number}")
 
     @event("Recorded")
     def __init__(self, *, agreement_id: UUID, number: int, decided_on: date, kind: str,
-                 subject: dict[str, Any], present: list[UUID], votes: list[dict[str, Any]],
-                 weights: dict[str, Decimal], outcome: dict[str, Any]) -> None:
+                 subject: dict[str, Any], present: list[Any], votes: list[dict[str, Any]],
+                 weights: dict[str, Decimal], outcome: dict[str, Any], seated: bool = False,
+                 disqualified: list[UUID] | None = None, experts_present: list[str] | None = None) -> None:
         self.agreement_id = agreement_id
         self.number = number
         self.decided_on = decided_on
@@ -56,6 +62,9 @@ class Decision(Aggregate):
         self.votes = votes
         self.weights = weights
         self.outcome = outcome
+        self.seated = seated  # whether seats voted (present and votes name seats), or one seat per party
+        self.disqualified = tuple(disqualified or ())
+        self.experts_present = tuple(experts_present or ())
 
     @property
     def passed(self) -> bool:
@@ -63,11 +72,14 @@ class Decision(Aggregate):
 
     @classmethod
     def record(cls, *, agreement: Agreement, decided_on: date, kind: str, subject: dict[str, Any],
-               present: list[UUID], tally: Tally, quorum: str, qualified_majority: str) -> Decision:
-        """The decision numbered next in the agreement's minutes, with its tally."""
-        votes = [{"party_id": b.party_id, "vote": b.vote, "cast_by": b.cast_by} for b in tally.ballots]
-        for vote in votes:
-            vote["counted"] = tally.counted[vote["party_id"]].cast_by == vote["cast_by"]
+               present: list[Any], tally: Tally, quorum: str, qualified_majority: str, seated: bool = False,
+               disqualified: list[UUID] | None = None, experts_present: list[str] | None = None) -> Decision:
+        """The decision numbered next in the agreement's minutes, with its tally. A vote counts when it is
+        its seat's counted ballot and its seat has weight in this decision (a disqualified party's has none)."""
+        key = "seat" if seated else "party_id"
+        votes = [{key: b.voter, "vote": b.vote, "cast_by": b.cast_by,
+                  "counted": tally.counted[b.voter].cast_by == b.cast_by and tally.weights[b.voter] > 0}
+                 for b in tally.ballots]
         outcome = {"for_weight": tally.for_weight, "against_weight": tally.against_weight,
                    "abstain_weight": tally.abstain_weight, "present_weight": tally.present_weight,
                    "total_weight": tally.total_weight, "quorum": quorum,
@@ -75,7 +87,8 @@ class Decision(Aggregate):
                    "majority_met": tally.majority_met, "passed": tally.passed}
         return cls(agreement_id=agreement.id, number=len(agreement.minutes) + 1, decided_on=decided_on,
                    kind=kind, subject=subject, present=list(present), votes=votes,
-                   weights={str(pid): w for pid, w in tally.weights.items()}, outcome=outcome)
+                   weights={str(voter): w for voter, w in tally.weights.items()}, outcome=outcome,
+                   seated=seated, disqualified=list(disqualified or []), experts_present=list(experts_present or []))
 
 
 def check_subject(kind: str, subject: Any) -> dict[str, Any]:
@@ -117,6 +130,17 @@ def subject_date(subject: dict[str, Any], name: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"subject.{name} must be a date YYYY-MM-DD", code="invalid_subject") from None
+
+
+def disqualified_from(agreement: Agreement, subject: dict[str, Any]) -> set[UUID]:
+    """The parties disqualified (jäävi) from a decision: one it is about, named as ``subject.party_id``
+    (its expulsion, its exit settlement). Its weight counts neither for, against nor in the total (R-GOV-4)."""
+    value = subject.get("party_id")
+    try:
+        pid = UUID(str(value)) if value is not None else None
+    except ValueError:
+        return set()
+    return {pid} if pid is not None and str(pid) in agreement.parties else set()
 
 
 def subject_party(subject: dict[str, Any]) -> UUID:
@@ -179,7 +203,10 @@ def summary_view(decision: Decision) -> dict[str, Any]:
 def decision_view(decision: Decision) -> dict[str, Any]:
     """A decision with who was present, every vote (and whether it counted) and every weight."""
     return {**summary_view(decision),
-            "present": [str(pid) for pid in decision.present],
-            "votes": [{"party_id": str(v["party_id"]), "vote": v["vote"], "cast_by": v["cast_by"],
-                       "counted": v["counted"]} for v in decision.votes],
-            "weights": {pid: fmt(w) for pid, w in decision.weights.items()}}
+            "voting_by": "seat" if decision.seated else "party",
+            "present": [str(voter) for voter in decision.present],
+            "votes": [{**({"seat": v["seat"]} if "seat" in v else {"party_id": str(v["party_id"])}),
+                       "vote": v["vote"], "cast_by": v["cast_by"], "counted": v["counted"]} for v in decision.votes],
+            "weights": {voter: fmt(w) for voter, w in decision.weights.items()},
+            "disqualified": [str(pid) for pid in decision.disqualified],
+            "experts_present": list(decision.experts_present)}

@@ -1,7 +1,8 @@
 """Steering-group votes (R-GOV-1, R-GOV-2): weights by cost share, deputies, quorum and qualified majority.
 
-Pure functions: the comparisons are made on exact fractions, so a motion at exactly two thirds or
-exactly half the weight present is decided the same way on every machine.
+A voter is a seat of the steering group (its code) or, where the agreement has composed no seats, a
+party (its id). Pure functions: the comparisons are made on exact fractions, so a motion at exactly
+two thirds or exactly half the weight present is decided the same way on every machine.
 """
 
 from __future__ import annotations
@@ -17,14 +18,18 @@ from domain.kernel.money import ZERO
 
 VOTES = ("for", "against", "abstain")
 CAST_BY = ("member", "deputy")
+EXPERT = "expert"  # minuted as present with the right to speak, never voting (R-GOV-2)
 MAX_VOTES = 1000  # a member and a deputy for each of at most 500 parties
+
+Voter = UUID | str  # a party's id, or a seat's code
 
 
 @dataclass(frozen=True)
 class Ballot:
-    """One vote as the minutes record it: the party, the vote, and whether its member or deputy cast it."""
+    """One vote as the minutes record it: the seat (or party), the vote, and whether its member or deputy
+    cast it."""
 
-    party_id: UUID
+    voter: Voter
     vote: str
     cast_by: str
 
@@ -33,9 +38,9 @@ class Ballot:
 class Tally:
     """The outcome of a vote with the weights it was decided on."""
 
-    weights: dict[UUID, Decimal]
+    weights: dict[Voter, Decimal]
     ballots: list[Ballot]
-    counted: dict[UUID, Ballot]
+    counted: dict[Voter, Ballot]
     for_weight: Decimal
     against_weight: Decimal
     abstain_weight: Decimal
@@ -49,23 +54,31 @@ class Tally:
         return self.quorum_met and self.majority_met
 
 
-def parse_ballots(raw: list[dict[str, Any]]) -> list[Ballot]:
-    """Validate the votes; an expert's vote is refused, since experts speak but do not vote (R-GOV-2)."""
+def parse_ballots(raw: list[dict[str, Any]]) -> tuple[list[Ballot], list[str]]:
+    """Validate the votes; returns the ballots and the experts who spoke to the motion. An expert's entry
+    (``cast_by: expert`` with its ``expert`` code) is minuted, never counted: experts do not vote (R-GOV-2).
+    A member's or deputy's vote names its ``seat`` or, one seat per party, its ``party_id``."""
     if len(raw) > MAX_VOTES:
         raise InvalidInput(f"at most {MAX_VOTES} votes", code="invalid_vote")
-    ballots = []
+    ballots: list[Ballot] = []
+    experts: list[str] = []
     for item in raw:
-        cast_by = item.get("cast_by", "member")
-        if cast_by == "expert":
-            raise InvalidInput("experts speak but do not vote (R-GOV-2)", code="not_a_voting_member")
+        cast_by = item.get("cast_by") or "member"
+        if cast_by == EXPERT:
+            code = item.get("expert")
+            if not isinstance(code, str) or not code:
+                raise InvalidInput("an expert's entry names the expert's code", code="invalid_vote")
+            experts.append(code)
+            continue
         if cast_by not in CAST_BY:
-            raise InvalidInput(f"cast_by must be one of {', '.join(CAST_BY)}", code="invalid_vote")
+            raise InvalidInput(f"cast_by must be one of {', '.join((*CAST_BY, EXPERT))}", code="invalid_vote")
         if item.get("vote") not in VOTES:
             raise InvalidInput(f"vote must be one of {', '.join(VOTES)}", code="invalid_vote")
-        if not isinstance(item.get("party_id"), UUID):
-            raise InvalidInput("every vote names a party id", code="invalid_vote")
-        ballots.append(Ballot(item["party_id"], item["vote"], cast_by))
-    return ballots
+        seat, party = item.get("seat"), item.get("party_id")
+        if (seat is None) == (party is None) or not (isinstance(seat, str) or isinstance(party, UUID)):
+            raise InvalidInput("every vote names its seat or its party id, not both", code="invalid_vote")
+        ballots.append(Ballot(seat if seat is not None else party, item["vote"], cast_by))
+    return ballots, experts
 
 
 def voting_weights(shares: dict[UUID, Decimal], key: dict[UUID, Fraction]) -> dict[UUID, Decimal]:
@@ -78,30 +91,30 @@ def voting_weights(shares: dict[UUID, Decimal], key: dict[UUID, Fraction]) -> di
     return weights
 
 
-def counted_ballots(ballots: list[Ballot], present: set[UUID], members: set[UUID]) -> dict[UUID, Ballot]:
-    """The ballot that counts for each party: its member's, else its deputy's (R-GOV-2)."""
-    by_party: dict[UUID, dict[str, Ballot]] = {}
+def counted_ballots(ballots: list[Ballot], present: set[Voter], members: set[Voter]) -> dict[Voter, Ballot]:
+    """The ballot that counts for each seat: its member's, else its deputy's (R-GOV-2)."""
+    by_voter: dict[Voter, dict[str, Ballot]] = {}
     for ballot in ballots:
-        if ballot.party_id not in members:
-            raise InvalidInput(f"{ballot.party_id} is not a member of the steering group on that date",
+        if ballot.voter not in members:
+            raise InvalidInput(f"{ballot.voter} is not a member of the steering group on that date",
                                code="not_a_voting_member")
-        if ballot.party_id not in present:
-            raise InvalidInput(f"{ballot.party_id} voted but is not listed as present",
+        if ballot.voter not in present:
+            raise InvalidInput(f"{ballot.voter} voted but is not listed as present",
                                code="voter_not_present")
-        cast = by_party.setdefault(ballot.party_id, {})
+        cast = by_voter.setdefault(ballot.voter, {})
         if ballot.cast_by in cast:
-            raise InvalidInput(f"two {ballot.cast_by} votes for {ballot.party_id}", code="duplicate_vote")
+            raise InvalidInput(f"two {ballot.cast_by} votes for {ballot.voter}", code="duplicate_vote")
         cast[ballot.cast_by] = ballot
-    return {pid: cast.get("member") or cast["deputy"] for pid, cast in by_party.items()}
+    return {voter: cast.get("member") or cast["deputy"] for voter, cast in by_voter.items()}
 
 
-def tally(weights: dict[UUID, Decimal], present: list[UUID], ballots: list[Ballot], *,
+def tally(weights: dict[Voter, Decimal], present: list[Voter], ballots: list[Ballot], *,
           quorum: Fraction, qualified_majority: Fraction) -> Tally:
     """Decide a motion: quorum of present weight over all weight, qualified majority of the weight of
     votes cast (for + against; abstentions are present but not cast). Both thresholds are inclusive."""
     present_set = set(present)
     if len(present_set) != len(present):
-        raise InvalidInput("a party is listed twice as present", code="duplicate_vote")
+        raise InvalidInput("a seat or party is listed twice as present", code="duplicate_vote")
     strangers = present_set - set(weights)
     if strangers:
         raise InvalidInput(f"{sorted(map(str, strangers))[0]} is not a member of the steering group on "

@@ -17,7 +17,7 @@ from domain.invoicing.schedule import period_bounds
 from domain.kernel.money import ZERO, fmt, split
 from projections.journal.queries import Sums, account_total
 
-PARTY_FIGURES = ("invoiced", "paid", "credited", "refunded", "outstanding", "overdue")
+PARTY_FIGURES = ("invoiced", "paid", "credited", "refunded", "outstanding", "overdue", "contributed")
 
 
 def _get(sums: Sums, account: str, party: UUID | None) -> Decimal:
@@ -25,7 +25,9 @@ def _get(sums: Sums, account: str, party: UUID | None) -> Decimal:
 
 
 def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str, Decimal]:
-    """What one party was invoiced, paid, was credited and refunded, and still owes (below zero: credit)."""
+    """What one party was invoiced, paid, was credited and refunded, and still owes (below zero: credit);
+    for the coordinator, what it contributed of its own share, never invoiced (R-ACC-4), which its
+    ``paid`` includes."""
     return {
         "invoiced": -(_get(sums, "shares_invoiced", party) + _get(sums, "recharges_invoiced", party)),
         "paid": _get(sums, "cash_received", party),
@@ -33,6 +35,7 @@ def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str,
         "refunded": _get(sums, "refunds", party),
         "outstanding": _get(sums, "receivable", party),
         "overdue": overdue,
+        "contributed": -_get(sums, "own_contributions", party),
     }
 
 

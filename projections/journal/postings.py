@@ -14,6 +14,7 @@ carry the party they concern where there is one:
 | `spending` | the party bearing it, or none if shared | a cost | |
 | `cash_paid` | payee, or none | | money out (spending, refunds) |
 | `refunds` | payee | a refund | |
+| `own_contributions` | the coordinator | | its own contribution to its share (never invoiced, R-ACC-4) |
 
 Two memorandum pairs, keyed by invoice id instead of party, let overdue be summed invoice by
 invoice: `open_items` (debited by the invoice, credited by its payments and credit notes, against
@@ -97,7 +98,14 @@ def _refunds_issued(event: Any) -> list[JournalEntry]:
     return [JournalEntry.of(event, business_date=event.as_of, agreement_id=event.agreement_id, lines=lines)]
 
 
+def _own_contribution_booked(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.booked_on, agreement_id=event.originator_id,
+                            lines=[D("cash_received", event.amount, event.party_id),
+                                   C("own_contributions", event.amount, event.party_id)])]
+
+
 RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
+    Agreement.OwnContributionBooked: _own_contribution_booked,
     Invoice.Issued: _invoice_issued,
     Invoice.PaymentReceived: _payment_received,
     Invoice.CreditNoteIssued: _credit_note_issued,

@@ -191,3 +191,52 @@ def test_unknown_agreement_is_404(client: TestClient, tokens: dict[str, str]) ->
     assert client.get("/v1/agreements/not-a-uuid", headers=finance).json()["code"] == "not_found"
     missing = client.get("/v1/agreements/6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", headers=finance)
     assert missing.status_code == 404
+
+
+def test_lyhty_parties_sign_in_the_summer_and_take_part_from_the_term_start(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-ACC-1 (seed 000 §6): Lyhty was signed 2025-06-25 for a term from 2025-09-01, and enters into force
+    for each party when it signs; a party may sign from the agreement's signing day, and takes part
+    (votes, invoicing, notice, minimum commitment) from the later of its signing and the term start."""
+    coordinator = auth(tokens["coordinator"])
+    created = client.post("/v1/agreements", json=lyhty_body(signed_on="2025-06-25"), headers=coordinator)
+    assert created.status_code == 201, created.text
+    agreement_id = created.json()["id"]
+    view = client.get(f"/v1/agreements/{agreement_id}", headers=auth(tokens["auditor"])).json()
+    assert (view["signed_on"], view["starts_on"]) == ("2025-06-25", "2025-09-01")
+    too_early = client.post(f"/v1/agreements/{agreement_id}/parties", json={**KELA, "signed_on": "2025-06-24"},
+                            headers=coordinator)
+    assert (too_early.status_code, too_early.json()["code"]) == (422, "accession_outside_term")
+    for body, signed_on in ((KELA, "2025-06-25"), (COUNTY, "2025-08-15"), (UAS, "2025-07-01")):
+        accession = client.post(f"/v1/agreements/{agreement_id}/parties", json={**body, "signed_on": signed_on},
+                                headers=coordinator)
+        assert accession.status_code == 201, accession.text
+    parties = {p["business_id"]: p for p in
+               client.get(f"/v1/agreements/{agreement_id}/parties", headers=auth(tokens["finance"])).json()}
+    kela = parties[KELA["business_id"]]
+    assert (kela["signed_on"], kela["joined_on"], kela["annex"], kela["status"]) == (
+        "2025-06-25", "2025-09-01", "1.1", "active")
+    assert [parties[b["business_id"]]["annex"] for b in (KELA, COUNTY, UAS)] == ["1.1", "1.2", "1.3"]
+    assert parties["2574261-7"]["signed_on"] == "2025-06-25"  # Valtori signs with the agreement
+
+    run = client.post(f"/v1/agreements/{agreement_id}/invoicing-runs", json={"as_of": "2025-09-01"},
+                      headers=auth(tokens["scheduler"]))
+    assert len(run.json()["issued"]) == 3  # each summer signer's first instalment on its date, not a catch-up
+    bills = client.get(f"/v1/agreements/{agreement_id}/invoices", params={"party_id": kela["party_id"]},
+                       headers=auth(tokens["finance"])).json()
+    assert [(b["instalments"], b["issued_on"], b["amount"]) for b in bills] == [([1], "2025-09-01", "12500.00")]
+
+    early_vote = client.post(f"/v1/agreements/{agreement_id}/decisions", headers=coordinator, json={
+        "decided_on": "2025-08-20", "kind": "budget", "subject": {}, "present": [kela["party_id"]],
+        "votes": [{"party_id": kela["party_id"], "vote": "for"}]})
+    assert (early_vote.status_code, early_vote.json()["code"]) == (422, "date_outside_term")
+    notice = client.post(f"/v1/agreements/{agreement_id}/parties/{kela['party_id']}/notice", headers=coordinator,
+                         json={"given_on": "2025-09-02", "ground": "organisation_changed"})
+    # the year's minimum commitment runs from 2025-09-01, not from the signing on 2025-06-25 (R-TERM-1)
+    assert notice.json()["effective_on"] == "2026-09-01", notice.text
+
+
+def test_an_agreement_signed_after_its_term_ends_is_refused(client: TestClient, tokens: dict[str, str]) -> None:
+    response = client.post("/v1/agreements", json=lyhty_body(signed_on="2027-01-01"),
+                           headers=auth(tokens["coordinator"]))
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_term")

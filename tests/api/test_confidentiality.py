@@ -15,7 +15,7 @@ from tests.api.personal_data_helpers import add_contact
 from tests.api.test_figures_api import SMALL, get, pay, small_network
 from tests.api.test_invoicing_api import invoices, run
 
-OWN, OTHERS = "0246246-0", ("2574261-7", "0201256-6")  # Kela's token; Valtori and Helsinki
+OWN, OTHERS = "0246246-0", ("3221326-2", "0201256-6")  # Kela's token; Pohjois-Pohjanmaa and Helsinki
 
 
 def _party_sweep(client: TestClient, tokens: dict[str, str], aid: str, ids: dict[str, str]
@@ -55,7 +55,7 @@ def test_a_party_token_reaches_nothing_of_another_party(client: TestClient, toke
     aid, ids = small_network(client, tokens, spent="100.00")
     readable, forbidden, hidden = _party_sweep(client, tokens, aid, ids)
     party = auth(tokens["party"])
-    others = [ids[bid] for bid in OTHERS] + ["Valtori", "Helsingin kaupunki"]
+    others = [ids[bid] for bid in OTHERS] + ["Pohjois-Pohjanmaan hyvinvointialue", "Helsingin kaupunki"]
     for url in readable:
         response = client.get(url, headers=party)
         assert response.status_code == 200, (url, response.text)
@@ -129,7 +129,7 @@ def test_with_three_parties_a_party_sees_the_funding_totals(client: TestClient,
 
 @pytest.mark.parametrize("categories, paid_by, reason", [
     ({"a": "950.00", "b": "30.00", "c": "20.00"}, "all", "dominated by one party"),
-    ({"a": "600.00", "b": "300.00", "c": "100.00"}, "Valtori", "received is made of 1 parties"),
+    ({"a": "600.00", "b": "300.00", "c": "100.00"}, "Pohjois-Pohjanmaa", "received is made of 1 parties"),
 ])
 def test_a_figure_of_one_or_two_parties_or_dominated_by_one_is_refused_to_a_party(
         client: TestClient, tokens: dict[str, str], categories: dict[str, str], paid_by: str,
@@ -137,7 +137,7 @@ def test_a_figure_of_one_or_two_parties_or_dominated_by_one_is_refused_to_a_part
     """R-CONF-1: three parties are not enough when a figure is one party's amount, or nearly."""
     body = {**SMALL, "cost_sharing": {"model": "fixed_by_category", "categories": categories}}
     aid = client.post("/v1/agreements", json=body, headers=auth(tokens["coordinator"])).json()["id"]
-    for bid, category in ((KELA["business_id"], "b"), ("0201256-6", "c")):
+    for bid, category in (("3221326-2", "a"), (KELA["business_id"], "b"), ("0201256-6", "c")):
         party = {"name": f"Party {category}", "business_id": bid, "signed_on": "2025-01-01",
                  "category": category}
         assert client.post(f"/v1/agreements/{aid}/parties", json=party,
@@ -174,5 +174,5 @@ def test_once_the_confidentiality_period_is_over_the_summary_is_published_to_par
     acceded = client.post(f"/v1/agreements/{aid}/parties", json=kela, headers=auth(tokens["coordinator"]))
     assert acceded.status_code == 201
     summary = get(client, tokens["party"], f"/v1/agreements/{aid}/reports/summary", year=2019)
-    assert (summary["parties"], summary["confidential_until"]) == (2, "2021-12-31")
-    assert get(client, tokens["party"], f"/v1/agreements/{aid}")["original_funding"] == "900.00"
+    assert (summary["parties"], summary["confidential_until"]) == (1, "2021-12-31")
+    assert get(client, tokens["party"], f"/v1/agreements/{aid}")["original_funding"] == "300.00"

@@ -15,11 +15,15 @@ from tests.api.test_invoicing_api import COHORT, invoices, run
 
 SMALL = {
     "code": "SMALL", "title": "Three-party network", "starts_on": "2025-01-01", "ends_on": "2026-12-31",
-    "coordinator": {"name": "Valtori", "business_id": "2574261-7", "is_party": True, "category": "a"},
+    "coordinator": {"name": "Valtori", "business_id": "2574261-7"},
     "cost_sharing": {"model": "fixed_by_category", "categories": {"a": "600.00", "b": "300.00", "c": "100.00"}},
     "instalments": [{"issue_on": "2025-01-15", "share": "1"}],
     "terms": {"notice_months": 0, "minimum_commitment_months": 0},
 }
+# The coordinator funds nothing here; three parties are invoiced (R-ACC-4: a coordinator that funds
+# the work is never invoiced, see the Lyhty figures below).
+A = {"name": "Pohjois-Pohjanmaan hyvinvointialue", "business_id": "3221326-2", "signed_on": "2025-01-01",
+     "category": "a"}
 B = {"name": "Kansaneläkelaitos", "business_id": "0246246-0", "signed_on": "2025-01-01", "category": "b"}
 C = {"name": "Helsingin kaupunki", "business_id": "0201256-6", "signed_on": "2025-01-01", "category": "c"}
 
@@ -46,7 +50,7 @@ def small_network(client: TestClient, tokens: dict[str, str], spent: str) -> tup
     """SMALL invoiced on 2025-01-15 and paid in full (1,000.00), then ``spent`` on licences."""
     created = client.post("/v1/agreements", json=SMALL, headers=auth(tokens["coordinator"]))
     aid = created.json()["id"]
-    for body in (B, C):
+    for body in (A, B, C):
         assert client.post(f"/v1/agreements/{aid}/parties", json=body, headers=auth(tokens["coordinator"])).status_code == 201
     run(client, tokens["scheduler"], aid, "2025-01-15")
     for invoice in invoices(client, tokens["finance"], aid):
@@ -55,29 +59,41 @@ def small_network(client: TestClient, tokens: dict[str, str], spent: str) -> tup
     return aid, party_ids(client, tokens["auditor"], aid)
 
 
+def contribute(client: TestClient, token: str, aid: str, amount: str, booked_on: str) -> dict[str, Any]:
+    """Finance books the coordinator's own contribution to its share, which it never invoices."""
+    response = client.post(f"/v1/agreements/{aid}/own-contributions", headers=auth(token), json={
+        "amount": amount, "booked_on": booked_on, "description": "Own share"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 def test_lyhty_balances_and_funding_match_the_hand_computed_figures(client: TestClient,
                                                                     tokens: dict[str, str]) -> None:
-    """After the 2025-09-01 run, Valtori pays in full, Kela half and Helsinki's university nothing."""
+    """After the 2025-09-01 run, Valtori books half its share as its own contribution (R-ACC-4: never
+    invoiced), Kela pays half its invoice and Helsinki's university nothing."""
     aid = create_lyhty(client, tokens["coordinator"], *COHORT)
     run(client, tokens["scheduler"], aid, "2025-09-01")
     ids = party_ids(client, tokens["finance"], aid)
     bills = {i["party_id"]: i for i in invoices(client, tokens["finance"], aid)}
-    pay(client, tokens["finance"], bills[ids["2574261-7"]]["id"], "200000.00", "2025-09-10")
+    assert ids["2574261-7"] not in bills
+    contribute(client, tokens["finance"], aid, "200000.00", "2025-09-10")
     pay(client, tokens["finance"], bills[ids["0246246-0"]]["id"], "6250.00", "2025-09-20")
     spend(client, tokens["coordinator"], aid, "50000.00", "2025-09-30")
 
     balances = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2025-09-30")
     rows = {row["party_id"]: row for row in balances["parties"]}
     valtori, kela, university = rows[ids["2574261-7"]], rows[ids["0246246-0"]], rows[ids["0313471-7"]]
-    assert (valtori["invoiced"], valtori["paid"], valtori["outstanding"]) == ("200000.00", "200000.00", "0.00")
+    assert (valtori["cost_share"], valtori["invoiced"], valtori["paid"], valtori["contributed"], valtori["outstanding"],
+            valtori["overdue"]) == ("400000.00", "0.00", "200000.00", "200000.00", "0.00", "0.00")
     assert (kela["invoiced"], kela["paid"], kela["outstanding"], kela["overdue"]) == (
         "12500.00", "6250.00", "6250.00", "6250.00")  # due 2025-09-22
     assert (university["invoiced"], university["outstanding"], university["overdue"]) == (
         "5000.00", "5000.00", "5000.00")
-    total_invoiced = Decimal("200000.00") + 150000 + 12500 + 10000 + 5000
+    total_invoiced = Decimal("150000.00") + 12500 + 10000 + 5000
     assert balances["totals"]["invoiced"] == f"{total_invoiced:.2f}"
     assert balances["totals"]["paid"] == "206250.00"
-    assert balances["totals"]["outstanding"] == f"{total_invoiced - Decimal('206250.00'):.2f}"
+    assert balances["totals"]["outstanding"] == f"{total_invoiced - Decimal('6250.00'):.2f}"
+    assert balances["totals"]["contributed"] == "200000.00"
     assert balances["totals"]["cost_share"] == "755000.00"
 
     funding = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/funding", as_of="2025-09-30")
@@ -124,19 +140,24 @@ def test_digione_party_with_1_58_m_committed_and_1_457_242_paid_owes_122_758(cli
                             {"issue_on": "2023-01-13", "share": "1/3"}]}
     aid = client.post("/v1/agreements", json=body, headers=auth(tokens["coordinator"])).json()["id"]
     run(client, tokens["scheduler"], aid, "2023-01-13")
-    bills = invoices(client, tokens["finance"], aid)
-    assert [b["amount"] for b in bills] == ["526666.67", "526666.67", "526666.66"]
-    pay(client, tokens["finance"], bills[0]["id"], "526666.67", "2023-02-01")
-    pay(client, tokens["finance"], bills[1]["id"], "526666.67", "2023-02-01")
-    pay(client, tokens["finance"], bills[2]["id"], "403908.66", "2023-02-01")
+    assert invoices(client, tokens["finance"], aid) == []  # R-ACC-4: Vantaa, the host, never invoices itself
+    for amount, booked_on in (("526666.67", "2021-02-01"), ("526666.67", "2022-02-01"), ("403908.66", "2023-02-01")):
+        contribute(client, tokens["finance"], aid, amount, booked_on)
     vantaa = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2023-12-31")["parties"][0]
-    assert (vantaa["cost_share"], vantaa["paid"], vantaa["outstanding"]) == ("1580000.00", "1457242.00", "122758.00")
+    assert (vantaa["cost_share"], vantaa["paid"], vantaa["contributed"], vantaa["invoiced"], vantaa["overdue"]) == (
+        "1580000.00", "1457242.00", "1457242.00", "0.00", "0.00")
+    assert Decimal(vantaa["cost_share"]) - Decimal(vantaa["paid"]) == Decimal("122758.00")
+    funding = get(client, tokens["finance"], f"/v1/agreements/{aid}/funding", as_of="2023-12-31")
+    assert funding["received"] == "1457242.00"
+    too_much = client.post(f"/v1/agreements/{aid}/own-contributions", headers=auth(tokens["finance"]), json={
+        "amount": "122758.01", "booked_on": "2023-03-01", "description": "More than committed"})
+    assert (too_much.status_code, too_much.json()["code"]) == (409, "contribution_exceeds_commitment")
 
 
 def dissolve(client: TestClient, tokens: dict[str, str], aid: str, ids: dict[str, str], on: str) -> str:
-    """Valtori and Kela (900 of the 1,000 weight) dissolve SMALL; returns the decision id (R-FUND-2)."""
+    """Pohjois-Pohjanmaa and Kela (900 of the 1,000 weight) dissolve SMALL; returns the decision id (R-FUND-2)."""
     decision = decide(client, tokens["coordinator"], aid, decision_body(
-        on, "dissolution", {ids["2574261-7"]: "for", ids["0246246-0"]: "for"}))
+        on, "dissolution", {ids[A["business_id"]]: "for", ids["0246246-0"]: "for"}))
     assert decision.status_code == 201 and decision.json()["passed"], decision.text
     return str(decision.json()["decision_id"])
 
@@ -149,7 +170,7 @@ def test_refund_preview_splits_25_percent_by_payments_to_the_cent(client: TestCl
     preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
     assert (preview["remaining"], preview["remaining_pct"], preview["refund_possible"]) == ("250.01", "25.00", True)
     refunds = {row["party_id"]: (row["paid"], row["refund"]) for row in preview["parties"]}
-    assert refunds == {ids["2574261-7"]: ("600.00", "150.01"), ids["0246246-0"]: ("300.00", "75.00"),
+    assert refunds == {ids[A["business_id"]]: ("600.00", "150.01"), ids["0246246-0"]: ("300.00", "75.00"),
                        ids["0201256-6"]: ("100.00", "25.00")}
 
 
@@ -184,14 +205,14 @@ def test_refunds_need_the_dissolution_and_a_passed_decision_and_a_party_that_lef
 
     dissolve(client, tokens, aid, ids, "2025-12-01")
     preview = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/refunds/preview", as_of="2025-12-31")
-    refunds = {ids["2574261-7"]: "150.01", ids["0246246-0"]: "75.00", helsinki: "25.00"}
+    refunds = {ids[A["business_id"]]: "150.01", ids["0246246-0"]: "75.00", helsinki: "25.00"}
     assert {row["party_id"]: row["refund"] for row in preview["parties"]} == refunds
     refused = client.post(f"/v1/agreements/{aid}/refunds", headers=auth(tokens["coordinator"]),
                           json={"decision_id": "6f1c1c0e-9f4e-5a51-9a55-1f0d3c3c2e10", "as_of": "2025-12-31"})
     assert refused.status_code == 409 and refused.json()["code"] == "refund_not_allowed"
     before = events(client)
     decision = decide(client, tokens["coordinator"], aid, decision_body(
-        "2025-12-15", "refund", {ids["2574261-7"]: "for", ids["0246246-0"]: "for"}))
+        "2025-12-15", "refund", {ids[A["business_id"]]: "for", ids["0246246-0"]: "for"}))
     assert decision.json()["passed"], decision.text
     body = {"decision_id": decision.json()["decision_id"], "as_of": "2025-12-31"}
     paid = client.post(f"/v1/agreements/{aid}/refunds", json=body, headers=auth(tokens["coordinator"]))
@@ -295,7 +316,7 @@ def test_final_account_closes_the_network_and_asks_for_a_decision_on_unused_fund
     assert final["unused_funds_decision"] is None
     assert (final["funding"]["received"], final["funding"]["spent"]) == ("1000.00", "749.99")
     assert {row["party_id"]: row["paid"] for row in final["parties"]} == {
-        ids["2574261-7"]: "600.00", ids["0246246-0"]: "300.00", ids["0201256-6"]: "100.00"}
+        ids[A["business_id"]]: "600.00", ids["0246246-0"]: "300.00", ids["0201256-6"]: "100.00"}
     assert (final["totals"]["invoiced"], final["totals"]["outstanding"]) == ("1000.00", "0.00")
 
     decision = decide(client, tokens["coordinator"], aid, decision_body(

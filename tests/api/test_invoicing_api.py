@@ -47,12 +47,13 @@ def parties(client: TestClient, token: str, agreement_id: str) -> dict[str, dict
 
 def test_lyhty_run_of_2025_09_01_bills_half_of_every_share_once(client: TestClient, tokens: dict[str, str]
                                                                ) -> None:
-    """R-INV-1, R-INV-3: one invoice per party for half its share; a second run issues nothing."""
+    """R-INV-1, R-INV-3, R-ACC-4: one invoice per party for half its share, none to Valtori, the
+    coordinator, whose share is its own contribution; a second run issues nothing."""
     aid = create_lyhty(client, tokens["coordinator"], *COHORT)
     first = run(client, tokens["scheduler"], aid, "2025-09-01")
-    assert len(first["issued"]) == 5 and first["already_issued"] == 0
+    assert len(first["issued"]) == 4 and first["already_issued"] == 0
     again = run(client, tokens["finance"], aid, "2025-09-01")
-    assert again == {"issued": [], "already_issued": 5, "periods": None}
+    assert again == {"issued": [], "already_issued": 4, "periods": None}
     shares = {p["party_id"]: Decimal(p["cost_share"]) for p in parties(client, tokens["auditor"], aid).values()}
     listed = invoices(client, tokens["finance"], aid, as_of="2025-09-01")
     assert sorted(i["id"] for i in listed) == sorted(first["issued"])
@@ -61,10 +62,12 @@ def test_lyhty_run_of_2025_09_01_bills_half_of_every_share_once(client: TestClie
         assert invoice["instalments"] == [1]
         assert (invoice["issued_on"], invoice["due_on"]) == ("2025-09-01", "2025-09-22")
         assert invoice["status"] == "issued" and invoice["outstanding"] == invoice["amount"]
-    assert [i["number"] for i in listed] == [f"LYHTY-2025-{n:05d}" for n in range(1, 6)]
+    assert [i["number"] for i in listed] == [f"LYHTY-2025-{n:05d}" for n in range(1, 5)]
     by_amount = sorted(Decimal(i["amount"]) for i in listed)
-    assert by_amount == [Decimal("5000.00"), Decimal("10000.00"), Decimal("12500.00"),
-                         Decimal("150000.00"), Decimal("200000.00")]
+    assert by_amount == [Decimal("5000.00"), Decimal("10000.00"), Decimal("12500.00"), Decimal("150000.00")]
+    valtori = parties(client, tokens["auditor"], aid)["2574261-7"]
+    assert valtori["coordinator"] and valtori["cost_share"] == "400000.00"
+    assert invoices(client, tokens["finance"], aid, party_id=valtori["party_id"]) == []
 
 
 def test_two_instalments_of_each_party_sum_to_its_share(client: TestClient, tokens: dict[str, str]) -> None:
@@ -72,10 +75,12 @@ def test_two_instalments_of_each_party_sum_to_its_share(client: TestClient, toke
     aid = create_lyhty(client, tokens["coordinator"], *COHORT)
     run(client, tokens["scheduler"], aid, "2025-09-01")
     second = run(client, tokens["scheduler"], aid, "2026-01-15")
-    assert len(second["issued"]) == 5 and second["already_issued"] == 5
+    assert len(second["issued"]) == 4 and second["already_issued"] == 4
     listed = invoices(client, tokens["finance"], aid, as_of="2026-01-15")
-    assert [i["number"] for i in listed][5:] == [f"LYHTY-2026-{n:05d}" for n in range(1, 6)]
+    assert [i["number"] for i in listed][4:] == [f"LYHTY-2026-{n:05d}" for n in range(1, 5)]
     for party in parties(client, tokens["finance"], aid).values():
+        if party["coordinator"]:
+            continue  # R-ACC-4: never invoiced
         own = [i for i in listed if i["party_id"] == party["party_id"]]
         assert [i["instalments"] for i in own] == [[1], [2]]
         assert sum(Decimal(i["amount"]) for i in own) == Decimal(party["cost_share"])
@@ -112,7 +117,7 @@ def test_references_pass_their_check_digits_and_are_unique(client: TestClient, t
     aid = create_lyhty(client, tokens["coordinator"], *COHORT, LATE_UAS)
     run(client, tokens["scheduler"], aid, "2026-01-15")
     listed = invoices(client, tokens["finance"], aid)
-    assert len(listed) == 12  # five parties twice, the late joiner once for each instalment
+    assert len(listed) == 10  # four parties twice, the late joiner once for each instalment (R-ACC-4: not Valtori)
     references = [i["reference"] for i in listed]
     assert len(set(references)) == len(references)
     for invoice in listed:
@@ -171,7 +176,7 @@ def test_invoice_list_pages_with_a_link(client: TestClient, tokens: dict[str, st
     assert len(first.json()) == 4 and 'rel="next"' in first.headers["Link"]
     rest = client.get(f"/v1/agreements/{aid}/invoices",
                       params={"limit": 500, "after": first.json()[-1]["id"]}, headers=auth(tokens["finance"]))
-    assert len(rest.json()) == 6
+    assert len(rest.json()) == 4
     assert client.get(f"/v1/agreements/{aid}/invoices", params={"limit": 501},
                       headers=auth(tokens["finance"])).status_code == 422
 

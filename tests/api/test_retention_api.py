@@ -156,7 +156,7 @@ def test_a_purge_erases_the_agreement_s_contact_persons(client: TestClient, toke
     parties = {party["business_id"]: party["party_id"]
                for party in client.get(f"/v1/agreements/{aid}/parties", headers=auth(tokens["auditor"])).json()}
     coordinator = auth(tokens["coordinator"])
-    for business_id in ("0246246-0", "2574261-7"):
+    for business_id in ("0246246-0", "3221326-2"):
         assert add_contact(client, tokens["coordinator"], str(aid), parties[business_id]).status_code == 201
     assert traces_in_tables(settings)
     purged = client.post(f"/v1/agreements/{aid}/purge", json={"purged_on": "2025-06-01"}, headers=coordinator)

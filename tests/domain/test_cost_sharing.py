@@ -438,7 +438,7 @@ def test_terms_default_to_the_seed_agreement_values() -> None:
         assert terms.payment_term_days == 21
         assert terms.refund_threshold_pp == 20
         assert terms.qualified_majority == Fraction(2, 3)
-        assert terms.quorum == Fraction(1, 2)
+        assert terms.quorum == 0  # R-GOV-1: seed 000 sets no quorum
         assert terms.retention_years == 10
         assert terms.refund_to_withdrawn_parties is True  # R-FUND-2: a leaver by notice shares by what it paid
     assert open_agreement(EQUAL_MODEL).rules == Terms()
@@ -450,6 +450,7 @@ def test_terms_accept_configured_values() -> None:
     assert (terms.payment_term_days, terms.qualified_majority, terms.quorum) == (14, Fraction(3, 4),
                                                                                   Fraction(3, 5))
     assert terms.retention_years == 10
+    assert Terms.from_dict({"quorum": "0"}).quorum == 0  # no quorum, configured as such
 
 
 @pytest.mark.parametrize("data", [
@@ -461,7 +462,8 @@ def test_terms_accept_configured_values() -> None:
     {"refund_threshold_pp": 101},
     {"retention_years": 0},
     {"qualified_majority": "3/2"},
-    {"quorum": "0"},
+    {"qualified_majority": "0"},
+    {"quorum": "-1/2"},
     {"quorum": Fraction(5, 4)},
     {"quorum": "abc"},
     {"qualified_majority": "1/0"},

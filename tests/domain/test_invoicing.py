@@ -44,14 +44,16 @@ def by_party(agreement: Agreement, as_of: date) -> dict[str, list[tuple[list[int
 
 
 def test_lyhty_first_run_bills_every_party_half_its_share() -> None:
-    """R-INV-1: on 2025-09-01 each of the first cohort gets one invoice for instalment 1, half its share."""
+    """R-INV-1, R-ACC-4: on 2025-09-01 each of the first cohort gets one invoice for instalment 1, half
+    its share; Valtori, the coordinator, carries the state's 400,000.00 but never invoices itself."""
     agreement = build(LYHTY, skip_late=True)
     due = by_party(agreement, date(2025, 9, 1))
     shares = agreement.shares()
-    assert len(due) == len(agreement.parties) == 9
+    assert len(due) == len(agreement.parties) - 1 == 8
     for party in agreement.parties_in_order():
-        assert due[party["business_id"]] == [([1], shares[party["party_id"]] / 2)]
-    assert due["2574261-7"] == [([1], Decimal("200000.00"))]
+        if not party["is_coordinator"]:
+            assert due[party["business_id"]] == [([1], shares[party["party_id"]] / 2)]
+    assert "2574261-7" not in due and shares[agreement.party_by_business_id("2574261-7")["party_id"]] == 400000
     assert due["0926151-4"] == [([1], Decimal("150000.00"))]
     assert instalment_invoices(agreement, date(2025, 8, 31)) == []
 
@@ -99,7 +101,8 @@ def test_every_party_is_billed_its_share_exactly_over_all_instalments() -> None:
         billed: dict[Any, Decimal] = {}
         for invoice in instalment_invoices(agreement, agreement.ends_on):
             billed[invoice.party_id] = billed.get(invoice.party_id, ZERO) + total(invoice)
-        assert billed == {pid: amount for pid, amount in shares.items() if amount}
+        coordinator = agreement.party_by_business_id(agreement.coordinator["business_id"])["party_id"]
+        assert billed == {pid: amount for pid, amount in shares.items() if amount and pid != coordinator}
 
 
 @given(st.integers(1, 10**10), st.lists(st.integers(1, 50), min_size=1, max_size=24))

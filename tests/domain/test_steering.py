@@ -94,20 +94,27 @@ def test_a_deputy_votes_when_its_member_is_absent() -> None:
 
 
 @pytest.mark.parametrize("votes, code", [
-    ([{"party_id": STATE, "vote": "for", "cast_by": "expert"}], "not_a_voting_member"),
+    ([{"party_id": STATE, "vote": "for", "cast_by": "expert"}], "invalid_vote"),  # an expert names its code
+    ([{"seat": "state", "party_id": STATE, "vote": "for"}], "invalid_vote"),  # a seat or a party, not both
     ([{"party_id": STATE, "vote": "for", "cast_by": "chair"}], "invalid_vote"),
     ([{"party_id": STATE, "vote": "maybe", "cast_by": "member"}], "invalid_vote"),
     ([{"party_id": "not-an-id", "vote": "for"}], "invalid_vote"),
 ])
-def test_an_expert_cannot_vote_and_malformed_ballots_are_refused(votes: list, code: str) -> None:
-    """R-GOV-2: experts speak but do not vote."""
+def test_malformed_ballots_are_refused(votes: list, code: str) -> None:
     with pytest.raises(InvalidInput) as error:
         parse_ballots(votes)
     assert error.value.code == code
 
 
+def test_an_expert_is_minuted_as_present_and_never_counted() -> None:
+    """R-GOV-2: the Ministry of Finance experts speak but do not vote; their entry is no ballot."""
+    ballots, experts = parse_ballots([{"expert": "vm-1", "cast_by": "expert", "vote": "for"},
+                                      {"seat": "state", "vote": "for"}])
+    assert (ballots, experts) == ([ballot("state", "for")], ["vm-1"])
+
+
 def test_cast_by_defaults_to_member() -> None:
-    assert parse_ballots([{"party_id": STATE, "vote": "for"}]) == [ballot(STATE, "for")]
+    assert parse_ballots([{"party_id": STATE, "vote": "for"}]) == ([ballot(STATE, "for")], [])
 
 
 @pytest.mark.parametrize("present, ballots, code", [

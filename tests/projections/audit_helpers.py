@@ -33,11 +33,13 @@ def ended_agreement(ledger: Ledger, code: str, *, ends_on: date, retention_years
     starts_on = date(ends_on.year - 4, 1, 1)
     agreement_id = UUID(ledger.create_agreement(
         code=code, title=f"Ended {code}", starts_on=starts_on, ends_on=ends_on,
-        coordinator={"name": "Valtori", "business_id": "2574261-7", "is_party": True, "category": "a"},
+        coordinator={"name": "Valtori", "business_id": "2574261-7"},
         cost_sharing={"model": "fixed_by_category",
                       "categories": {"a": "600.00", "b": "300.00", "c": "100.00"}},
         instalments=[{"issue_on": date(starts_on.year, 3, 1), "share": "1"}],
         terms={"retention_years": retention_years})["id"])
+    ledger.accede(agreement_id, name="Pohjois-Pohjanmaan hyvinvointialue", business_id="3221326-2",
+                  signed_on=starts_on, category="a")
     ledger.accede(agreement_id, name="Kansaneläkelaitos", business_id=KELA, signed_on=starts_on, category="b")
     ledger.accede(agreement_id, name="Helsingin kaupunki", business_id="0201256-6", signed_on=starts_on,
                   category="c")

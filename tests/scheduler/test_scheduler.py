@@ -17,8 +17,9 @@ from domain.application import Ledger
 from scheduler.jobs import sweep, sweep_all
 from scheduler.service import MISFIRE_GRACE_SECONDS, build
 
-LYHTY_PARTIES = 10  # the coordinator and nine accessions, one of them late (2025-10-15)
-DIGIONE_INVOICES = 7 * 3  # seven cities, three yearly instalments (2021–2023), all due by 2025
+# The parties invoiced: never the coordinator, whose share is its own contribution (R-ACC-4).
+LYHTY_PARTIES = 9  # nine accessions, one of them late (2025-10-15); Valtori coordinates
+DIGIONE_INVOICES = 6 * 3  # six cities besides Vantaa, the host, three yearly instalments (2021–2023)
 
 
 def every_invoice(ledger: Ledger, ids: dict[str, UUID], as_of: date) -> list[dict[str, Any]]:
@@ -116,7 +117,7 @@ def test_two_schedulers_sweeping_at_once_issue_each_instalment_once(settings: Se
         invoices = every_invoice(setup, ids, date(2026, 12, 31))
         billed = instalments_billed(invoices)
         assert set(billed.values()) == {1}
-        assert len(billed) == 2 * LYHTY_PARTIES + 3 * 7  # Lyhty twice, DigiOne's seven parties three times
+        assert len(billed) == 2 * LYHTY_PARTIES + DIGIONE_INVOICES  # Lyhty twice, DigiOne's six three times
         assert sum(result["issued"] for result in results) == len(invoices)
         for aid in ids.values():
             numbers = sorted(i["number"] for i in setup.list_invoices(aid, as_of=date(2026, 12, 31), limit=500))
