@@ -21,6 +21,7 @@ from domain.agreements.agreement import Agreement
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.commands import AgreementCommands
 from domain.funding.commands import FundingCommands, RefundCommands
+from domain.funding.grant_commands import GrantCommands
 from domain.invoicing.commands import InvoicingCommands
 from domain.invoicing.invoices import InvoiceBook
 from domain.invoicing.payments import PaymentIndex
@@ -49,7 +50,7 @@ class DateAsISO(Transcoding):
 
 
 class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             RefundCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             RefundCommands, GrantCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

@@ -21,7 +21,7 @@ from domain.kernel.identifiers import parse_uuid
 router = APIRouter(prefix="/v1/agreements/{agreement_id}/decisions", tags=["steering group"])
 Staff = Annotated[Principal, Depends(require("coordinator", "finance", "scheduler", "auditor"))]
 Kind = Literal["accession", "expulsion", "extension", "refund", "dissolution", "tranche_release",
-               "unused_funds", "budget", "steering_group", "other"]
+               "unused_funds", "budget", "steering_group", "grant", "other"]
 SeatCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$"),
                      Field(examples=["largest_cities"])]
 SubjectValue = Annotated[str, StringConstraints(max_length=500)] | StrictInt | StrictBool | None

@@ -19,7 +19,7 @@ from domain.kernel.money import fmt
 from domain.steering.voting import Tally
 
 KINDS = ("accession", "expulsion", "extension", "refund", "dissolution", "tranche_release",
-         "unused_funds", "budget", "steering_group", "other")
+         "unused_funds", "budget", "steering_group", "grant", "other")
 # Refunds and the use of unused money are decided when the work has ended (R-FUND-2 .. R-FUND-4).
 KINDS_AFTER_END = ("refund", "unused_funds", "other")
 MAX_DECISIONS = 5000

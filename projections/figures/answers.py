@@ -41,6 +41,8 @@ class Source(Protocol):
     def list_decisions(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
                        kind: str | None = None, passed: bool | None = None) -> list[dict[str, Any]]: ...
 
+    def list_grants(self, agreement_id: UUID, *, as_of: date) -> list[dict[str, Any]]: ...
+
 
 def agreement_of(ledger: Source, agreement_id: UUID, day: date) -> dict[str, Any]:
     """The agreement as of a date; refused with 410 ``records_purged`` once its records are purged."""
@@ -78,9 +80,23 @@ def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: 
 
 def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
             known_at: datetime | None = None) -> dict[str, Any]:
-    """Original and committed funding, invoiced, received, spent and remaining against the threshold."""
+    """Original and committed funding, invoiced, received, spent and remaining against the threshold; the
+    grants in effect by the date, each (``grants``) and in total (``grants_total``) (R-FUND-7)."""
     agreement = agreement_of(ledger, agreement_id, as_of)
-    return _funding(agreement, _sums(store, agreement_id, as_of, known_at), as_of)
+    journal_sums = _sums(store, agreement_id, as_of, known_at)
+    granted = figures.grants(journal_sums, ledger.list_grants(agreement_id, as_of=as_of))
+    return {**_funding(agreement, journal_sums, as_of), "grants": granted["grants"],
+            "grants_total": granted["totals"]}
+
+
+def grants(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+    """The grants in effect by a date (R-FUND-7): each one's terms, granted, cap in force, received and
+    remaining to receive, and the totals."""
+    agreement_of(ledger, agreement_id, as_of)
+    terms = ledger.list_grants(agreement_id, as_of=as_of)
+    figures_ = figures.grants(sums(store, agreement_id, as_of=as_of), terms)
+    rows = [{**grant, **row} for grant, row in zip(terms, figures_["grants"], strict=True)]
+    return {"as_of": as_of.isoformat(), "grants": rows, "totals": figures_["totals"]}
 
 
 def refund_preview(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:

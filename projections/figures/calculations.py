@@ -79,6 +79,23 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
     }
 
 
+def grants(sums: Sums, terms: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each grant and all of them (R-FUND-7): granted (the maximum), the cap in force (min(maximum, rate ×
+    eligible costs)), received (the journal's ``grants_received``) and remaining to receive (cap − received).
+    ``terms`` are the grants' views as of the date, in the order accepted."""
+    rows = []
+    totals = dict.fromkeys(("granted", "cap", "received", "remaining"), ZERO)
+    for grant in terms:
+        received = -_get(sums, "grants_received", UUID(grant["grant_id"]))
+        figures = {"granted": Decimal(grant["maximum"]), "cap": Decimal(grant["cap"]), "received": received,
+                   "remaining": Decimal(grant["cap"]) - received}
+        for key, value in figures.items():
+            totals[key] += value
+        rows.append({"grant_id": grant["grant_id"], "funder": grant["funder"], "rate": grant["rate"],
+                     "eligible_costs": grant["eligible_costs"], **{k: fmt(v) for k, v in figures.items()}})
+    return {"grants": rows, "totals": {key: fmt(value) for key, value in totals.items()}}
+
+
 def remaining_funds(sums: Sums) -> Decimal:
     """What remains of the funding: received − spent − refunded."""
     received = account_total(sums, "cash_received")

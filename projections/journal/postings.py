@@ -15,6 +15,10 @@ carry the party they concern where there is one:
 | `cash_paid` | payee, or none | | money out (spending, refunds) |
 | `refunds` | payee | a refund | |
 | `own_contributions` | the coordinator | | its own contribution to its share (never invoiced, R-ACC-4) |
+| `grants_received` | the grant (its id; the funder is no party) | | a grant payment from its funder (R-FUND-7) |
+
+A grant payment debits `cash_received` with no party: it is money in, but no party's payment, so it
+counts in the funding's `received` and `remaining` and in no party's balance or refund weight.
 
 Two memorandum pairs, keyed by invoice id instead of party, let overdue be summed invoice by
 invoice: `open_items` (debited by the invoice, credited by its payments and credit notes, against
@@ -35,6 +39,7 @@ from uuid import UUID
 
 from domain.agreements.agreement import Agreement
 from domain.invoicing.invoices import Invoice
+from domain.funding.grants import Grant
 from domain.funding.refunds import RefundRun
 from domain.invoicing.spending import SpendingLog
 from domain.invoicing.payments import UnmatchedPayment
@@ -104,7 +109,14 @@ def _own_contribution_booked(event: Any) -> list[JournalEntry]:
                                    C("own_contributions", event.amount, event.party_id)])]
 
 
+def _grant_payment_received(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.received_on, agreement_id=event.agreement_id,
+                            lines=[D("cash_received", event.amount), C("grants_received", event.amount,
+                                                                        event.originator_id)])]
+
+
 RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
+    Grant.PaymentReceived: _grant_payment_received,
     Agreement.OwnContributionBooked: _own_contribution_booked,
     Invoice.Issued: _invoice_issued,
     Invoice.PaymentReceived: _payment_received,
