@@ -11,8 +11,8 @@ from api import problems
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
-from api.routes import (agreements, audit, contacts, decisions, figures, funding, grants, health, invoices,
-                        membership, parties, payments, retention, spending, steering_group, summary)
+from api.routes import (agreements, audit, contacts, decisions, exits, figures, funding, grants, health,
+                        invoices, membership, parties, payments, retention, spending, steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
     problems.install(app)
-    for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants,
+    for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
                    invoices, payments, spending, figures, summary, retention, audit):
         app.include_router(module.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)

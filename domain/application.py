@@ -21,6 +21,7 @@ from domain.agreements.agreement import Agreement
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.commands import AgreementCommands
 from domain.funding.commands import FundingCommands, RefundCommands
+from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
 from domain.invoicing.commands import InvoicingCommands
 from domain.invoicing.invoices import InvoiceBook
@@ -50,7 +51,7 @@ class DateAsISO(Transcoding):
 
 
 class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             RefundCommands, GrantCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

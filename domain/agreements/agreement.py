@@ -175,6 +175,14 @@ class Agreement(Aggregate):
         party["status"] = "withdrawn"
         party["left_on"] = left_on
 
+    # The checks and the settlement are in ``domain.funding.exits`` (R-FUND-6); this records the leaving.
+    @event("PartyExitedAtCheckpoint")
+    def party_exited_at_checkpoint(self, *, party_id: UUID, left_on: date, confirmed_on: date) -> None:
+        party = self.parties[str(party_id)]
+        party["status"] = "withdrawn"
+        party["left_on"] = left_on
+        party["exited_on"] = left_on
+
     def give_breach_notice(self, pid: UUID, *, given_on: date, description: str) -> date:
         """Written notice of a material breach (R-TERM-4); returns the first day expulsion is possible."""
         party = self.party(pid)

@@ -24,6 +24,9 @@ MAX_SEQUENCE = 99_999  # five digits of the reference base; per agreement and ye
 MAX_PAYMENTS = 1_000  # per invoice: far beyond any real instalment, a bound on the aggregate
 MAX_REASON_CHARS = 500
 BANK_REFERENCE_CHARS = 35
+# An exit settlement at the checkpoint and a share of the host's costs (R-FUND-6): recharges of actual
+# costs, invoiced once, outside the instalment plan.
+SETTLEMENT_KINDS = ("settlement", "host_reimbursement")
 
 
 def instalment_invoice_id(agreement_id: UUID, party_id: UUID, instalments: list[int]) -> UUID:
@@ -110,6 +113,8 @@ class Invoice(Aggregate):
                   period: str | None, late_batch: int = 0) -> UUID:
         if kind == "instalments":
             return instalment_invoice_id(agreement_id, party_id, instalments)
+        if kind in SETTLEMENT_KINDS:  # once per party and checkpoint, or per party and decision (R-FUND-6)
+            return uuid5(agreement_id, f"{kind}:{party_id}:{period}")
         assert kind == "recharge" and period is not None
         return recharge_invoice_id(agreement_id, party_id, period, late_batch)
 

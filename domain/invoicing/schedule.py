@@ -55,7 +55,10 @@ def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoic
         catch_up = [item for item in items if item.catch_up]
         if catch_up and joined_on <= as_of:
             due.append(_planned(pid, catch_up))
+        exited_on = party.get("exited_on")  # left at the checkpoint: the settlement replaces later fees (R-FUND-6)
         for item in items:
+            if exited_on is not None and item.issue_on > exited_on:
+                continue
             if not item.catch_up and item.issue_on <= as_of and is_released(
                     agreement, item.number, item.requires_release, as_of):
                 due.append(_planned(pid, [item]))

@@ -17,6 +17,11 @@ carry the party they concern where there is one:
 | `own_contributions` | the coordinator | | its own contribution to its share (never invoiced, R-ACC-4) |
 | `grants_received` | the grant (its id; the funder is no party) | | a grant payment from its funder (R-FUND-7) |
 
+An exit settlement at the checkpoint and a forerunner's part of the host's costs (R-FUND-6) are invoices
+of kinds `settlement` and `host_reimbursement`: recharges of actual costs, posted to `recharges_invoiced`
+like the other recharges. A settlement that replaces a party's open invoices credits them (credit
+notes); one where the party paid more than it owes pays the rest back (`refunds` against `cash_paid`).
+
 A grant payment debits `cash_received` with no party: it is money in, but no party's payment, so it
 counts in the funding's `received` and `remaining` and in no party's balance or refund weight.
 
@@ -39,6 +44,7 @@ from uuid import UUID
 
 from domain.agreements.agreement import Agreement
 from domain.invoicing.invoices import Invoice
+from domain.funding.exits import CheckpointExit
 from domain.funding.grants import Grant
 from domain.funding.refunds import RefundRun
 from domain.invoicing.spending import SpendingLog
@@ -115,7 +121,16 @@ def _grant_payment_received(event: Any) -> list[JournalEntry]:
                                                                         event.originator_id)])]
 
 
+def _checkpoint_exit_confirmed(event: Any) -> list[JournalEntry]:
+    if not event.refund:
+        return []  # settled by an invoice of its own, or nothing owed either way
+    return [JournalEntry.of(event, business_date=event.confirmed_on, agreement_id=event.agreement_id,
+                            lines=[D("refunds", event.refund, event.party_id),
+                                   C("cash_paid", event.refund, event.party_id)])]
+
+
 RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
+    CheckpointExit.Confirmed: _checkpoint_exit_confirmed,
     Grant.PaymentReceived: _grant_payment_received,
     Agreement.OwnContributionBooked: _own_contribution_booked,
     Invoice.Issued: _invoice_issued,
