@@ -35,6 +35,7 @@ class FundingCommands:
         def _execute(self, command: Command, idempotency: Idempotency | None) -> dict[str, Any]: ...
         def _agreement(self, agreement_id: UUID) -> Agreement: ...
         def _decision_ref(self, agreement_id: UUID, decision_id: UUID) -> DecisionRef | None: ...
+        def _check_exit_day(self, agreement_id: UUID, day: date) -> None: ...
 
     def amend_funding(self, agreement_id: UUID, *, decision_id: UUID, signed_on: date, total: str | Decimal,
                       instalments: list[dict[str, Any]],
@@ -58,7 +59,9 @@ class FundingCommands:
 
     def get_exit_settlement(self, agreement_id: UUID, party_id: UUID, *, checkpoint: date,
                             accrued_costs: str | Decimal, wind_down_costs: str | Decimal) -> dict[str, Any]:
-        """What a party leaving at a checkpoint owes: cost shares and the fees it is bound to (R-FUND-6)."""
+        """What a party leaving at a checkpoint owes: cost shares and the fees it is bound to (R-FUND-6).
+        Where an amendment names the exit checkpoint, no other day (``not_the_checkpoint``)."""
+        self._check_exit_day(agreement_id, checkpoint)
         return exit_settlement(self._agreement(agreement_id), party_id, checkpoint=checkpoint,
                                accrued_costs=money(accrued_costs), wind_down_costs=money(wind_down_costs))
 

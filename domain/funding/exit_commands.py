@@ -147,6 +147,12 @@ class ExitCommands:
 
     # Plumbing ----------------------------------------------------------------------------------
 
+    def _check_exit_day(self, agreement_id: UUID, day: date) -> None:
+        """Where an amendment names the exit checkpoint, a party leaves on no other day (R-FUND-6)."""
+        terms = self._checkpoint(agreement_id)
+        if terms is not None:
+            check_at_checkpoint(terms, day)
+
     def _checkpoint(self, agreement_id: UUID) -> ExitCheckpoint | None:
         terms_id = ExitCheckpoint.create_id(agreement_id)
         return self._get(terms_id, ExitCheckpoint, "exit checkpoint") if self.exists(terms_id) else None

@@ -110,6 +110,12 @@ def test_a_forerunner_may_exit_only_at_the_checkpoint_the_amendment_names(
         response = client.get(exit_url(agreement_id, ids[OULU]), params={**COSTS, "exit_on": day, "as_of": "2024-05-15"},
                               headers=auth(tokens["finance"]))
         assert (response.status_code, response.json()["code"]) == (409, "not_the_checkpoint")
+    old_route = f"/v1/agreements/{agreement_id}/parties/{ids[OULU]}/exit-settlement"
+    query = {"accrued_costs": "1340000.00", "wind_down_costs": "0.00"}
+    other_day = client.get(old_route, params={**query, "checkpoint": "2024-05-31"}, headers=auth(tokens["finance"]))
+    assert (other_day.status_code, other_day.json()["code"]) == (409, "not_the_checkpoint")
+    at_it = get(client, tokens["finance"], old_route, **query, checkpoint="2024-04-30")
+    assert at_it["accrued_costs_share"] == "180000.00"  # 10.00 × 18,000 pupils
     host = confirm(client, tokens["coordinator"], agreement_id, ids[VANTAA])
     assert (host.status_code, host.json()["code"]) == (409, "coordinator_cannot_leave")
     before_checkpoint = confirm(client, tokens["coordinator"], agreement_id, ids[OULU], confirmed_on="2024-04-01")
