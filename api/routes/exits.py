@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, Staff, claim
 from api.routes.funding import MoneyQuery
@@ -46,7 +46,75 @@ class HostReimbursementIn(Strict):
     issued_on: BusinessDate
 
 
-@router.post("/exit-checkpoint", status_code=status.HTTP_201_CREATED)
+class CheckpointOut(BaseModel):
+    agreement_id: str
+    amendment: int
+    checkpoint: str
+    fees_until: str
+
+
+class WorksheetLine(BaseModel):
+    line: str = Field(description="accrued_costs, wind_down_costs, maintenance_fees or other_exit_costs.")
+    amount: str
+    basis: dict[str, Any] = Field(description="What the line is worked from: the total, the key share, the "
+                                              "months and yearly fees, the method.")
+
+
+class WorksheetOut(BaseModel):
+    agreement_id: str
+    party_id: str
+    name: str
+    checkpoint: str
+    amendment: int
+    fees_until: str
+    as_of: str
+    lines: list[WorksheetLine]
+    owed: str = Field(description="The sum of the lines.")
+    paid: str = Field(description="What the party paid on its invoices by as_of.")
+    open_invoices: str = Field(description="Still owed on its invoices: credited on confirmation, as the "
+                                           "settlement replaces them.")
+    balance: str = Field(description="owed − paid: above zero invoiced, below zero refunded.")
+    settles_by: str = Field(description="invoice, refund or nothing.")
+
+
+class CreditedInvoice(BaseModel):
+    invoice_id: str
+    amount: str
+
+
+class ExitOut(WorksheetOut):
+    confirmed_on: str
+    invoice_id: str | None
+    refund: str
+    credited_invoices: list[CreditedInvoice]
+
+
+class HostPart(BaseModel):
+    party_id: str
+    name: str
+    accession_fee: str
+    part: str
+    host: bool = Field(description="The host bears its own part; it is never invoiced.")
+
+
+class HostSplitOut(BaseModel):
+    agreement_id: str
+    on: str
+    host_costs: str
+    accession_fees: str
+    host_part: str
+    reimbursed_by_others: str
+    parties: list[HostPart]
+    method: str
+
+
+class HostInvoicedOut(HostSplitOut):
+    decision_id: str
+    issued_on: str
+    invoices: list[str]
+
+
+@router.post("/exit-checkpoint", status_code=status.HTTP_201_CREATED, response_model=CheckpointOut)
 def name_checkpoint(agreement_id: str, body: CheckpointIn, request: Request, ledger: LedgerDep,
                     principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
     """Record the exit checkpoint a binding amendment names, once per agreement (coordinator)."""
@@ -55,13 +123,13 @@ def name_checkpoint(agreement_id: str, body: CheckpointIn, request: Request, led
                                        idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
-@router.get("/exit-checkpoint")
+@router.get("/exit-checkpoint", response_model=CheckpointOut)
 def get_checkpoint(agreement_id: str, ledger: LedgerDep, principal: Staff) -> dict[str, Any]:
     """The exit checkpoint named for the agreement (404 `no_exit_checkpoint` if none)."""
     return ledger.get_exit_checkpoint(parse_uuid(agreement_id, "agreement"))
 
 
-@router.get("/parties/{party_id}/checkpoint-exit")
+@router.get("/parties/{party_id}/checkpoint-exit", response_model=WorksheetOut)
 def worksheet(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Staff, exit_on: DateQuery,
               as_of: DateQuery, accrued_costs: MoneyQuery, wind_down_costs: MoneyQuery,
               maintenance_fees_per_year: MoneyQuery, other_exit_costs: MoneyQuery = "0.00") -> dict[str, Any]:
@@ -73,7 +141,7 @@ def worksheet(agreement_id: str, party_id: str, ledger: LedgerDep, principal: St
         maintenance_fees_per_year=maintenance_fees_per_year, other_exit_costs=other_exit_costs)
 
 
-@router.post("/parties/{party_id}/checkpoint-exit", status_code=status.HTTP_201_CREATED)
+@router.post("/parties/{party_id}/checkpoint-exit", status_code=status.HTTP_201_CREATED, response_model=ExitOut)
 def confirm_exit(agreement_id: str, party_id: str, body: ExitIn, request: Request, ledger: LedgerDep,
                  principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
     """Confirm the exit (coordinator), once per party: open invoices credited, the balance invoiced or
@@ -84,14 +152,14 @@ def confirm_exit(agreement_id: str, party_id: str, body: ExitIn, request: Reques
         **{name: getattr(body, name) for name in COSTS})
 
 
-@router.get("/host-reimbursement")
+@router.get("/host-reimbursement", response_model=HostSplitOut)
 def host_split(agreement_id: str, ledger: LedgerDep, principal: Staff, host_costs: MoneyQuery,
                on: DateQuery) -> dict[str, Any]:
     """The host's project costs split over the forerunners at ``on`` by accession fees; writes nothing."""
     return ledger.get_host_reimbursement(parse_uuid(agreement_id, "agreement"), host_costs=host_costs, on=on)
 
 
-@router.post("/host-reimbursements", status_code=status.HTTP_201_CREATED)
+@router.post("/host-reimbursements", status_code=status.HTTP_201_CREATED, response_model=HostInvoicedOut)
 def invoice_host_costs(agreement_id: str, body: HostReimbursementIn, request: Request, ledger: LedgerDep,
                        principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
     """Invoice each other forerunner its part of the host's costs, once per decision (coordinator)."""

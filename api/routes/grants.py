@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import Coordinator, Finance, IdempotencyKey, LedgerDep, Staff, claim
 from api.routes.common import AsOf, as_of_or_today
@@ -46,7 +46,65 @@ class GrantPaymentIn(Strict):
     received_on: BusinessDate
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+class GrantOut(BaseModel):
+    grant_id: str
+    funder: str
+    business_id: str | None
+    decision_id: str
+    accepted_on: str = Field(description="The accepting decision's date: the grant is in effect from it.")
+    maximum: str
+    rate: str | None
+    eligible_costs: str = Field(description="As last reported on or before the date.")
+    cap: str = Field(description="The cap in force: min(maximum, rate × eligible costs), or the maximum.")
+    own_financing: str | None
+
+
+class GrantPaymentOut(GrantOut):
+    amount: str
+    received_on: str
+    received: str = Field(description="All the funder has paid to this date, this payment included.")
+    remaining: str = Field(description="cap − received.")
+
+
+class GrantFigures(GrantOut):
+    granted: str = Field(description="The maximum.")
+    received: str
+    remaining: str = Field(description="cap − received: still to receive.")
+
+
+class GrantTotals(BaseModel):
+    granted: str
+    cap: str
+    received: str
+    remaining: str
+
+
+class GrantsOut(BaseModel):
+    as_of: str
+    grants: list[GrantFigures]
+    totals: GrantTotals
+
+
+class OwnFinancingRow(BaseModel):
+    party_id: str
+    name: str
+    weight: str = Field(description="The party's weight in the key.")
+    key_share: str = Field(description="weight / total weight, exactly.")
+    exact: str = Field(description="own_financing × key_share, to six decimals, before the split to cents.")
+    share: str = Field(description="The party's part in cents (largest remainder, ties in accession order).")
+
+
+class OwnFinancingOut(BaseModel):
+    grant_id: str
+    funder: str
+    own_financing: str
+    split_on: str
+    method: str
+    total_weight: str
+    parties: list[OwnFinancingRow]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=GrantOut)
 def accept_grant(agreement_id: str, body: GrantIn, request: Request, ledger: LedgerDep, principal: Coordinator,
                  key: IdempotencyKey) -> dict[str, Any]:
     """Record a grant accepted by the steering group, with its maximum and rate (coordinator, R-FUND-7)."""
@@ -57,7 +115,7 @@ def accept_grant(agreement_id: str, body: GrantIn, request: Request, ledger: Led
         idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
-@router.post("/{grant_id}/eligible-costs", status_code=status.HTTP_201_CREATED)
+@router.post("/{grant_id}/eligible-costs", status_code=status.HTTP_201_CREATED, response_model=GrantOut)
 def report_eligible_costs(agreement_id: str, grant_id: str, body: EligibleCostsIn, request: Request,
                           ledger: LedgerDep, principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
     """Report a grant's eligible costs so far; the cap in force follows them (coordinator)."""
@@ -66,7 +124,7 @@ def report_eligible_costs(agreement_id: str, grant_id: str, body: EligibleCostsI
         reported_on=body.reported_on, idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
-@router.post("/{grant_id}/payments", status_code=status.HTTP_201_CREATED)
+@router.post("/{grant_id}/payments", status_code=status.HTTP_201_CREATED, response_model=GrantPaymentOut)
 def receive_payment(agreement_id: str, grant_id: str, body: GrantPaymentIn, request: Request, ledger: LedgerDep,
                     principal: Finance, key: IdempotencyKey) -> dict[str, Any]:
     """Record money the funder paid (finance); past the cap in force: 409 `grant_cap_exceeded`."""
@@ -75,14 +133,14 @@ def receive_payment(agreement_id: str, grant_id: str, body: GrantPaymentIn, requ
         received_on=body.received_on, idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
-@router.get("")
+@router.get("", response_model=GrantsOut)
 def list_grants(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff,
                 as_of: AsOf = None) -> dict[str, Any]:
     """The grants in effect by the date: granted, cap in force, received, remaining; and the totals."""
     return answers.grants(ledger, runner.store, parse_uuid(agreement_id, "agreement"), as_of=as_of_or_today(as_of))
 
 
-@router.get("/{grant_id}/own-financing")
+@router.get("/{grant_id}/own-financing", response_model=OwnFinancingOut)
 def own_financing(agreement_id: str, grant_id: str, ledger: LedgerDep, principal: Staff) -> dict[str, Any]:
     """The grant's own-financing part split among the parties by the key, largest remainder (R-FUND-7)."""
     return ledger.get_own_financing(parse_uuid(agreement_id, "agreement"), parse_uuid(grant_id, "grant"))
