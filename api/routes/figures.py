@@ -140,7 +140,8 @@ def final_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princip
     account = answers.final_account(ledger, runner.store, aid, as_of=day)
     if format == "csv":
         rows = [{"party_id": row["party_id"], "name": _text_cell(row["name"]), "status": row["status"],
-                 **{key: row[key] for key in ("cost_share", *PARTY_FIGURES)}} for row in account["parties"]]
+                 **{key: row[key] for key in ("cost_share", *PARTY_FIGURES, "committed", "unpaid")}}
+                for row in account["parties"]]
         rows.append({"party_id": "", "name": "total", "status": account["status"], **account["totals"]})
         return _csv(rows, f"final-account-{day.isoformat()}")
     return account

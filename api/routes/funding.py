@@ -10,9 +10,10 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 
+from api.problems import ApiProblem
 from api.deps import Coordinator, Finance, IdempotencyKey, LedgerDep, Staff, claim, require
 from api.schemas import MONEY_PATTERN, BusinessDate, InstalmentIn, Money, Strict
 from domain.access.tokens import Principal
@@ -24,15 +25,45 @@ MoneyQuery = Annotated[str, Query(pattern=MONEY_PATTERN, max_length=17, examples
                                   description="A money string, at least 0.00.")]
 
 
+class PartyAmountIn(Strict):
+    party_id: UUID
+    amount: Money
+
+
 class AmendmentIn(Strict):
-    decision_id: UUID = Field(description='A passed `budget` or `other` decision with subject `{"amendment": '
-                                          'true}` (and, if it names one, the same `"total"`).')
+    dated_on: BusinessDate | None = Field(None, description=(
+        "The amendment's date: every party live on it must sign it (R-FUND-5). `signed_on` is its old name."))
+    signed_on: BusinessDate | None = Field(None, description="The old name of `dated_on`; give one of them.")
+    decision_id: UUID | None = Field(None, description=(
+        'Optional: a passed `budget` or `other` decision with subject `{"amendment": true}` (and, if it names '
+        'one, the same `"total"`). A steering decision alone binds nobody: every party signs.'))
+    total: Money | None = Field(None, description=(
+        "The supplementary funding. Without `parties`, split over the parties live on `dated_on` by the "
+        "agreement's key, as proposed amounts; with them, it must equal their sum."))
+    parties: list[PartyAmountIn] | None = Field(None, max_length=500, description=(
+        "Each party's amount, as the amendment states it (it need not follow the key); a live party not "
+        "named has 0.00 and signs all the same."))
+    ceiling: StrictBool = Field(False, description=(
+        "The amounts are maxima (R-FUND-5: 2023, at most 11,823,621.00): no instalments; portions are "
+        'invoiced once a `tranche_release` decision with subject `{"amendment": n, "total"}` releases them.'))
+    instalments: list[InstalmentIn] = Field(default_factory=list, max_length=24, description=(
+        "Dated from `dated_on` to the end of the term, shares summing to 1; numbered after the "
+        "agreement's last instalment; invoiced only once the amendment binds. None for a ceiling."))
+
+
+class SignatureIn(Strict):
+    party_id: UUID
     signed_on: BusinessDate
-    total: Money = Field(description="The supplementary funding, split over the parties live on `signed_on` "
-                                     "by the agreement's key.")
-    instalments: list[InstalmentIn] = Field(min_length=1, max_length=24, description=(
-        "Dated from `signed_on` to the end of the term, shares summing to 1; numbered after the "
-        "agreement's last instalment."))
+    decision_reference: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        examples=["Vantaan kaupunginhallitus 19.12.2022 § 15"],
+        description="The signing party's own decision (a city council's, say), as free text.")
+
+
+class ReleaseIn(Strict):
+    decision_id: UUID = Field(description='A passed `tranche_release` decision with subject `{"amendment": n, '
+                                          '"total": "…", "per_party": true}`.')
+    parties: list[PartyAmountIn] = Field(min_length=1, max_length=500, description=(
+        "Each party's part of the portion, summing to the decision's total; none past its ceiling."))
 
 
 class InstalmentOut(BaseModel):
@@ -46,16 +77,46 @@ class InstalmentOut(BaseModel):
 
 class AdditionalShare(BaseModel):
     party_id: str
-    additional_share: str
+    additional_share: str = Field(description="The party's amount (of a ceiling: its maximum).")
+    signed: bool
+
+
+class SignatureOut(BaseModel):
+    party_id: str
+    signed_on: str
+    decision_reference: str
+
+
+class PortionPart(BaseModel):
+    party_id: str
+    amount: str
+
+
+class PortionOut(BaseModel):
+    portion: int
+    number: int = Field(description="The instalment number its invoices bill.")
+    decision_id: str
+    released_on: str
+    issue_on: str
+    total: str
+    parties: list[PortionPart]
 
 
 class AmendmentOut(BaseModel):
     amendment: int
-    decision_id: str
-    signed_on: str
+    status: str = Field(description="`pending` until every party has signed, then `binding`.")
+    dated_on: str
+    decision_id: str | None
+    signed_on: str | None = Field(description="The day it binds: its last signature's; null while pending.")
     total: str
+    ceiling: bool
+    released: str | None = Field(description="Of a ceiling: what portions released (and committed).")
+    unreleased: str | None
     instalments: list[InstalmentOut]
     parties: list[AdditionalShare]
+    signatories: list[str]
+    signatures: list[SignatureOut]
+    portions: list[PortionOut]
 
 
 class FeeLine(BaseModel):
@@ -86,10 +147,38 @@ class SettlementOut(BaseModel):
 @router.post("/amendments", status_code=status.HTTP_201_CREATED, response_model=AmendmentOut)
 def amend_funding(agreement_id: str, body: AmendmentIn, request: Request, ledger: LedgerDep,
                   principal: Coordinator, key: IdempotencyKey) -> dict[str, Any]:
-    """Sign an amendment adding funding split by the agreement's key, on a passed decision (coordinator)."""
+    """Propose an amendment stating each party's amount, or a total split by the key (coordinator). It is
+    `pending`, commits and invoices nothing, until every party live on its date has signed (R-FUND-5)."""
+    dated_on = body.dated_on or body.signed_on
+    if dated_on is None or (body.dated_on is not None and body.signed_on is not None):
+        raise ApiProblem(422, "invalid_date", "give the amendment's date as dated_on (or, as before, signed_on)")
     return ledger.amend_funding(
-        parse_uuid(agreement_id, "agreement"), decision_id=body.decision_id, signed_on=body.signed_on,
-        total=body.total, instalments=[item.model_dump() for item in body.instalments],
+        parse_uuid(agreement_id, "agreement"), decision_id=body.decision_id, dated_on=dated_on, total=body.total,
+        parties=None if body.parties is None else [(p.party_id, p.amount) for p in body.parties],
+        ceiling=body.ceiling, instalments=[item.model_dump() for item in body.instalments],
+        idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
+@router.post("/amendments/{number}/signatures", status_code=status.HTTP_201_CREATED, response_model=AmendmentOut)
+def sign_amendment(agreement_id: str, number: Annotated[int, Path(ge=1, le=50)], body: SignatureIn,
+                   request: Request, ledger: LedgerDep, principal: Coordinator, key: IdempotencyKey
+                   ) -> dict[str, Any]:
+    """Record a party's signature citing its own decision (coordinator); the last makes it `binding`."""
+    return ledger.sign_amendment(
+        parse_uuid(agreement_id, "agreement"), number, party_id=body.party_id, signed_on=body.signed_on,
+        decision_reference=body.decision_reference,
+        idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
+@router.post("/amendments/{number}/releases", status_code=status.HTTP_201_CREATED, response_model=AmendmentOut)
+def release_portion(agreement_id: str, number: Annotated[int, Path(ge=1, le=50)], body: ReleaseIn,
+                    request: Request, ledger: LedgerDep, principal: Coordinator, key: IdempotencyKey
+                    ) -> dict[str, Any]:
+    """Release a ceiling's portion per party on a passed per-party release decision (coordinator); a
+    portion by total is released by its decision itself. Past the ceiling: 409 `ceiling_exceeded`."""
+    return ledger.release_portion(
+        parse_uuid(agreement_id, "agreement"), number, decision_id=body.decision_id,
+        parties=[(p.party_id, p.amount) for p in body.parties],
         idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
@@ -117,9 +206,20 @@ def book_own_contribution(agreement_id: str, body: OwnContributionIn, request: R
 
 
 @router.get("/amendments", response_model=list[AmendmentOut])
-def list_amendments(agreement_id: str, ledger: LedgerDep, principal: Readers) -> list[dict[str, Any]]:
-    """The agreement's amendments in the order signed, with each party's additional share."""
-    return ledger.list_amendments(parse_uuid(agreement_id, "agreement"))
+def list_amendments(agreement_id: str, ledger: LedgerDep, principal: Readers,
+                    as_of: Annotated[date | None, Query(description="As signed and released by this date.")] = None
+                    ) -> list[dict[str, Any]]:
+    """The agreement's amendments in order: status, each party's amount, signatures and portions."""
+    return ledger.list_amendments(parse_uuid(agreement_id, "agreement"), as_of=as_of)
+
+
+@router.get("/amendments/{number}", response_model=AmendmentOut)
+def get_amendment(agreement_id: str, number: Annotated[int, Path(ge=1, le=50)], ledger: LedgerDep,
+                  principal: Readers,
+                  as_of: Annotated[date | None, Query(description="As signed and released by this date.")] = None
+                  ) -> dict[str, Any]:
+    """One amendment: status, each party's amount, signatures and released portions."""
+    return ledger.get_amendment(parse_uuid(agreement_id, "agreement"), number, as_of=as_of)
 
 
 @router.get("/parties/{party_id}/exit-settlement", response_model=SettlementOut)

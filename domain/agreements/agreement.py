@@ -219,9 +219,11 @@ class Agreement(Aggregate):
     # Steering decisions (R-GOV-3) ------------------------------------------------------------
 
     def minute_decision(self, *, decision_id: UUID, kind: str, passed: bool, decided_on: date,
-                        new_ends_on: date | None = None, release: int | None = None) -> None:
-        """Enter a decision in the minutes; a passed extension, dissolution or tranche release takes
-        effect with it."""
+                        new_ends_on: date | None = None, release: int | None = None,
+                        portion: dict[str, Any] | None = None) -> None:
+        """Enter a decision in the minutes; a passed extension, dissolution or tranche release (of an
+        instalment, or of a ceiling's portion: ``portion``, planned by ``domain.funding.amendments``)
+        takes effect with it."""
         self.decision_recorded(decision_id=decision_id, number=len(self.minutes) + 1, kind=kind,
                                passed=passed, decided_on=decided_on)
         if passed and kind == "extension":
@@ -230,8 +232,10 @@ class Agreement(Aggregate):
                                decided_on=decided_on, decision_id=decision_id)
         elif passed and kind == "dissolution":
             self.cooperation_dissolved(dissolved_on=decided_on, decision_id=decision_id)
-        elif passed and kind == "tranche_release":
-            assert release is not None and all(r[0] != release for r in self.releases)
+        elif passed and kind == "tranche_release" and portion is not None:
+            self.portion_released(**portion, decision_id=decision_id)
+        elif passed and kind == "tranche_release" and release is not None:  # not a portion released per party
+            assert all(r[0] != release for r in self.releases)
             self.tranche_released(instalment=release, decision_id=decision_id, released_on=decided_on)
 
     @event("DecisionRecorded")
@@ -258,9 +262,82 @@ class Agreement(Aggregate):
     @event("FundingAmended")
     def funding_amended(self, *, amendment: int, decision_id: UUID, signed_on: date, total: Decimal,
                         shares: dict[str, Decimal], instalments: list[dict[str, Any]]) -> None:
+        # Recorded before amendments were signed party by party (R-FUND-5): binding as signed.
         self.amendments = (*self.amendments, {
             "amendment": amendment, "decision_id": decision_id, "signed_on": signed_on, "total": total,
-            "shares": shares, "instalments": instalments})
+            "shares": shares, "instalments": instalments, "dated_on": signed_on, "status": "binding"})
+
+    # Amendments signed by every party, ceilings and their released portions (R-FUND-5) ---------
+    # An amendment's "signed_on" is the day it binds (its last signature's); None while it is pending.
+    # The rules are in ``domain.funding.amendments``; these events only record what they decided.
+
+    @event("AmendmentProposed")
+    def amendment_proposed(self, *, amendment: int, decision_id: UUID | None, dated_on: date, total: Decimal,
+                           shares: dict[str, Decimal], instalments: list[dict[str, Any]], ceiling: bool,
+                           signatories: list[str]) -> None:
+        self.amendments = (*self.amendments, {
+            "amendment": amendment, "decision_id": decision_id, "dated_on": dated_on, "signed_on": None,
+            "status": "pending", "total": total, "shares": shares, "instalments": instalments,
+            "ceiling": ceiling, "signatories": signatories, "signatures": [], "releases": []})
+
+    @event("AmendmentSigned")
+    def amendment_signed(self, *, amendment: int, party_id: UUID, signed_on: date, decision_reference: str
+                         ) -> None:
+        old = self.amendments[amendment - 1]
+        signatures = [*old["signatures"], {"party_id": party_id, "signed_on": signed_on,
+                                           "decision_reference": decision_reference}]
+        new = {**old, "signatures": signatures}
+        if {str(s["party_id"]) for s in signatures} >= set(old["signatories"]):
+            new["status"] = "binding"
+            new["signed_on"] = max(s["signed_on"] for s in signatures)
+        self.amendments = (*self.amendments[:amendment - 1], new, *self.amendments[amendment:])
+
+    @event("PortionReleased")
+    def portion_released(self, *, amendment: int, portion: int, number: int, decision_id: UUID,
+                         released_on: date, issue_on: date, total: Decimal, shares: dict[str, Decimal]) -> None:
+        old = self.amendments[amendment - 1]
+        release = {"portion": portion, "number": number, "decision_id": decision_id, "released_on": released_on,
+                   "issue_on": issue_on, "total": total, "shares": shares}
+        new = {**old, "releases": [*old.get("releases", []), release]}
+        self.amendments = (*self.amendments[:amendment - 1], new, *self.amendments[amendment:])
+
+    def amendment_commitments(self, as_of: date | None = None) -> dict[str, Decimal]:
+        """Each party's commitments by amendment (party id as text → amount): its amounts in amendments
+        binding by ``as_of`` (every party signed) and, of a ceiling, the portions released by then."""
+        found: dict[str, Decimal] = {}
+
+        def add(shares: dict[str, Any]) -> None:
+            for pid, amount in shares.items():
+                found[pid] = found.get(pid, ZERO) + Decimal(amount)
+
+        for amendment in self.amendments:
+            binds_on = amendment["signed_on"]
+            if binds_on is None or (as_of is not None and binds_on > as_of):
+                continue
+            if not amendment.get("ceiling", False):
+                add(amendment["shares"])
+                continue
+            for release in amendment.get("releases", ()):
+                if as_of is None or release["released_on"] <= as_of:
+                    add(release["shares"])
+        return found
+
+    def ceilings(self, as_of: date | None = None) -> tuple[Decimal, Decimal]:
+        """The ceilings of the amendments binding by ``as_of`` and what of them was released by then."""
+        ceiling = released = ZERO
+        for amendment in self.amendments:
+            binds_on = amendment["signed_on"]
+            if not amendment.get("ceiling", False) or binds_on is None or (as_of is not None and binds_on > as_of):
+                continue
+            ceiling += amendment["total"]
+            released += sum((r["total"] for r in amendment.get("releases", ())
+                             if as_of is None or r["released_on"] <= as_of), ZERO)
+        return ceiling, released
+
+    def party_commitment(self, pid: UUID, as_of: date | None = None) -> Decimal:
+        """A party's commitment (R-FUND-5): its cost share, its amounts in binding amendments and the
+        portions of ceilings released to it."""
+        return self.shares()[pid] + self.amendment_commitments(as_of).get(str(pid), ZERO)
 
     # The steering group's composition (R-GOV-1, R-GOV-2) ---------------------------------------
 
@@ -306,7 +383,8 @@ class Agreement(Aggregate):
         """Book money the coordinator puts in as its own share; it never invoices itself (R-ACC-4).
 
         Only a coordinator that funds the work has a share to contribute, never more than it has
-        committed (its cost share and its amendment shares); returns the coordinator's party id."""
+        committed (its cost share, its amounts in binding amendments and released portions); returns the
+        coordinator's party id."""
         if self.purged_on is not None:
             raise Conflict(f"the records of {self.code} were purged on {self.purged_on}", code="records_purged")
         coordinator = self.party_by_business_id(self.coordinator["business_id"])
@@ -320,8 +398,7 @@ class Agreement(Aggregate):
         if len(self.contributions) >= MAX_CONTRIBUTIONS:
             raise Conflict(f"at most {MAX_CONTRIBUTIONS} contributions per agreement", code="too_many_contributions")
         pid = coordinator["party_id"]
-        committed = self.shares()[pid] + sum((Decimal(a["shares"].get(str(pid), ZERO)) for a in self.amendments),
-                                             ZERO)
+        committed = self.party_commitment(pid)
         booked = sum((c[1] for c in self.contributions), ZERO)
         if booked + amount > committed:
             raise Conflict(f"the coordinator has committed {committed} and booked {booked} already; "
@@ -442,7 +519,6 @@ class Agreement(Aggregate):
         return sum(self.shares().values(), ZERO)
 
     def committed(self, as_of: date | None = None) -> Decimal:
-        """The agreement's funding: the cost shares and the amendments' supplementary funding (signed by
-        ``as_of``, if given)."""
-        return self.original_funding() + sum((a["total"] for a in self.amendments
-                                              if as_of is None or a["signed_on"] <= as_of), ZERO)
+        """The agreement's funding: the cost shares and the supplementary funding of the amendments binding
+        by ``as_of`` (if given), of a ceiling only the portions released (R-FUND-5)."""
+        return self.original_funding() + sum(self.amendment_commitments(as_of).values(), ZERO)

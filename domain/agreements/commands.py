@@ -23,6 +23,7 @@ from domain.kernel.identifiers import business_id as check_business_id
 from domain.kernel.identifiers import party_id as party_id_of
 from domain.kernel.idempotency import Idempotency
 from domain.records.contacts import ContactDetails
+from domain.kernel.money import ZERO, fmt
 from domain.records.retention import retention_view
 
 if TYPE_CHECKING:
@@ -164,8 +165,10 @@ class AgreementCommands:
 def _party_views(agreement: Agreement, parties: list[dict[str, Any]], as_of: date | None,
                  business_id: str | None) -> list[dict[str, Any]]:
     shares = agreement.shares()
-    return [party_view(agreement, p, shares, as_of) for p in parties
-            if business_id is None or p["business_id"] == business_id]
+    extra = agreement.amendment_commitments(as_of)  # R-FUND-5: binding amendments and released portions
+    return [{**party_view(agreement, p, shares, as_of),
+             "committed": fmt(shares[p["party_id"]] + extra.get(str(p["party_id"]), ZERO))}
+            for p in parties if business_id is None or p["business_id"] == business_id]
 
 
 def _check_code(code: str) -> str:

@@ -36,11 +36,12 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         "instalments": [instalment_view(agreement, number, item, as_of)
                         for number, item in enumerate(agreement.instalments, 1)],
         "amendments": [amendment_view(agreement, a, with_parties=False, as_of=as_of)
-                       for a in agreement.amendments if a["signed_on"] <= as_of],
+                       for a in agreement.amendments if a["signed_on"] is not None and a["signed_on"] <= as_of],
         "terms": agreement.terms,
         "parties_count": len(agreement.parties),
         "original_funding": fmt(agreement.original_funding()),
         "committed_funding": fmt(agreement.committed(as_of)),
+        **ceiling_view(agreement, as_of),
         **retention_view(agreement),
         "confidential_until": confidential_until(agreement).isoformat(),
     }
@@ -73,3 +74,10 @@ def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, D
                                                for k, v in notice.items()},
         "expelled_by": str(party["expelled_by"]) if status == "expelled" else None,
     }
+
+
+def ceiling_view(agreement: Agreement, as_of: date) -> dict[str, str]:
+    """The ceilings of the amendments binding by a date, what of them was released by then (and is
+    committed) and what is not (R-FUND-5)."""
+    ceiling, released = agreement.ceilings(as_of)
+    return {"ceiling": fmt(ceiling), "released": fmt(released), "unreleased": fmt(ceiling - released)}

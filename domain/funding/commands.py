@@ -14,7 +14,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.funding.instalments import amendment_view, plan_amendment
+from domain.funding.amendments import (amendment_of, check_per_party_release, check_signature, plan_proposal,
+                                      signing_view)
+from domain.funding.instalments import amendment_view
 from domain.funding.refunds import RefundRun, check_refunds
 from domain.funding.settlement import exit_settlement
 from domain.kernel.errors import Conflict
@@ -37,25 +39,64 @@ class FundingCommands:
         def _decision_ref(self, agreement_id: UUID, decision_id: UUID) -> DecisionRef | None: ...
         def _check_exit_day(self, agreement_id: UUID, day: date) -> None: ...
 
-    def amend_funding(self, agreement_id: UUID, *, decision_id: UUID, signed_on: date, total: str | Decimal,
-                      instalments: list[dict[str, Any]],
-                      idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Sign an amendment adding funding split over the live parties by the key, on a passed decision."""
-        value = money(total)
+    def amend_funding(self, agreement_id: UUID, *, dated_on: date, total: str | Decimal | None = None,
+                      parties: list[tuple[UUID, str | Decimal]] | None = None,
+                      instalments: list[dict[str, Any]] | None = None, ceiling: bool = False,
+                      decision_id: UUID | None = None, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Propose an amendment (R-FUND-5): each party's amount as stated, or ``total`` split by the key;
+        it is pending, and commits and invoices nothing, until every party live on ``dated_on`` signs it.
+        With ``ceiling`` the amounts are maxima, invoiced as portions are released."""
+        value = None if total is None else money(total)
+        stated = None if parties is None else [(pid, money(amount)) for pid, amount in parties]
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
-            facts = plan_amendment(agreement, decision=self._decision_ref(agreement_id, decision_id),
-                                   signed_on=signed_on, total=value, instalments=instalments)
-            agreement.funding_amended(**facts)
-            return [agreement], amendment_view(agreement, agreement.amendments[-1])
+            decision = None if decision_id is None else self._decision_ref(agreement_id, decision_id)
+            facts = plan_proposal(agreement, decision=decision, cites_decision=decision_id is not None,
+                                  dated_on=dated_on, total=value, parties=stated, instalments=instalments or [],
+                                  ceiling=ceiling)
+            agreement.amendment_proposed(**facts)
+            return [agreement], _amendment(agreement, agreement.amendments[-1])
 
         return self._execute(command, idempotency)
 
-    def list_amendments(self, agreement_id: UUID) -> list[dict[str, Any]]:
-        """An agreement's amendments in the order signed, with each party's additional share."""
+    def sign_amendment(self, agreement_id: UUID, number: int, *, party_id: UUID, signed_on: date,
+                       decision_reference: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Record one party's signature, citing its own decision; the last one makes the amendment binding
+        from its date (R-FUND-5)."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            agreement.amendment_signed(**check_signature(agreement, number, party_id, signed_on,
+                                                         decision_reference))
+            return [agreement], _amendment(agreement, agreement.amendments[number - 1])
+
+        return self._execute(command, idempotency)
+
+    def release_portion(self, agreement_id: UUID, number: int, *, decision_id: UUID,
+                        parties: list[tuple[UUID, str | Decimal]], idempotency: Idempotency | None = None
+                        ) -> dict[str, Any]:
+        """Release a ceiling's portion per party, on a passed ``tranche_release`` decision stating its total
+        with ``"per_party": true`` (R-FUND-5); never past the ceiling, in total or for any party."""
+        stated = [(pid, money(amount)) for pid, amount in parties]
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            facts = check_per_party_release(agreement, number, self._decision_ref(agreement_id, decision_id), stated)
+            agreement.portion_released(**facts)
+            return [agreement], _amendment(agreement, agreement.amendments[number - 1])
+
+        return self._execute(command, idempotency)
+
+    def list_amendments(self, agreement_id: UUID, *, as_of: date | None = None) -> list[dict[str, Any]]:
+        """An agreement's amendments in order, each with its status, each party's amount and signatures."""
         agreement = self._agreement(agreement_id)
-        return [amendment_view(agreement, amendment) for amendment in agreement.amendments]
+        return [_amendment(agreement, amendment, as_of) for amendment in agreement.amendments]
+
+    def get_amendment(self, agreement_id: UUID, number: int, *, as_of: date | None = None) -> dict[str, Any]:
+        """One amendment with its status, each party's amount, its signatures and released portions."""
+        agreement = self._agreement(agreement_id)
+        return _amendment(agreement, amendment_of(agreement, number), as_of)
 
     def get_exit_settlement(self, agreement_id: UUID, party_id: UUID, *, checkpoint: date,
                             accrued_costs: str | Decimal, wind_down_costs: str | Decimal) -> dict[str, Any]:
@@ -78,6 +119,10 @@ class FundingCommands:
                                  "contributed": fmt(booked)}
 
         return self._execute(command, idempotency)
+
+
+def _amendment(agreement: Agreement, amendment: dict[str, Any], as_of: date | None = None) -> dict[str, Any]:
+    return {**amendment_view(agreement, amendment, as_of=as_of), **signing_view(amendment, as_of)}
 
 
 class RefundCommands:

@@ -39,21 +39,32 @@ class PartyInstalment:
     requires_release: bool
     amendment: int  # 0: the original plan
     catch_up: bool  # billed on the party's catch-up invoice at its accession (R-INV-2)
+    binds_on: date | None = None  # an amendment's: due no earlier than the day it binds (or its portion's release)
+    portion: int = 0  # of a ceiling: the released portion it bills, from 1
 
 
 # Releases ---------------------------------------------------------------------------------------
 
 def schedule_size(agreement: Agreement) -> int:
-    """How many instalments the plan and its amendments have (the last instalment's number)."""
-    return len(agreement.instalments) + sum(len(a["instalments"]) for a in agreement.amendments)
+    """The last instalment's number: of the plan, its amendments (pending ones too) and the portions
+    released of ceilings."""
+    numbers = [i["number"] for a in agreement.amendments for i in a["instalments"]]
+    numbers += [r["number"] for a in agreement.amendments for r in a.get("releases", ())]
+    return max([len(agreement.instalments), *numbers])
 
 
 def requires_release(agreement: Agreement, number: int) -> bool | None:
-    """Whether instalment ``number`` is a tranche; None if there is no such instalment."""
-    items = list(agreement.instalments) + [i for a in agreement.amendments for i in a["instalments"]]
-    if not 1 <= number <= len(items):
-        return None
-    return bool(items[number - 1].get("requires_release", False))
+    """Whether instalment ``number`` is a tranche; None if there is no such instalment (a released
+    portion is no tranche: it was released when it got its number)."""
+    if 1 <= number <= len(agreement.instalments):
+        return bool(agreement.instalments[number - 1].get("requires_release", False))
+    for amendment in agreement.amendments:
+        for item in amendment["instalments"]:
+            if item["number"] == number:
+                return bool(item.get("requires_release", False))
+        if any(r["number"] == number for r in amendment.get("releases", ())):
+            return False
+    return None
 
 
 def release_of(agreement: Agreement, number: int) -> tuple[date, UUID] | None:
@@ -81,11 +92,13 @@ def check_release(agreement: Agreement, subject: dict[str, Any], decided_on: dat
     if not tranche:
         raise InvalidInput(f"instalment {number} of {agreement.code} needs no release",
                            code="invalid_subject")
-    signed_on = next((a["signed_on"] for a in agreement.amendments
-                      if any(i["number"] == number for i in a["instalments"])), None)
-    if signed_on is not None and decided_on < signed_on:
-        raise InvalidInput(f"instalment {number} was agreed by the amendment of {signed_on}, after "
-                           f"{decided_on}", code="invalid_subject")
+    amendment = next((a for a in agreement.amendments if any(i["number"] == number for i in a["instalments"])),
+                     None)
+    signed_on = None if amendment is None else amendment["signed_on"]
+    if amendment is not None and (signed_on is None or decided_on < signed_on):
+        raise InvalidInput(f"instalment {number} is of amendment {amendment['amendment']}, not binding on "
+                           f"{decided_on} (binding since: {signed_on or 'not every party has signed'})",
+                           code="invalid_subject")
     released = release_of(agreement, number)
     if released is not None:
         raise Conflict(f"instalment {number} was released on {released[0]} by decision {released[1]}",
@@ -115,13 +128,20 @@ def party_instalments(agreement: Agreement, party: dict[str, Any], share: Decima
                                      catch_up))
     for amendment in agreement.amendments:
         extra = amendment["shares"].get(str(pid))
-        if extra is None:
+        binds_on = amendment["signed_on"]  # None while not every party has signed: nothing is billed
+        if extra is None or binds_on is None:
             continue
+        for release in amendment.get("releases", ()):  # a ceiling bills only its released portions
+            items.append(PartyInstalment(release["number"], Decimal(release["shares"].get(str(pid), ZERO)),
+                                         release["issue_on"], Fraction(1), False, amendment["amendment"], False,
+                                         release["released_on"], release["portion"]))
         stored = amendment["instalments"]
+        if not stored:
+            continue
         parts = amendment_plan(amendment)
         for item, inst, amount in zip(stored, parts, instalment_amounts(extra, parts), strict=True):
             items.append(PartyInstalment(item["number"], amount, inst.issue_on, inst.share,
-                                         inst.requires_release, amendment["amendment"], False))
+                                         inst.requires_release, amendment["amendment"], False, binds_on))
     return items
 
 
@@ -230,13 +250,19 @@ def plan_amendment(agreement: Agreement, *, decision: DecisionRef | None, signed
 def amendment_view(agreement: Agreement, amendment: dict[str, Any], *, with_parties: bool = True,
                    as_of: date | None = None) -> dict[str, Any]:
     """An amendment as the API shows it: its instalments and, optionally, each party's additional share."""
+    decision_id, signed_on = amendment["decision_id"], amendment["signed_on"]
+    if signed_on is not None and as_of is not None and signed_on > as_of:
+        signed_on = None  # not yet binding on that day
     view: dict[str, Any] = {
-        "amendment": amendment["amendment"], "decision_id": str(amendment["decision_id"]),
-        "signed_on": amendment["signed_on"].isoformat(), "total": fmt(amendment["total"]),
+        "amendment": amendment["amendment"], "decision_id": None if decision_id is None else str(decision_id),
+        "signed_on": None if signed_on is None else signed_on.isoformat(), "total": fmt(amendment["total"]),
         "instalments": [instalment_view(agreement, item["number"], item, as_of)
                         for item in amendment["instalments"]]}
     if with_parties:
-        view["parties"] = [{"party_id": pid, "additional_share": fmt(amount)}
+        signed = {str(s["party_id"]) for s in amendment.get("signatures", ())
+                  if as_of is None or s["signed_on"] <= as_of}
+        view["parties"] = [{"party_id": pid, "additional_share": fmt(Decimal(amount)),
+                            "signed": signed_on is not None or pid in signed}
                            for pid, amount in amendment["shares"].items()]
     return view
 

@@ -39,7 +39,8 @@ def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoic
     A party in the first cohort is invoiced each instalment on its date. A party that accedes after
     the first instalment's date is invoiced once, at its accession, for every instalment dated in its
     accession year or earlier; its later instalments follow the schedule (R-INV-2). Amendments add
-    instalments of each party's additional share, invoiced on their dates (R-FUND-5). A tranche (an
+    instalments of each party's additional share, invoiced on their dates once every party has signed
+    (R-FUND-5), and a ceiling's released portions, from their release. A tranche (an
     instalment that requires release) is due only from the day a passed steering decision released
     it, and never on a catch-up invoice unless it was released by the accession (R-GOV-3).
     """
@@ -59,8 +60,8 @@ def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoic
         for item in items:
             if exited_on is not None and item.issue_on > exited_on:
                 continue
-            if not item.catch_up and item.issue_on <= as_of and is_released(
-                    agreement, item.number, item.requires_release, as_of):
+            if not item.catch_up and item.issue_on <= as_of and (item.binds_on is None or item.binds_on <= as_of) \
+                    and is_released(agreement, item.number, item.requires_release, as_of):
                 due.append(_planned(pid, [item]))
     return [invoice for invoice in due if sum(line["amount"] for line in invoice.lines) > 0]
 
@@ -91,6 +92,9 @@ def _description(item: PartyInstalment) -> str:
     if item.amendment == 0:
         return (f"Instalment {item.number} ({fmt_fraction(item.share)} of the cost share, "
                 f"{item.issue_on.isoformat()})")
+    if item.portion:
+        return (f"Instalment {item.number}, amendment {item.amendment}: portion {item.portion} of the ceiling, "
+                f"released {item.binds_on.isoformat() if item.binds_on else ''}")
     return (f"Instalment {item.number}, amendment {item.amendment} ({fmt_fraction(item.share)} of the "
             f"additional share, {item.issue_on.isoformat()})")
 

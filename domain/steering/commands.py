@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.steering.decisions import (Decision, check_decision, check_subject, decision_ref, decision_view,
                                        disqualified_from, outcome_view, summary_view)
 from domain.kernel.errors import InvalidInput, NotFound
+from domain.funding.amendments import is_portion_subject, plan_portion
 from domain.funding.instalments import check_release
 from domain.membership.rules import DecisionRef, is_member_on
 from domain.kernel.money import ZERO
@@ -66,7 +67,12 @@ class SteeringCommands:
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
             new_ends_on = check_decision(agreement, kind, decided_on, subject)
-            release = check_release(agreement, subject, decided_on) if kind == "tranche_release" else None
+            release = portion = None
+            if kind == "tranche_release" and is_portion_subject(subject):  # a ceiling's portion (R-FUND-5)
+                portion = plan_portion(agreement, subject, decided_on)
+                portion = None if subject.get("per_party") is True else portion  # amounts come with its release
+            elif kind == "tranche_release":
+                release = check_release(agreement, subject, decided_on)
             members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
             shares, key = agreement.shares(), agreement.key()
             weights = voting_weights({pid: shares[pid] for pid in members},
@@ -91,7 +97,8 @@ class SteeringCommands:
                                        seated=composition is not None, disqualified=sorted(disqualified, key=str),
                                        experts_present=experts)
             agreement.minute_decision(decision_id=decision.id, kind=kind, passed=outcome.passed,
-                                      decided_on=decided_on, new_ends_on=new_ends_on, release=release)
+                                      decided_on=decided_on, new_ends_on=new_ends_on, release=release,
+                                      portion=portion)
             return [agreement, decision], outcome_view(decision)
 
         return self._execute(command, idempotency)

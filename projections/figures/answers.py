@@ -80,12 +80,14 @@ def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: 
 
 def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
             known_at: datetime | None = None) -> dict[str, Any]:
-    """Original and committed funding, invoiced, received, spent and remaining against the threshold; the
+    """Original and committed funding, invoiced, received, spent and remaining against the threshold; what
+    each party committed, was invoiced, paid and has unpaid, and the ceilings (R-FUND-5); the
     grants in effect by the date, each (``grants``) and in total (``grants_total``) (R-FUND-7)."""
-    agreement = agreement_of(ledger, agreement_id, as_of)
+    agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
     journal_sums = _sums(store, agreement_id, as_of, known_at)
     granted = figures.grants(journal_sums, ledger.list_grants(agreement_id, as_of=as_of))
-    return {**_funding(agreement, journal_sums, as_of), "grants": granted["grants"],
+    return {**_funding(agreement, journal_sums, as_of), **figures.commitments(journal_sums, parties, agreement),
+            "grants": granted["grants"],
             "grants_total": granted["totals"]}
 
 

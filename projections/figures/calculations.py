@@ -41,12 +41,16 @@ def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str,
 
 def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], as_of: date
              ) -> dict[str, Any]:
-    """Every party's balance and the totals over them."""
+    """Every party's balance and the totals over them; ``committed`` is the party's commitment as of the
+    date (its cost share, binding amendments, released portions: R-FUND-5) and ``unpaid`` = committed −
+    paid."""
     rows = []
-    totals = dict.fromkeys(("cost_share", *PARTY_FIGURES), ZERO)
+    totals = dict.fromkeys(("cost_share", *PARTY_FIGURES, "committed", "unpaid"), ZERO)
     for party in parties:
         pid = UUID(str(party["party_id"]))
         figures = {"cost_share": Decimal(party["cost_share"]), **party_figures(sums, pid, overdue.get(pid, ZERO))}
+        figures["committed"] = Decimal(party.get("committed", party["cost_share"]))
+        figures["unpaid"] = figures["committed"] - figures["paid"]
         for key, value in figures.items():
             totals[key] += value
         rows.append({"party_id": str(pid), "name": party["name"], "status": party["status"],
@@ -94,6 +98,31 @@ def grants(sums: Sums, terms: list[dict[str, Any]]) -> dict[str, Any]:
         rows.append({"grant_id": grant["grant_id"], "funder": grant["funder"], "rate": grant["rate"],
                      "eligible_costs": grant["eligible_costs"], **{k: fmt(v) for k, v in figures.items()}})
     return {"grants": rows, "totals": {key: fmt(value) for key, value in totals.items()}}
+
+
+COMMITMENT_FIGURES = ("committed", "invoiced", "paid", "unpaid")
+
+
+def commitments(sums: Sums, parties: list[dict[str, Any]], agreement: dict[str, Any]) -> dict[str, Any]:
+    """Each party's commitment against what it was invoiced and paid, and the totals (R-FUND-5):
+    committed (cost share + binding amendments + released portions, as of the date), invoiced, paid (its
+    own contributions included, R-ACC-4) and unpaid = committed − paid; with the ceilings of the binding
+    amendments, what of them is released (and committed) and what is not."""
+    rows = []
+    totals = dict.fromkeys(COMMITMENT_FIGURES, ZERO)
+    for party in parties:
+        pid = UUID(str(party["party_id"]))
+        own = party_figures(sums, pid)
+        committed = Decimal(party.get("committed", party["cost_share"]))
+        figures = {"committed": committed, "invoiced": own["invoiced"], "paid": own["paid"],
+                   "unpaid": committed - own["paid"]}
+        for key, value in figures.items():
+            totals[key] += value
+        rows.append({"party_id": str(pid), **{key: fmt(value) for key, value in figures.items()}})
+    return {"paid": fmt(totals["paid"]), "unpaid": fmt(totals["unpaid"]),
+            "ceiling": agreement.get("ceiling", "0.00"), "released": agreement.get("released", "0.00"),
+            "unreleased": agreement.get("unreleased", "0.00"), "parties": rows,
+            "commitments": {key: fmt(value) for key, value in totals.items()}}
 
 
 def remaining_funds(sums: Sums) -> Decimal:

@@ -131,24 +131,38 @@ def test_known_at_leaves_out_a_back_dated_payment_recorded_later(client: TestCli
 
 def test_digione_party_with_1_58_m_committed_and_1_457_242_paid_owes_122_758(client: TestClient,
                                                                            tokens: dict[str, str]) -> None:
-    """Seed 002: Vantaa's commitments 1,580,000.00, paid 1,457,242.00, unpaid 122,758.00."""
+    """Seed 002, R-FUND-5: Vantaa's accession fee 1,272,000.00 (25,440 pupils at 50.00) and its 308,000.00 in
+    the 2022 amendment, binding once signed (here Vantaa is the only party, so its signature binds it):
+    commitments 1,580,000.00, paid 1,457,242.00 (its own contributions, R-ACC-4), unpaid 122,758.00."""
     body = {"code": "DIGI", "title": "DigiOne", "starts_on": "2020-11-01", "ends_on": "2027-12-31",
             "coordinator": {"name": "Vantaan kaupunki", "business_id": "0124610-9", "is_party": True,
-                            "metric": 31600},
+                            "metric": 25440},
             "cost_sharing": {"model": "proportional", "metric": "pupils", "rate": "50.00"},
             "instalments": [{"issue_on": "2021-01-15", "share": "1/3"}, {"issue_on": "2022-01-14", "share": "1/3"},
                             {"issue_on": "2023-01-13", "share": "1/3"}]}
     aid = client.post("/v1/agreements", json=body, headers=auth(tokens["coordinator"])).json()["id"]
+    vantaa_id = client.get(f"/v1/agreements/{aid}/parties", headers=auth(tokens["finance"])).json()[0]["party_id"]
+    amendment = client.post(f"/v1/agreements/{aid}/amendments", headers=auth(tokens["coordinator"]), json={
+        "dated_on": "2022-12-01", "parties": [{"party_id": vantaa_id, "amount": "308000.00"}],
+        "instalments": [{"issue_on": "2023-01-13", "share": "1"}]})
+    assert (amendment.status_code, amendment.json()["status"]) == (201, "pending"), amendment.text
+    signed = client.post(f"/v1/agreements/{aid}/amendments/1/signatures", headers=auth(tokens["coordinator"]),
+                         json={"party_id": vantaa_id, "signed_on": "2022-12-19",
+                               "decision_reference": "Vantaan kaupunginhallitus 19.12.2022"})
+    assert (signed.status_code, signed.json()["status"]) == (201, "binding"), signed.text
     run(client, tokens["scheduler"], aid, "2023-01-13")
     assert invoices(client, tokens["finance"], aid) == []  # R-ACC-4: Vantaa, the host, never invoices itself
     for amount, booked_on in (("526666.67", "2021-02-01"), ("526666.67", "2022-02-01"), ("403908.66", "2023-02-01")):
         contribute(client, tokens["finance"], aid, amount, booked_on)
     vantaa = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2023-12-31")["parties"][0]
-    assert (vantaa["cost_share"], vantaa["paid"], vantaa["contributed"], vantaa["invoiced"], vantaa["overdue"]) == (
-        "1580000.00", "1457242.00", "1457242.00", "0.00", "0.00")
-    assert Decimal(vantaa["cost_share"]) - Decimal(vantaa["paid"]) == Decimal("122758.00")
+    assert (vantaa["cost_share"], vantaa["committed"], vantaa["paid"], vantaa["contributed"], vantaa["invoiced"],
+            vantaa["unpaid"], vantaa["overdue"]) == (
+        "1272000.00", "1580000.00", "1457242.00", "1457242.00", "0.00", "122758.00", "0.00")
+    before = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2022-12-18")["parties"][0]
+    assert (before["committed"], before["unpaid"]) == ("1272000.00", "218666.66")  # not yet signed
     funding = get(client, tokens["finance"], f"/v1/agreements/{aid}/funding", as_of="2023-12-31")
-    assert funding["received"] == "1457242.00"
+    assert (funding["received"], funding["committed"], funding["paid"], funding["unpaid"]) == (
+        "1457242.00", "1580000.00", "1457242.00", "122758.00")
     too_much = client.post(f"/v1/agreements/{aid}/own-contributions", headers=auth(tokens["finance"]), json={
         "amount": "122758.01", "booked_on": "2023-03-01", "description": "More than committed"})
     assert (too_much.status_code, too_much.json()["code"]) == (409, "contribution_exceeds_commitment")

@@ -158,17 +158,34 @@ def amend(client: TestClient, token: str, agreement_id: str, body: dict[str, Any
     return post(client, token, f"/v1/agreements/{agreement_id}/amendments", body, key)
 
 
+def sign_all(client: TestClient, tokens: dict[str, str], agreement_id: str, number: int, ids: dict[str, str],
+             day: str) -> dict[str, Any]:
+    """Every party signs amendment ``number`` on ``day``, each citing its own council's decision (R-FUND-5)."""
+    made: dict[str, Any] = {}
+    for bid, pid in ids.items():
+        response = post(client, tokens["coordinator"], f"/v1/agreements/{agreement_id}/amendments/{number}/signatures",
+                        {"party_id": pid, "signed_on": day, "decision_reference": f"Kaupunginhallitus {bid}"})
+        assert response.status_code == 201, response.text
+        made = response.json()
+    assert made["status"] == "binding"
+    return made
+
+
 def test_digione_amendment_adds_2_2_million_by_pupils_and_is_invoiced_by_the_runs(
         client: TestClient, tokens: dict[str, str], digione: tuple[str, dict[str, str]]) -> None:
-    """R-FUND-5: the split is the hand-worked one of tests/domain/test_funding.py; each party's amendment
-    invoices sum to its additional share; committed = 6,700,000.00 + 2,200,000.00."""
+    """R-FUND-5: the old request shape (a total, no amounts) proposes the split of tests/domain/test_funding.py;
+    it binds once every city has signed (2022-12-19); each party's amendment invoices sum to its additional
+    share; committed = 6,700,000.00 + 2,200,000.00."""
     agreement_id, ids = digione
     decision_id = unanimous(client, tokens, agreement_id, ids, "2022-12-01", "budget",
                             {"amendment": True, "total": "2200000.00"})
     response = amend(client, tokens["coordinator"], agreement_id, {"decision_id": decision_id, **AMENDMENT})
     assert response.status_code == 201, response.text
-    made = response.json()
+    proposed = response.json()
+    assert (proposed["status"], proposed["signed_on"], proposed["dated_on"]) == ("pending", None, "2022-12-19")
+    made = sign_all(client, tokens, agreement_id, 1, ids, "2022-12-19")
     assert (made["amendment"], made["decision_id"], made["total"]) == (1, decision_id, "2200000.00")
+    assert made["signed_on"] == "2022-12-19"
     assert [(i["number"], i["requires_release"]) for i in made["instalments"]] == [(4, False), (5, True)]
     assert {p["party_id"]: Decimal(p["additional_share"]) for p in made["parties"]} == {
         ids[bid]: amount for bid, amount in DIGIONE_AMENDMENT.items()}
@@ -177,7 +194,9 @@ def test_digione_amendment_adds_2_2_million_by_pupils_and_is_invoiced_by_the_run
     earlier = get(client, tokens["auditor"], f"/v1/agreements/{agreement_id}", as_of="2022-12-18")
     assert (earlier["committed_funding"], earlier["amendments"]) == ("6700000.00", [])
     assert get(client, tokens["finance"], f"/v1/agreements/{agreement_id}/amendments") == [made]
-    assert [str(e.decision_id) for e in stored(client, agreement_id, "FundingAmended")] == [decision_id]
+    assert [str(e.decision_id) for e in stored(client, agreement_id, "AmendmentProposed")] == [decision_id]
+    assert len(stored(client, agreement_id, "AmendmentSigned")) == 7 and not stored(client, agreement_id,
+                                                                                  "FundingAmended")
 
     run(client, tokens["scheduler"], agreement_id, "2023-01-13")
     assert run(client, tokens["scheduler"], agreement_id, "2024-06-01")["issued"] == []  # 5 awaits release
@@ -205,7 +224,7 @@ def bad(change: dict[str, Any]) -> dict[str, Any]:
     (bad({"total": "2200000.001"}), 422, "validation_error"),
     (bad({"total": "2.2e6"}), 422, "validation_error"),
     (bad({"reason": "more money"}), 422, "validation_error"),
-    (bad({"instalments": []}), 422, "validation_error"),
+    (bad({"instalments": []}), 422, "invalid_instalments"),
     (bad({"instalments": [{"issue_on": "2023-01-13", "share": "1/2"}]}), 422, "invalid_instalments"),
     (bad({"instalments": [{"issue_on": "2022-12-01", "share": "1"}]}), 422, "invalid_instalments"),
     (bad({"instalments": [{"issue_on": "2028-01-03", "share": "1"}]}), 422, "invalid_instalments"),
@@ -291,6 +310,7 @@ def test_espoos_exit_at_the_digione_checkpoint(client: TestClient, tokens: dict[
     assert amend(client, tokens["coordinator"], agreement_id, {"decision_id": decision_id, "signed_on": "2023-06-01",
                                                                "total": "1340000.00", "instalments": thirds}
                  ).status_code == 201
+    sign_all(client, tokens, agreement_id, 1, ids, "2023-06-01")
     unanimous(client, tokens, agreement_id, ids, "2024-03-01", "tranche_release", {"instalment": 5})
     before = events(client)
     for role in ("coordinator", "finance", "auditor"):
@@ -371,9 +391,11 @@ def test_releases_and_amendments_survive_snapshots(ledger: Ledger) -> None:
                                            votes=votes)["decision_id"])
 
     decision = decide_all(date(2022, 12, 1), "budget", {"amendment": True})
-    ledger.amend_funding(aid, decision_id=decision, signed_on=date(2022, 12, 19), total="2200000.00",
+    ledger.amend_funding(aid, decision_id=decision, dated_on=date(2022, 12, 19), total="2200000.00",
                          instalments=[{**i, "issue_on": date.fromisoformat(i["issue_on"])}
                                       for i in AMENDMENT["instalments"]])
+    for pid in ids:
+        ledger.sign_amendment(aid, 1, party_id=pid, signed_on=date(2022, 12, 19), decision_reference="Valtuusto")
     for n in range(45):
         decide_all(date(2023, 2, 1), "other", {"item": n})
     decide_all(date(2024, 2, 1), "tranche_release", {"instalment": 5})

@@ -16,7 +16,8 @@ import pytest
 from api.demo import DIGIONE, LYHTY, MANTYHARJU_HIRVENSALMI
 from domain.agreements.agreement import Agreement
 from domain.kernel.errors import DomainError
-from domain.funding.instalments import check_release, party_instalments, plan_amendment
+from domain.funding.amendments import check_signature, plan_portion, plan_proposal
+from domain.funding.instalments import check_release, party_instalments
 from domain.invoicing.schedule import PlannedInvoice, instalment_invoices, not_yet_billed
 from domain.membership.rules import DecisionRef
 from domain.kernel.money import ZERO
@@ -69,10 +70,16 @@ def amendment_decision(agreement: Agreement, *, kind: str = "budget", passed: bo
 
 
 def amend(agreement: Agreement, total: str, instalments: list[dict[str, Any]], *,
-          signed_on: date = date(2022, 12, 19), decision: DecisionRef | None = None) -> dict[str, Any]:
-    facts = plan_amendment(agreement, decision=decision or amendment_decision(agreement), signed_on=signed_on,
-                           total=D(total), instalments=instalments)
-    agreement.funding_amended(**facts)
+          signed_on: date = date(2022, 12, 19), decision: DecisionRef | None = None, sign: bool = True
+          ) -> dict[str, Any]:
+    """Propose an amendment dated ``signed_on`` splitting ``total`` by the key, and (``sign``) have every
+    party sign it that day, so it binds then (R-FUND-5)."""
+    facts = plan_proposal(agreement, decision=decision or amendment_decision(agreement), cites_decision=True,
+                          dated_on=signed_on, total=D(total), parties=None, instalments=instalments)
+    agreement.amendment_proposed(**facts)
+    for pid in facts["signatories"] if sign else ():
+        agreement.amendment_signed(**check_signature(agreement, facts["amendment"], UUID(pid), signed_on,
+                                                     "Kaupunginvaltuusto"))
     return facts
 
 
@@ -235,8 +242,8 @@ def test_a_decision_naming_the_total_authorises_one_amendment() -> None:
     ref = amendment_decision(agreement, kind="other", amendment=True, total="2200000")
     amend(agreement, "2200000.00", TWO_TRANCHES, decision=ref)
     refused("decision_already_used", amend, agreement, "2200000.00", TWO_TRANCHES, decision=ref)
-    refused("decision_required", plan_amendment, agreement, decision=None, signed_on=date(2022, 12, 19),
-            total=D("1.00"), instalments=TWO_TRANCHES)
+    refused("decision_required", plan_proposal, agreement, decision=None, cites_decision=True,
+            dated_on=date(2022, 12, 19), total=D("1.00"), parties=None, instalments=TWO_TRANCHES)
 
 
 @pytest.mark.parametrize("total, instalments, signed_on, code", [
@@ -342,3 +349,48 @@ def test_an_exit_settlement_is_refused_on_bad_input(who: str, checkpoint: date, 
     agreement = build(LYHTY)
     refused(code, exit_settlement, agreement, pid(agreement, who), checkpoint=checkpoint,
             accrued_costs=D(accrued), wind_down_costs=ZERO)
+
+
+# Signed by every party; ceilings (R-FUND-5) ------------------------------------------------------------
+
+def test_a_pending_amendment_commits_and_invoices_nothing_until_the_last_signature() -> None:
+    """Seed 002: an amendment binds only when every party has signed it, on the last signature's date."""
+    agreement = build(DIGIONE)
+    facts = amend(agreement, "2200000.00", TWO_TRANCHES, sign=False)
+    assert agreement.committed() == D("6700000.00") and agreement.amendment_commitments() == {}
+    assert billed(agreement, date(2023, 6, 1), ESPOO)[-1] == ([3], D("500000.00"))  # no instalment 4
+    refused("invalid_subject", check_release, agreement, {"instalment": 5}, date(2023, 2, 1))
+    *first, last = facts["signatories"]
+    for pid_text in first:
+        agreement.amendment_signed(**check_signature(agreement, 1, UUID(pid_text), date(2022, 12, 19), "§ 1"))
+    assert agreement.amendments[0]["signed_on"] is None
+    agreement.amendment_signed(**check_signature(agreement, 1, UUID(last), date(2023, 2, 1), "§ 2"))
+    assert agreement.amendments[0]["signed_on"] == date(2023, 2, 1)
+    assert (agreement.committed(date(2023, 1, 31)), agreement.committed(date(2023, 2, 1))) == (
+        D("6700000.00"), D("8900000.00"))
+    # Instalment 4 is dated 2023-01-13 but binds from 2023-02-01: the first run from then invoices it.
+    assert billed(agreement, date(2023, 1, 31), ESPOO)[-1] == ([3], D("500000.00"))
+    assert billed(agreement, date(2023, 2, 1), ESPOO)[-1] == ([4], D("246268.66"))
+
+
+def test_a_portion_is_split_by_the_shares_of_the_ceiling_and_never_passes_it() -> None:
+    """A ceiling of 100.00, Vantaa 1/3 of it (33.33 stated) and Espoo 66.67: a portion of 10.00 gives
+    Vantaa 3.333 → 3.33 and Espoo 6.667 → 6.67; 90.01 more is refused; the last 90.00 gives each exactly
+    what is left of its own (30.00 and 60.00)."""
+    agreement = build(DIGIONE)
+    vantaa, espoo = pid(agreement, VANTAA), pid(agreement, ESPOO)
+    facts = plan_proposal(agreement, decision=None, cites_decision=False, dated_on=date(2023, 6, 1), total=None,
+                          parties=[(vantaa, D("33.33")), (espoo, D("66.67"))], instalments=[], ceiling=True)
+    agreement.amendment_proposed(**facts)
+    refused("amendment_not_binding", plan_portion, agreement, {"amendment": 1, "total": "10.00"}, date(2024, 1, 1))
+    for party in facts["signatories"]:
+        agreement.amendment_signed(**check_signature(agreement, 1, UUID(party), date(2023, 6, 30), "§ 3"))
+    portion = plan_portion(agreement, {"amendment": 1, "total": "10.00"}, date(2024, 1, 15))
+    assert (portion["number"], portion["shares"][str(vantaa)], portion["shares"][str(espoo)]) == (
+        4, D("3.33"), D("6.67"))
+    agreement.portion_released(**portion, decision_id=uuid4())
+    assert agreement.ceilings() == (D("100.00"), D("10.00"))
+    assert agreement.committed() == D("6700010.00")  # the fees, 6,700,000.00, and the portion released
+    refused("ceiling_exceeded", plan_portion, agreement, {"amendment": 1, "total": "90.01"}, date(2025, 1, 15))
+    last = plan_portion(agreement, {"amendment": 1, "total": "90.00"}, date(2025, 1, 15))
+    assert (last["shares"][str(vantaa)], last["shares"][str(espoo)]) == (D("30.00"), D("60.00"))
