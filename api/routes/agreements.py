@@ -66,6 +66,7 @@ def _as_seen_by(principal: Principal, view: dict[str, Any]) -> dict[str, Any]:
     if principal.role != "party" or party_may_see_totals(view["parties_count"], confidential_until_on=until,
                                                          today=today()):
         return view
-    return {**view, "original_funding": None, "committed_funding": None,
+    return {**view, "original_funding": None, "committed_funding": None, "ceiling": None, "released": None,
+            "unreleased": None,
             "amendments": [{**amendment, "total": None} for amendment in view["amendments"]]}
 

@@ -116,6 +116,7 @@ def test_with_two_parties_the_summary_and_the_funding_totals_are_refused_to_a_pa
     assert "2 parties" in refused_to_party(client, tokens, aid)
     seen = get(client, tokens["party"], f"/v1/agreements/{aid}")
     assert (seen["original_funding"], seen["committed_funding"]) == (None, None)
+    assert (seen["ceiling"], seen["released"], seen["unreleased"]) == (None, None, None)  # R-FUND-5's totals too
     listed = get_list(client, tokens["party"], "/v1/agreements")
     assert [(a["id"], a["original_funding"]) for a in listed] == [(aid, None)]
     assert get(client, tokens["auditor"], f"/v1/agreements/{aid}")["original_funding"] == "425000.00"
