@@ -394,3 +394,23 @@ def test_a_portion_is_split_by_the_shares_of_the_ceiling_and_never_passes_it() -
     refused("ceiling_exceeded", plan_portion, agreement, {"amendment": 1, "total": "90.01"}, date(2025, 1, 15))
     last = plan_portion(agreement, {"amendment": 1, "total": "90.00"}, date(2025, 1, 15))
     assert (last["shares"][str(vantaa)], last["shares"][str(espoo)]) == (D("30.00"), D("60.00"))
+
+
+def test_an_amendment_recorded_as_funding_amended_still_binds_as_signed() -> None:
+    """Histories written before amendments were signed party by party hold FundingAmended: binding on its
+    signed_on, also as restored from a snapshot that lacks the newer keys (status, dated_on, signatures)."""
+    agreement = build(DIGIONE)
+    espoo = pid(agreement, ESPOO)
+    agreement.funding_amended(amendment=1, decision_id=uuid4(), signed_on=date(2022, 12, 19), total=D("100.00"),
+                              shares={str(espoo): D("100.00")},
+                              instalments=[{"number": 4, "issue_on": date(2023, 1, 13), "share": "1",
+                                            "requires_release": False}])
+    old = {k: v for k, v in agreement.amendments[0].items() if k not in ("status", "dated_on")}
+    agreement.amendments = (old,)  # as an old snapshot restores it
+    assert (agreement.committed(date(2022, 12, 18)), agreement.committed(date(2022, 12, 19))) == (
+        D("6700000.00"), D("6700100.00"))
+    assert billed(agreement, date(2023, 1, 13), ESPOO)[-1] == ([4], D("100.00"))
+    refused("amendment_already_binding", check_signature, agreement, 1, espoo, date(2023, 1, 2), "§ 4")
+    facts = plan_proposal(agreement, decision=None, cites_decision=False, dated_on=date(2023, 6, 1),
+                          total=D("10.00"), parties=None, instalments=[{"issue_on": date(2024, 1, 12), "share": "1"}])
+    assert (facts["amendment"], facts["instalments"][0]["number"]) == (2, 5)
