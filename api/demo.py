@@ -75,18 +75,21 @@ DIGIONE: dict[str, Any] = {
     ],
 }
 
-# Shared ICT costs split by population, MH three quarters and HS one quarter (seed 003).
+# Shared ICT costs by a fixed key, MH three quarters and HS one quarter (seed 003, R-ACC-5); Mäntyharju
+# hosts and coordinates, and its part is its own cost. Hirvensalmi buys its 20 devices itself (outside
+# the ledger's shared costs) and pays all travel costs.
 MANTYHARJU_HIRVENSALMI: dict[str, Any] = {
     "agreement": {
         "code": "MH-HS-ICT", "title": "Kuntien välinen ICT-yhteistyö Mäntyharju – Hirvensalmi",
         "coordinator": {"name": "Mäntyharjun kunta", "business_id": "0165761-0", "is_party": True,
-                        "metric": 6300},
+                        "key": "3/4"},
         "starts_on": date(2025, 9, 1), "ends_on": date(2028, 12, 31),
-        "cost_sharing": {"model": "proportional", "metric": "population"},
+        "cost_sharing": {"model": "fixed_key"},
         "instalments": [],
         "terms": {"recharge_period": "quarter"},
     },
-    "parties": [("Hirvensalmen kunta", "0164384-1", date(2025, 9, 1), None, 2100)],
+    "parties": [("Hirvensalmen kunta", "0164384-1", date(2025, 9, 1), None, None)],
+    "keys": {"0164384-1": "1/4"},
 }
 
 # Lyhty's steering group as seed 000 §8.1 composes it: a seat per sector, each member with a personal
@@ -110,8 +113,9 @@ DEMO = (LYHTY, DIGIONE, MANTYHARJU_HIRVENSALMI)
 def load_demo(ledger: Ledger, *, as_of: date | None = None) -> dict[str, UUID]:
     """Load the reference agreements; what is already there is left as it is.
 
-    With ``as_of``, also book Mäntyharju–Hirvensalmi's shared staff cost of 2025-Q4 and run the
-    invoicing and recharge runs as of that date, so the demo has invoices to look at.
+    With ``as_of``, also book Mäntyharju–Hirvensalmi's costs of 2025-Q4 (the shared staff cost and
+    Hirvensalmi's own travel) and run the invoicing and recharge runs as of that date, so the demo has
+    invoices to look at.
     """
     ids: dict[str, UUID] = {}
     for seed in DEMO:
@@ -122,7 +126,7 @@ def load_demo(ledger: Ledger, *, as_of: date | None = None) -> dict[str, UUID]:
         for name, bid, signed_on, category, metric in seed["parties"]:
             if not ledger.list_parties(aid, limit=1, business_id=bid):
                 ledger.accede(aid, name=name, business_id=bid, signed_on=signed_on,
-                              category=category, metric=metric)
+                              category=category, metric=metric, key=seed.get("keys", {}).get(bid))
         ids[spec["code"]] = aid
     _seat_lyhty(ledger, ids["LYHTY"])
     if as_of is not None:
@@ -146,7 +150,14 @@ def _money(ledger: Ledger, ids: dict[str, UUID], as_of: date) -> None:
     if as_of >= date(2025, 10, 31):
         once = Idempotency(scope="demo", key="mh-hs-staff-2025-q4", request_hash="demo")
         ledger.record_spending(mh_hs, amount="10000.00", booked_on=date(2025, 10, 31), category="staff",
-                               description="Pilot staff costs, shared by population", idempotency=once)
+                               description="Pilot staff costs, shared 3/4 : 1/4", idempotency=once)
+    if as_of >= date(2025, 11, 14):
+        hirvensalmi = UUID(str(ledger.list_parties(mh_hs, limit=1, business_id="0164384-1")[0]["party_id"]))
+        travel = Idempotency(scope="demo", key="mh-hs-travel-2025-q4", request_hash="demo")
+        ledger.record_spending(mh_hs, amount="480.00", booked_on=date(2025, 11, 14), category="travel",
+                               description="Travel to Hirvensalmi, borne by Hirvensalmi (seed 003)",
+                               borne_by=hirvensalmi, idempotency=travel)
+    if as_of >= date(2025, 10, 31):
         ledger.run_recharges(mh_hs, as_of=as_of)
     for code in ("LYHTY", "DIGIONE"):
         ledger.run_invoicing(ids[code], as_of=as_of)

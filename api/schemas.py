@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
@@ -27,6 +28,9 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 BusinessId = Annotated[str, StringConstraints(min_length=1, max_length=20), Field(examples=["2574261-7"])]
 FractionText = Annotated[str, StringConstraints(pattern=r"^\d{1,9}(/\d{1,9}|\.\d{1,9})?$")]
+KeyText = Annotated[str, StringConstraints(pattern=r"^(\d{1,6}/\d{1,6}|[01]?\.\d{1,6}|1)$"),
+                   Field(description="A fixed key (R-ACC-5): the party's fraction of the shared costs, "
+                                     'like "3/4" or "0.75"; above 0 and at most 1.', examples=["1/4"])]
 Metric = Annotated[StrictInt, Field(ge=0, le=10**15)] | Annotated[
     str, StringConstraints(pattern=r"^\d{1,15}(\.\d{1,2})?$")]
 
@@ -58,7 +62,16 @@ class EqualIn(Strict):
     total: Money
 
 
-CostSharingIn = Annotated[FixedByCategoryIn | ProportionalIn | EqualIn, Field(discriminator="model")]
+class FixedKeyIn(Strict):
+    """Each party bears a fixed fraction of the shared costs, its accession's `key` (Mäntyharju 3/4,
+    Hirvensalmi 1/4; R-ACC-5). It commits no money: the key splits recharged costs and weighs votes. The
+    live parties' keys sum to at most 1; a period's shared costs are split only when the keys of the
+    parties taking part sum to exactly 1 (else 409 `key_incomplete`)."""
+
+    model: Literal["fixed_key"]
+
+
+CostSharingIn = Annotated[FixedByCategoryIn | ProportionalIn | EqualIn | FixedKeyIn, Field(discriminator="model")]
 
 
 class InstalmentIn(Strict):
@@ -92,6 +105,7 @@ class CoordinatorIn(Strict):
     is_party: bool = Field(False, description="The coordinator also funds the work as a party.")
     category: Slug | None = None
     metric: Metric | None = None
+    key: KeyText | None = Field(None, description="The coordinator's fixed key, where the model is fixed_key.")
 
 
 class AgreementIn(Strict):
@@ -141,6 +155,7 @@ class AccessionIn(Strict):
     signed_on: BusinessDate
     category: Slug | None = None
     metric: Metric | None = None
+    key: KeyText | None = Field(None, description="The party's fixed key, where the model is fixed_key.")
     contacts: list[ContactIn] | None = Field(
         None, max_length=MAX_LIVE_CONTACTS,
         description="Contact persons to add to the new party in the same step (see the contacts routes).")
@@ -148,9 +163,39 @@ class AccessionIn(Strict):
     def claimed(self) -> dict[str, Any]:
         """The body as an idempotency record may keep it for good: the contacts reduced to their number."""
         body = self.model_dump(mode="json", exclude={"contacts"})
+        if body["key"] is None:
+            del body["key"]  # hashes as before the field existed
         if self.contacts:
             body["contacts"] = [{} for _ in self.contacts]
         return body
+
+
+class KeyUpdateIn(Strict):
+    """A party's new metric (a key-only proportional model) or fixed key (fixed_key), from a day on
+    (R-ACC-5). Give exactly one of `metric` and `key`."""
+
+    metric: Metric | None = None
+    key: KeyText | None = None
+    effective_on: BusinessDate = Field(description=(
+        "The first day the new key applies: where the agreement recharges by period, the first day of a "
+        "period (a mid-period date gets 422 `key_update_mid_period`); it must not be in a period already "
+        "recharged (409 `period_already_recharged`). Earlier periods keep the key they had."))
+    decision_id: UUID | None = Field(None, description="The steering decision that confirmed the key, if any: "
+                                                       "passed, of this agreement, taken by `effective_on`.")
+
+
+class KeyHistoryEntry(BaseModel):
+    effective_on: str
+    metric: str | None
+    key: str | None
+    decision_id: str | None
+
+
+class KeyUpdateOut(BaseModel):
+    party_id: str
+    metric_in_force: str | None = Field(description="The metric in force after the latest update.")
+    key_in_force: str | None = Field(description="The fixed key in force after the latest update.")
+    key_history: list[KeyHistoryEntry]
 
 
 class Created(BaseModel):

@@ -36,6 +36,8 @@ def _claimed(body: AgreementIn) -> dict[str, Any]:
     claimed = body.model_dump(mode="json")
     if claimed["signed_on"] is None:
         del claimed["signed_on"]
+    if claimed["coordinator"]["key"] is None:
+        del claimed["coordinator"]["key"]
     return claimed
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.agreements.cost_sharing import CostSharing, PartyBasis, parse_metric
+from domain.agreements.cost_sharing import CostSharing, PartyBasis, parse_key, parse_metric
 from domain.kernel.errors import Conflict, InvalidInput, NotFound
 from domain.kernel.identifiers import agreement_id, party_id
 from domain.kernel.identifiers import business_id as check_business_id
@@ -27,6 +27,7 @@ from domain.agreements.terms import (Instalment, Terms, check_term, instalments_
 
 MAX_PARTIES = 500
 MAX_CONTRIBUTIONS = 500  # the coordinator's own contributions booked on one agreement
+MAX_KEY_UPDATES = 100  # per party: a half-year's re-split for fifty years
 MAX_NAME_CHARS = 200
 MAX_TITLE_CHARS = 300
 LIVE_STATUSES = ("in_force", "extended")
@@ -82,7 +83,7 @@ class Agreement(Aggregate):
             agreement.accede(name=agreement.coordinator["name"],
                              business_id=agreement.coordinator["business_id"], signed_on=agreement.signed,
                              category=coordinator.get("category"), metric=coordinator.get("metric"),
-                             is_coordinator=True)
+                             key=coordinator.get("key"), is_coordinator=True)
         return agreement
 
     @event("Created")
@@ -107,7 +108,7 @@ class Agreement(Aggregate):
     # Commands -------------------------------------------------------------------------------
 
     def accede(self, *, name: str, business_id: str, signed_on: date, category: str | None = None,
-               metric: Any = None, is_coordinator: bool = False) -> UUID:
+               metric: Any = None, key: Any = None, is_coordinator: bool = False) -> UUID:
         """A party signs its accession agreement and gets the next annex number (R-ACC-1).
 
         The agreement enters into force for a party when it signs (seed 000 §6), so it may sign before
@@ -116,6 +117,7 @@ class Agreement(Aggregate):
         name = text(name, "party name", MAX_NAME_CHARS)
         bid = check_business_id(business_id)
         metric_value = None if metric is None else parse_metric(metric)
+        key_value = None if key is None else parse_key(key)
         if category is not None:
             category = text(category, "category", 64)
         self.check_in_force()
@@ -126,23 +128,92 @@ class Agreement(Aggregate):
         if len(self.parties) >= MAX_PARTIES:
             raise Conflict(f"an agreement has at most {MAX_PARTIES} parties", code="too_many_parties")
         self.model.check_party(category, metric_value)
+        self.check_fixed_key(key_value, signed_on, None)
         annex = None if is_coordinator else f"1.{self.accessions + 1}"
         self.party_acceded(party_id=pid, name=name, business_id=bid, annex=annex, signed_on=signed_on,
-                           category=category, metric=metric_value, is_coordinator=is_coordinator)
+                           category=category, metric=metric_value, is_coordinator=is_coordinator,
+                           key=None if key_value is None else str(key_value))
         return pid
 
     @event("PartyAcceded")
     def party_acceded(self, *, party_id: UUID, name: str, business_id: str, annex: str | None,
                       signed_on: date, category: str | None, metric: Decimal | None,
-                      is_coordinator: bool) -> None:
+                      is_coordinator: bool, key: str | None = None) -> None:
         self.parties[str(party_id)] = {
             "party_id": party_id, "name": name, "business_id": business_id, "annex": annex,
             "category": category, "metric": metric, "signed_on": signed_on,
             "joined_on": max(signed_on, self.starts_on), "status": "active",
             "left_on": None, "is_coordinator": is_coordinator, "notice": None, "breach_notices": [],
+            "key": key, "key_updates": [],
         }
         if annex is not None:
             self.accessions += 1
+
+    # Keys that change over time (R-ACC-5) -------------------------------------------------------
+
+    def update_key(self, pid: UUID, *, value: Any, effective_on: date, decision: DecisionRef | None) -> str:
+        """A party's metric (a key-only proportional model) or fixed key (fixed_key) from a day on, the
+        first day of a recharge period where the agreement recharges by period; earlier periods keep
+        the key they had. Returns what changed: "metric" or "key"."""
+        party = self.party(pid)
+        self.check_in_force()
+        what = self.model.key_changes
+        if what is None:
+            raise Conflict(f"the cost shares of {self.code} were committed at accession (R-ACC-2); a new fee "
+                           "is an amendment (R-FUND-5)", code="key_fixed_by_commitment")
+        parsed: Any = parse_metric(value) if what == "metric" else parse_key(value)
+        if what == "metric":
+            self.model.check_party(party["category"], parsed)
+        if not party["joined_on"] < effective_on <= self.ends_on:
+            raise InvalidInput(f"{effective_on} is not after {party['name']} joined on {party['joined_on']} and "
+                               f"within the term ending on {self.ends_on}", code="date_outside_term")
+        kind = self.rules.recharge_period
+        if kind != "none" and period_start(effective_on, kind) != effective_on:
+            raise InvalidInput(f"a key applies from the start of a recharge period ({kind}); {effective_on} is "
+                               f"within one, which starts on {period_start(effective_on, kind)}",
+                               code="key_update_mid_period")
+        updates = party.get("key_updates") or []
+        if updates and effective_on <= updates[-1]["effective_on"]:
+            raise Conflict(f"{party['name']}'s key was updated from {updates[-1]['effective_on']}; a new update "
+                           "takes effect after it", code="key_update_out_of_order")
+        if len(updates) >= MAX_KEY_UPDATES:
+            raise Conflict(f"at most {MAX_KEY_UPDATES} key updates per party", code="too_many_key_updates")
+        if party_status_on(party, effective_on) not in LIVE_PARTY_STATUSES:
+            raise Conflict(f"{party['name']} has left by {effective_on}", code="party_not_active")
+        if decision is not None and (decision.agreement_id != self.id or not decision.passed
+                                     or decision.decided_on > effective_on):
+            raise Conflict("the decision cited must be a passed decision of this agreement taken on or "
+                           "before the day the key applies from", code="decision_required")
+        if what == "key":
+            self.check_fixed_key(parsed, effective_on, pid)
+        self.party_metric_updated(party_id=pid, metric=parsed if what == "metric" else None,
+                                  key=str(parsed) if what == "key" else None, effective_on=effective_on,
+                                  decision_id=None if decision is None else decision.decision_id)
+        return what
+
+    @event("PartyMetricUpdated")
+    def party_metric_updated(self, *, party_id: UUID, metric: Decimal | None, key: str | None,
+                             effective_on: date, decision_id: UUID | None) -> None:
+        party = self.parties[str(party_id)]
+        party["key_updates"] = [*(party.get("key_updates") or []), {
+            "effective_on": effective_on, "metric": metric, "key": key, "decision_id": decision_id}]
+
+    def check_fixed_key(self, key: Fraction | None, day: date, replacing: UUID | None) -> None:
+        """A fixed-key agreement needs a key from every party, and the keys of the parties live on a day
+        sum to at most 1 (R-ACC-5)."""
+        if self.model.key_changes != "key":
+            if key is not None:
+                raise InvalidInput(f"{self.code} does not share costs by fixed keys", code="invalid_key")
+            return
+        if key is None:
+            raise InvalidInput("this agreement shares costs by fixed keys: give the party's key, like \"1/4\"",
+                               code="key_required")
+        others = [p for p in self.parties_in_order() if p["party_id"] != replacing
+                  and party_status_on(p, day) in LIVE_PARTY_STATUSES]
+        total = sum((key_on(p, day) or Fraction(0) for p in others), Fraction(0)) + key
+        if total > 1:
+            raise Conflict(f"the live parties' keys would sum to {total} on {day}, more than 1",
+                           code="key_exceeds_whole", extra={"key_sum": str(total)})
 
     # Membership (R-TERM-1 .. R-TERM-5) -------------------------------------------------------
 
@@ -504,12 +575,14 @@ class Agreement(Aggregate):
         """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3)."""
         return self.model.shares(*self._basis())
 
-    def key(self, parties: list[dict[str, Any]] | None = None) -> dict[UUID, Fraction]:
-        """The weights in the cost-sharing key (R-INV-5) of every party, or of the parties given."""
-        return self.model.key(*self._basis(parties))
+    def key(self, parties: list[dict[str, Any]] | None = None, on: date | None = None) -> dict[UUID, Fraction]:
+        """The weights in the cost-sharing key (R-INV-5) of every party, or of the parties given: as in
+        force on a day (R-ACC-5), or as at accession."""
+        return self.model.key(*self._basis(parties, on))
 
-    def _basis(self, parties: list[dict[str, Any]] | None = None) -> tuple[list[PartyBasis], date | None]:
-        basis = [PartyBasis(p["party_id"], p["category"], p["metric"], p["joined_on"])
+    def _basis(self, parties: list[dict[str, Any]] | None = None, on: date | None = None
+               ) -> tuple[list[PartyBasis], date | None]:
+        basis = [PartyBasis(p["party_id"], p["category"], metric_on(p, on), p["joined_on"], key_on(p, on))
                  for p in (self.parties_in_order() if parties is None else parties)]
         plan = self.plan
         return basis, plan[0].issue_on if plan else None
@@ -522,3 +595,28 @@ class Agreement(Aggregate):
         """The agreement's funding: the cost shares and the supplementary funding of the amendments binding
         by ``as_of`` (if given), of a ceiling only the portions released (R-FUND-5)."""
         return self.original_funding() + sum(self.amendment_commitments(as_of).values(), ZERO)
+
+
+def metric_on(party: dict[str, Any], day: date | None) -> Decimal | None:
+    """A party's metric in force on a day (R-ACC-5): its latest update effective by then, else the
+    metric it acceded with; without a day, the accession's."""
+    value = party["metric"]
+    for update in party.get("key_updates") or []:
+        if day is not None and update["effective_on"] <= day and update["metric"] is not None:
+            value = update["metric"]
+    return value
+
+
+def key_on(party: dict[str, Any], day: date | None) -> Fraction | None:
+    """A party's fixed key in force on a day (R-ACC-5), as metric_on does for metrics."""
+    value = party.get("key")
+    for update in party.get("key_updates") or []:
+        if day is not None and update["effective_on"] <= day and update["key"] is not None:
+            value = update["key"]
+    return None if value is None else Fraction(value)
+
+
+def period_start(day: date, kind: str) -> date:
+    """The first day of the recharge period (quarter or half-year) a day falls in."""
+    months = 3 if kind == "quarter" else 6
+    return date(day.year, (day.month - 1) // months * months + 1, 1)

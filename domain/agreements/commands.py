@@ -71,7 +71,8 @@ class AgreementCommands:
         return self._execute(command, idempotency)
 
     def accede(self, agreement_id: UUID, *, name: str, business_id: str, signed_on: date,
-               category: str | None = None, metric: Any = None, contacts: Sequence[ContactDetails] = (),
+               category: str | None = None, metric: Any = None, key: Any = None,
+               contacts: Sequence[ContactDetails] = (),
                idempotency: Idempotency | None = None, details_hash: str | None = None) -> dict[str, Any]:
         """A party accedes to an agreement (R-ACC-1); returns its id, annex and cost share.
 
@@ -81,7 +82,7 @@ class AgreementCommands:
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
             pid = agreement.accede(name=name, business_id=business_id, signed_on=signed_on,
-                                   category=category, metric=metric)
+                                   category=category, metric=metric, key=key)
             view = party_view(agreement, agreement.party(pid), agreement.shares())
             return [agreement], {k: view[k] for k in ("party_id", "annex", "cost_share")}
 

@@ -1,4 +1,4 @@
-"""The three cost-sharing models (R-ACC-2, R-ACC-3, R-SHARE-1) and the shares they give."""
+"""The cost-sharing models (R-ACC-2, R-ACC-3, R-ACC-5, R-SHARE-1) and the shares and keys they give."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from domain.kernel.errors import InvalidInput
+from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt, money, round_cents, split
 
 MAX_CATEGORIES = 50
 MAX_BANDS = 10
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _METRIC = re.compile(r"^\d{1,15}(\.\d{1,2})?$")
+_KEY = re.compile(r"^(\d{1,6}/\d{1,6}|[01]?\.\d{1,6}|1)$")
 
 
 class PartyBasis(NamedTuple):
@@ -26,6 +27,7 @@ class PartyBasis(NamedTuple):
     category: str | None
     metric: Decimal | None
     joined_on: date
+    key: Fraction | None = None  # a fixed fraction of the shared costs (the fixed_key model)
 
 
 def parse_metric(value: Any) -> Decimal:
@@ -37,6 +39,19 @@ def parse_metric(value: Any) -> Decimal:
         raise InvalidInput(f"metric {text!r} must be non-negative with at most two decimals",
                            code="invalid_metric")
     return Decimal(text)
+
+
+def parse_key(value: Any) -> Fraction:
+    """A fixed key (R-ACC-5): a fraction like "3/4" or a decimal like "0.75", above 0 and at most 1."""
+    if not isinstance(value, str) or not _KEY.match(value):
+        raise InvalidInput(f"key {value!r} must be a fraction like \"3/4\" or a decimal like \"0.75\"",
+                           code="invalid_key")
+    if "/" in value and int(value.split("/")[1]) == 0:
+        raise InvalidInput("a key's denominator must not be 0", code="invalid_key")
+    key = Fraction(value)
+    if not 0 < key <= 1:
+        raise InvalidInput(f"key {value} must be above 0 and at most 1", code="invalid_key")
+    return key
 
 
 def _name(value: Any, what: str) -> str:
@@ -63,7 +78,8 @@ class CostSharing:
     def from_dict(data: dict[str, Any]) -> CostSharing:
         """Validate a model given as plain data (the contract's ``cost_sharing`` object)."""
         model = data.get("model") if isinstance(data, dict) else None
-        kinds = {"fixed_by_category": FixedByCategory, "proportional": Proportional, "equal": Equal}
+        kinds = {"fixed_by_category": FixedByCategory, "proportional": Proportional, "equal": Equal,
+                 "fixed_key": FixedKey}
         if model not in kinds:
             raise InvalidInput(f"unknown cost-sharing model {model!r}", code="invalid_cost_sharing")
         return kinds[model].parse(data)
@@ -75,6 +91,16 @@ class CostSharing:
     def shares(self, parties: list[PartyBasis], first_issue_on: date | None) -> dict[UUID, Decimal]:
         """Every party's cost share, in cents (R-ACC-3)."""
         raise NotImplementedError
+
+    @property
+    def key_changes(self) -> str | None:
+        """What a party's key is given by and may change over time (R-ACC-5): "metric", "key", or None
+        where the key is the committed cost shares, which do not change (R-ACC-2)."""
+        return None
+
+    def check_complete(self, key: dict[UUID, Fraction], what: str) -> None:
+        """Refuse to split a period's shared costs by a key that does not cover them (fixed keys)."""
+        return None
 
     def key(self, parties: list[PartyBasis], first_issue_on: date | None) -> dict[UUID, Fraction]:
         """The weights that split shared costs between parties (R-INV-5): the cost shares."""
@@ -217,6 +243,12 @@ class Proportional(CostSharing):
     def key(self, parties: list[PartyBasis], first_issue_on: date | None) -> dict[UUID, Fraction]:
         return {p.party_id: Fraction(p.metric or 0) for p in parties}
 
+    @property
+    def key_changes(self) -> str | None:
+        # A key-only model: the metric is a key that changes by period. With a rate or a total the
+        # metric fixed a committed share at accession; a new fee is an amendment (R-FUND-5).
+        return "metric" if self.rate is None and self.total is None else None
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"model": self.model, "metric": self.metric}
         if self.rate is not None:
@@ -256,3 +288,42 @@ class Equal(CostSharing):
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "total": fmt(self.total)}
+
+
+@dataclass(frozen=True)
+class FixedKey(CostSharing):
+    """Each party bears a fixed fraction of the shared costs, given at its accession (Mäntyharju 3/4,
+    Hirvensalmi 1/4, seed 003; R-ACC-5). Like the key-only proportional model it commits no money: the
+    key splits actual costs (R-INV-5) and weighs votes (R-GOV-1). The live parties' keys sum to at most
+    1; a period's shared costs are split only when the keys of the parties taking part sum to exactly 1,
+    by largest remainder; costs borne jointly by some parties are split among them by their keys."""
+
+    model: str = "fixed_key"
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> FixedKey:
+        _only(data, {"model"})
+        return cls()
+
+    def check_party(self, category: str | None, metric: Decimal | None) -> None:
+        return None
+
+    def shares(self, parties: list[PartyBasis], first_issue_on: date | None) -> dict[UUID, Decimal]:
+        return {p.party_id: ZERO for p in parties}
+
+    def key(self, parties: list[PartyBasis], first_issue_on: date | None) -> dict[UUID, Fraction]:
+        return {p.party_id: p.key or Fraction(0) for p in parties}
+
+    @property
+    def key_changes(self) -> str | None:
+        return "key"
+
+    def check_complete(self, key: dict[UUID, Fraction], what: str) -> None:
+        total = sum(key.values(), Fraction(0))
+        if total != 1:
+            raise Conflict(f"the fixed keys of the parties taking part sum to {total}, not 1: cannot split "
+                           f"{what}; update the keys from that period", code="key_incomplete",
+                           extra={"key_sum": str(total)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model}

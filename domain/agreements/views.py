@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.agreements.agreement import Agreement
+from domain.agreements.agreement import Agreement, key_on, metric_on
 from domain.records.confidentiality import confidential_until
 from domain.funding.instalments import amendment_view, instalment_view
 from domain.kernel.identifiers import party_id
@@ -65,6 +65,8 @@ def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, D
         "coordinator": party["is_coordinator"],
         "category": party["category"],
         "metric": None if metric is None else str(metric),
+        "key": party.get("key"),
+        **key_history_view(party, as_of),
         "status": status,
         "cost_share": fmt(shares[party["party_id"]]),
         "signed_on": party.get("signed_on", party["joined_on"]).isoformat(),
@@ -73,6 +75,22 @@ def party_view(agreement: Agreement, party: dict[str, Any], shares: dict[UUID, D
         "notice": None if notice is None else {k: v if isinstance(v, str) else v.isoformat()
                                                for k, v in notice.items()},
         "expelled_by": str(party["expelled_by"]) if status == "expelled" else None,
+    }
+
+
+def key_history_view(party: dict[str, Any], as_of: date | None = None) -> dict[str, Any]:
+    """A party's metric and fixed key in force on a day (the latest, without one) and every update of
+    them, each from the day it applies (R-ACC-5)."""
+    day = as_of or date.max
+    metric, key = metric_on(party, day), key_on(party, day)
+    return {
+        "party_id": str(party["party_id"]),
+        "metric_in_force": None if metric is None else str(metric),
+        "key_in_force": None if key is None else str(key),
+        "key_history": [{"effective_on": u["effective_on"].isoformat(),
+                         "metric": None if u["metric"] is None else str(u["metric"]), "key": u["key"],
+                         "decision_id": None if u["decision_id"] is None else str(u["decision_id"])}
+                        for u in party.get("key_updates") or []],
     }
 
 

@@ -153,12 +153,13 @@ def amendment_plan(amendment: dict[str, Any]) -> tuple[Instalment, ...]:
 
 # Splitting by the key ---------------------------------------------------------------------------
 
-def split_by_key(agreement: Agreement, parties: list[dict[str, Any]], amount: Decimal) -> dict[UUID, Decimal]:
-    """An amount split over some parties by the agreement's key, largest remainder, ties in accession
-    order; it sums to the amount exactly."""
+def split_by_key(agreement: Agreement, parties: list[dict[str, Any]], amount: Decimal, on: date | None = None
+                 ) -> dict[UUID, Decimal]:
+    """An amount split over some parties by the agreement's key (in force on ``on``, R-ACC-5), largest
+    remainder, ties in accession order; it sums to the amount exactly."""
     if amount == 0:
         return {p["party_id"]: ZERO for p in parties}
-    key = agreement.key(parties)
+    key = agreement.key(parties, on=on)
     if not any(key.values()):
         raise Conflict(f"{agreement.code}'s key gives these parties no weight to split {fmt(amount)} by",
                        code="no_sharing_key")
@@ -239,7 +240,7 @@ def plan_amendment(agreement: Agreement, *, decision: DecisionRef | None, signed
     parties = [p for p in agreement.parties_in_order() if is_member_on(p, signed_on)]
     if not parties:
         raise Conflict(f"{agreement.code} has no parties on {signed_on}", code="no_sharing_key")
-    shares = split_by_key(agreement, parties, total)
+    shares = split_by_key(agreement, parties, total, on=signed_on)
     first = schedule_size(agreement) + 1
     return {"amendment": len(agreement.amendments) + 1, "decision_id": decision_id, "signed_on": signed_on,
             "total": total, "shares": {str(pid): amount for pid, amount in shares.items()},

@@ -72,8 +72,8 @@ def exit_settlement(agreement: Agreement, pid: UUID, *, checkpoint: date, accrue
     if not covers(party, checkpoint):
         raise Conflict(f"{party['name']} had left before {checkpoint}", code="party_not_active")
     parties = [p for p in agreement.parties_in_order() if covers(p, checkpoint)]
-    accrued = split_by_key(agreement, parties, accrued_costs)[pid]
-    wind_down = split_by_key(agreement, parties, wind_down_costs)[pid]
+    accrued = split_by_key(agreement, parties, accrued_costs, on=checkpoint)[pid]
+    wind_down = split_by_key(agreement, parties, wind_down_costs, on=checkpoint)[pid]
     ends_on = commitment_ends_on(agreement, party)
     fees: list[PartyInstalment] = []
     pending: list[PartyInstalment] = []
@@ -85,7 +85,7 @@ def exit_settlement(agreement: Agreement, pid: UUID, *, checkpoint: date, accrue
         released = is_released(agreement, item.number, item.requires_release, checkpoint)
         (fees if released else pending).append(item)
     fee_total = sum((item.amount for item in fees), ZERO)
-    key = agreement.key(parties)
+    key = agreement.key(parties, on=checkpoint)
     view = {
         "agreement_id": str(agreement.id), "party_id": str(pid), "checkpoint": checkpoint.isoformat(),
         "commitment_ends_on": ends_on.isoformat(), "key_share": str(_share(key, pid)),

@@ -12,6 +12,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.agreements.agreement import Agreement, text
+from domain.agreements.views import key_history_view
 from domain.kernel.errors import Conflict, InvalidInput, NotFound
 from domain.invoicing.invoices import Invoice, InvoiceBook
 from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
@@ -19,7 +20,7 @@ from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalmen
 from domain.kernel.money import fmt, money
 from domain.kernel.references import normalise
 from domain.invoicing.payments import PaymentIndex, UnmatchedPayment
-from domain.invoicing.spending import SpendingLog, bearers, quarter_of
+from domain.invoicing.spending import SpendingLog, bearers, quarter_of, quarters_between
 
 if TYPE_CHECKING:
     from domain.kernel.idempotency import Idempotency
@@ -41,6 +42,7 @@ class InvoicingCommands:
     exists: Callable[[UUID], bool]
     save: Callable[..., Any]
     repository: Any
+    _decision_ref: Callable[[UUID, UUID], Any]
 
     # Runs -------------------------------------------------------------------------------------
 
@@ -103,6 +105,27 @@ class InvoicingCommands:
             return aggregates, result
 
         return self._run(command, idempotency)
+
+    def update_party_key(self, agreement_id: UUID, party_id: UUID, *, value: Any, effective_on: date,
+                         decision_id: UUID | None = None, idempotency: Idempotency | None = None
+                         ) -> dict[str, Any]:
+        """A party's metric or fixed key from a period on (R-ACC-5); the periods before keep their key,
+        and a period already recharged is never split again by another key."""
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            decision = None if decision_id is None else self._decision_ref(agreement_id, decision_id)
+            if decision_id is not None and decision is None:
+                raise NotFound(f"no decision {decision_id}")
+            for quarter in quarters_between(effective_on, agreement.ends_on):
+                log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter))
+                if log is not None and log.recharged_in is not None:
+                    raise Conflict(f"{log.recharged_in} was recharged already by the key then in force; a new "
+                                   "key applies from a period not yet recharged", code="period_already_recharged")
+            agreement.update_key(party_id, value=value, effective_on=effective_on, decision=decision)
+            return [agreement], key_history_view(agreement.party(party_id))
+
+        return self._execute(command, idempotency)
 
     def _run(self, command: Command, idempotency: Idempotency | None) -> dict[str, Any]:
         """Run in chunks, so a run that issues hundreds of invoices saves them a bounded batch at a time."""

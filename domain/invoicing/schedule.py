@@ -150,9 +150,9 @@ def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str,
                       late_batch: int = 0) -> list[PlannedInvoice]:
     """Each party's share of a period's spending (R-INV-5), to every party but the coordinator (R-ACC-4).
 
-    Shared costs are split by the agreement's key over the parties whose participation overlaps the
-    period; a cost borne jointly by a named subset of the parties by the key among just them; a party's
-    own costs fall to it alone. Each total is split once, by largest remainder in accession order, so
+    Shared costs are split by the agreement's key in force for the period (R-ACC-5) over the parties
+    whose participation overlaps the period; a cost borne jointly by a named subset of the parties by
+    the key among just them; a party's own costs fall to it alone. Each total is split once, by largest remainder in accession order, so
     the parts sum to the spending exactly. The coordinator's part is its own cost: it is never
     invoiced. With ``late_batch`` (from 1) the entries are costs booked after the period was
     recharged, billed in the period's n-th late run; every line names the period they belong to.
@@ -169,7 +169,7 @@ def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str,
     shared = sum((e["amount"] for e in entries if e["borne_by"] is None and not e.get("borne_jointly_by")),
                  ZERO)
     if shared:
-        add(_split_by_key(agreement, parties, shared, f"{period}'s shared spending"), "shared")
+        add(_split_by_key(agreement, parties, shared, f"{period}'s shared spending", first, whole=True), "shared")
     jointly: dict[tuple[UUID, ...], Decimal] = {}
     for entry in entries:
         if entry.get("borne_jointly_by"):
@@ -177,7 +177,7 @@ def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str,
             jointly[subset] = jointly.get(subset, ZERO) + entry["amount"]
     for subset, amount in jointly.items():
         add(_split_by_key(agreement, [agreement.party(pid) for pid in subset], amount,
-                          f"a cost of {period} borne jointly"), "jointly")
+                          f"a cost of {period} borne jointly", first), "jointly")
     own: dict[UUID, Decimal] = {}
     for entry in entries:
         if entry["borne_by"] is not None:
@@ -209,10 +209,14 @@ def _recharge_description(kind: str, period: str, late_batch: int) -> str:
     return f"{_LINES[kind]} {period}, booked after {period} was recharged (late item)"
 
 
-def _split_by_key(agreement: Agreement, parties: list[dict[str, Any]], total: Decimal, what: str
-                  ) -> dict[UUID, Decimal]:
-    """A total split over parties by the agreement's key, largest remainder in accession order."""
-    key = agreement.key(parties)
+def _split_by_key(agreement: Agreement, parties: list[dict[str, Any]], total: Decimal, what: str,
+                  period_starts_on: date, whole: bool = False) -> dict[UUID, Decimal]:
+    """A total split over parties by the key in force for the period (R-ACC-5: the key in force on its
+    first day, as key updates take effect only from a period's start), largest remainder in accession
+    order. ``whole``: the parties taking part must hold the whole of a fixed key."""
+    key = agreement.key(parties, on=period_starts_on)
     if not any(key.values()):
         raise InvalidInput(f"no key to split {what} by", code="no_recharge_key")
+    if whole:
+        agreement.model.check_complete(key, what)
     return split(total, key, order=[p["party_id"] for p in parties])

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 MAX_ENTRIES_PER_QUARTER = 5_000
 MAX_BEARERS = 500  # an agreement has at most 500 parties
+MAX_QUARTERS = 400  # a century: the bound on a sweep over quarters
 
 
 class SpendingLog(Aggregate):
@@ -105,6 +106,16 @@ class SpendingLog(Aggregate):
                              else None if entry["borne_by"] is None else str(entry["borne_by"])),
                 "recharged_in": self.recharged_in if recharged else None,
                 "recharged_late": recharged and entry["ordinal"] > self.regular_count}
+
+
+def quarters_between(first: date, last: date) -> list[str]:
+    """The quarters from the one a day falls in to the one another falls in (at most MAX_QUARTERS)."""
+    quarters: list[str] = []
+    year, q = first.year, (first.month - 1) // 3 + 1
+    while (year, q) <= (last.year, (last.month - 1) // 3 + 1) and len(quarters) < MAX_QUARTERS:
+        quarters.append(f"{year}-Q{q}")
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return quarters
 
 
 def quarter_of(day: date) -> str:

@@ -74,7 +74,7 @@ class SteeringCommands:
             elif kind == "tranche_release":
                 release = check_release(agreement, subject, decided_on)
             members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
-            shares, key = agreement.shares(), agreement.key()
+            shares, key = agreement.shares(), agreement.key(on=decided_on)  # the key in force (R-ACC-5)
             weights = voting_weights({pid: shares[pid] for pid in members},
                                      {pid: key[pid] for pid in members})
             disqualified = disqualified_from(agreement, subject)
@@ -133,7 +133,7 @@ class SteeringCommands:
         if composition is None:
             return {"composed": False, "effective_on": None, "decision_id": None, "seats": [], "experts": []}
         members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, day)]
-        shares, key = agreement.shares(), agreement.key()
+        shares, key = agreement.shares(), agreement.key(on=day)
         weights = voting_weights({pid: shares[pid] for pid in members}, {pid: key[pid] for pid in members})
         return {"composed": True, **composition_view(composition, seat_weights(composition, weights, set()))}
 

@@ -7,6 +7,7 @@ two thirds or exactly half the weight present is decided the same way on every m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -87,7 +88,13 @@ def voting_weights(shares: dict[UUID, Decimal], key: dict[UUID, Fraction]) -> di
     if any(amount > 0 for amount in shares.values()):
         return dict(shares)
     weights = {pid: Decimal(w.numerator) / Decimal(w.denominator) for pid, w in key.items()}
-    assert all(Fraction(weights[pid]) == key[pid] for pid in key), "a key weight must be exact"
+    if not all(Fraction(weights[pid]) == key[pid] for pid in key):
+        # A fixed key like 1/3 has no exact decimal: weigh by the key times its common denominator,
+        # the same proportions in whole numbers.
+        common = math.lcm(*(w.denominator for w in key.values()))
+        weights = {pid: Decimal(int(w * common)) for pid, w in key.items()}
+    assert all(Fraction(weights[pid]) * sum(key.values(), Fraction(0)) == key[pid] * sum(
+        (Fraction(v) for v in weights.values()), Fraction(0)) for pid in key), "a key weight must be exact"
     return weights
 
 

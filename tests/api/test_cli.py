@@ -57,7 +57,9 @@ def test_demo_then_parties_shows_lyhty_with_shares(cli_settings: Settings,
         forerunners = [p for p in digione if p["joined_on"] < "2021-01-15"]
         assert sum(Decimal(p["cost_share"]) for p in forerunners) == Decimal("5400000.00")
         mh_hs = client.get(f"/v1/agreements/{agreement_id('MH-HS-ICT')}/parties", headers=auth(token)).json()
-        assert [Decimal(p["metric"]) for p in mh_hs] == [6300, 2100]  # ¾ and ¼ of the shared costs
+        # Seed 003 / R-ACC-5: a fixed key, not a population, gives ¾ and ¼ of the shared costs.
+        assert [(p["key"], p["key_in_force"], p["metric"]) for p in mh_hs] == [("3/4", "3/4", None),
+                                                                              ("1/4", "1/4", None)]
 
 
 def test_demo_twice_duplicates_nothing(cli_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
@@ -112,9 +114,12 @@ def test_demo_issues_the_invoices_due_today_and_kela_sees_its_own(
                                headers=auth(finance)).json()
         hirvensalmi = client.get(f"/v1/agreements/{agreement_id('MH-HS-ICT')}/parties",
                                  headers=auth(finance)).json()[1]["party_id"]
-        # Seed 003: Hirvensalmi's quarter of the 10,000.00; Mäntyharju, the coordinator, is never
-        # invoiced its own three quarters (R-ACC-4).
-        assert [(i["party_id"], i["amount"]) for i in recharged] == [(hirvensalmi, "2500.00")]
+        # Seed 003: Hirvensalmi's fixed quarter of the 10,000.00 and all of the 480.00 travel it bears;
+        # Mäntyharju, the coordinator, is never invoiced its own three quarters (R-ACC-4, R-ACC-5).
+        assert [(i["party_id"], i["amount"], i["period"]) for i in recharged] == [
+            (hirvensalmi, "2980.00", "2025-Q4")]
+        assert [(line["description"], line["amount"]) for line in recharged[0]["lines"]] == [
+            ("Share of shared costs 2025-Q4", "2500.00"), ("Own costs 2025-Q4", "480.00")]
 
 
 def test_scheduler_once_sweeps_as_of_a_date_and_again_issues_nothing(

@@ -65,13 +65,13 @@ def test_state_and_municipalities_outvote_the_seats_of_kela_the_largest_cities_a
 
 
 def test_a_key_only_agreement_weighs_votes_by_its_key(client: TestClient, tokens: dict[str, str]) -> None:
-    """R-GOV-1: Mäntyharju–Hirvensalmi commits no money, so the populations 6,300 and 2,100 are the weights."""
+    """R-GOV-1, R-ACC-5: Mäntyharju–Hirvensalmi commits no money, so its fixed key, ¾ and ¼, gives the weights."""
     agreement_id = str(load_demo(client.app.state.ledger)["MH-HS-ICT"])
     ids = party_ids(client, tokens["finance"], agreement_id)
     body = decision_body("2025-10-01", "budget", {ids["0165761-0"]: "for", ids["0164384-1"]: "against"})
     outcome = decide(client, tokens["coordinator"], agreement_id, body).json()
     assert (outcome["for_weight"], outcome["against_weight"], outcome["total_weight"]) == (
-        "6300.00", "2100.00", "8400.00")
+        "0.75", "0.25", "1.00")
     assert outcome["passed"] is True  # three quarters of the weight cast
 
 

@@ -36,7 +36,8 @@ def build(seed: dict[str, Any], *, release_second: bool = False) -> Agreement:
         spec["instalments"][1]["requires_release"] = True
     agreement = Agreement.open(**spec)
     for name, bid, signed_on, category, metric in seed["parties"]:
-        agreement.accede(name=name, business_id=bid, signed_on=signed_on, category=category, metric=metric)
+        agreement.accede(name=name, business_id=bid, signed_on=signed_on, category=category, metric=metric,
+                         key=seed.get("keys", {}).get(bid))
     return agreement
 
 
@@ -294,8 +295,8 @@ def test_digione_exit_at_the_checkpoint_by_hand() -> None:
     assert [p["number"] for p in settlement["pending_instalments"]] == [6]
 
 
-def test_hirvensalmi_exit_shares_costs_by_population() -> None:
-    """Seed 003 key, populations 6,300 and 2,100 (¾ and ¼). 10,000.00 accrued: 2,500.00. 1,000.01 of
+def test_hirvensalmi_exit_shares_costs_by_its_fixed_key() -> None:
+    """Seed 003's fixed key, ¾ and ¼ (R-ACC-5). 10,000.00 accrued: 2,500.00. 1,000.01 of
     wind-down is 100,001 cents: 75,000.75 and 25,000.25; the odd cent goes to the larger remainder,
     Mäntyharju's, so Hirvensalmi's is 250.00. No instalments: no fees. Total 2,750.00."""
     agreement = build(MANTYHARJU_HIRVENSALMI)

@@ -27,8 +27,18 @@ def build(seed: dict[str, Any], *, skip_late: bool = False) -> Agreement:
     for name, bid, signed_on, category, metric in seed["parties"]:
         if not (skip_late and signed_on > date(2025, 9, 1)):
             agreement.accede(name=name, business_id=bid, signed_on=signed_on, category=category,
-                             metric=metric)
+                             metric=metric, key=seed.get("keys", {}).get(bid))
     return agreement
+
+
+# Mäntyharju–Hirvensalmi as it was before its fixed key: shared by population, 6,300 : 2,100.
+BY_POPULATION: dict[str, Any] = {
+    "agreement": {**MANTYHARJU_HIRVENSALMI["agreement"],
+                  "coordinator": {"name": "Mäntyharjun kunta", "business_id": "0165761-0", "is_party": True,
+                                  "metric": 6300},
+                  "cost_sharing": {"model": "proportional", "metric": "population"}},
+    "parties": [("Hirvensalmen kunta", "0164384-1", date(2025, 9, 1), None, 2100)],
+}
 
 
 def total(invoice: Any) -> Decimal:
@@ -147,7 +157,7 @@ def test_own_purchase_falls_to_the_buyer_alone() -> None:
 
 
 def test_a_party_that_joined_after_the_period_is_not_in_its_key() -> None:
-    agreement = build(MANTYHARJU_HIRVENSALMI)
+    agreement = build(BY_POPULATION)
     agreement.accede(name="Pertunmaan kunta", business_id=valid_business_ids(1)[0], signed_on=date(2026, 1, 2),
                      metric=1700)
     planned = recharge_invoices(agreement, "2025-Q4", [{"amount": Decimal("84.00"), "borne_by": None}])

@@ -71,7 +71,7 @@ def test_late_items_go_on_invoices_of_their_own_whose_lines_name_the_period() ->
     """R-INV-5: the n-th late run of a period plans invoices with ids of their own, never the period's."""
     agreement = Agreement.open(**MANTYHARJU_HIRVENSALMI["agreement"])
     hs = agreement.accede(name="Hirvensalmen kunta", business_id="0164384-1", signed_on=date(2025, 9, 1),
-                          metric=2100)
+                          key="1/4")
     entries = [{"amount": Decimal("80.00"), "borne_by": None}]
     regular, first, second = (recharge_invoices(agreement, "2025-Q4", entries, late_batch=n)[0] for n in (0, 1, 2))
     assert [line["description"] for line in first.lines] == [

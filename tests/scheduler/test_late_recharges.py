@@ -21,7 +21,8 @@ def test_two_schedulers_racing_bill_a_late_cost_once_on_the_next_day(settings: S
     schedulers = [Ledger(env=settings.persistence_env()) for _ in range(2)]
     try:
         mh_hs = load_demo(setup, as_of=date(2026, 1, 1))["MH-HS-ICT"]
-        assert [i["amount"] for i in setup.list_invoices(mh_hs, as_of=date(2026, 1, 1), limit=10)] == ["2500.00"]
+        # Hirvensalmi's quarter of the staff cost and its own 480.00 travel (seed 003)
+        assert [i["amount"] for i in setup.list_invoices(mh_hs, as_of=date(2026, 1, 1), limit=10)] == ["2980.00"]
         setup.record_spending(mh_hs, amount="1200.00", booked_on=date(2025, 12, 31), category="staff",
                               description="Year-end accrual")
         race = threading.Barrier(len(schedulers))
@@ -44,7 +45,7 @@ def test_two_schedulers_racing_bill_a_late_cost_once_on_the_next_day(settings: S
         assert sum(result["issued"] for result in results) == 1
         assert sum(result["late_periods"] for result in results) == 1
         bills = setup.list_invoices(mh_hs, as_of=date(2026, 1, 8), limit=10)
-        assert [(b["period"], b["amount"]) for b in bills] == [("2025-Q4", "2500.00"), ("2025-Q4", "300.00")]
+        assert [(b["period"], b["amount"]) for b in bills] == [("2025-Q4", "2980.00"), ("2025-Q4", "300.00")]
         hirvensalmi = setup.list_parties(mh_hs, limit=10)[1]["party_id"]
         assert {b["party_id"] for b in bills} == {hirvensalmi}
         assert sweep(setup, "recharges", date(2026, 1, 9))["issued"] == 0
