@@ -69,7 +69,7 @@ def plan_proposal(agreement: Agreement, *, decision: DecisionRef | None, cites_d
             raise InvalidInput("an amendment states each party's amount (parties) or a total split by the key",
                                code="invalid_amount")
         _positive(total)
-        shares = split_by_key(agreement, live, total)
+        shares = split_by_key(agreement, live, total, on=dated_on)  # the key in force then (R-ACC-5)
     else:
         shares = _stated(live, parties, dated_on)
         stated = sum(shares.values(), ZERO)

@@ -158,14 +158,14 @@ def checkpoint_worksheet(agreement: Agreement, pid: UUID, terms: ExitCheckpoint,
     if as_of < checkpoint:
         raise InvalidInput(f"the settlement is made on or after the checkpoint, {checkpoint}", code="invalid_date")
     parties = [p for p in agreement.parties_in_order() if covers(p, checkpoint)]
-    key = agreement.key(parties)
+    key = agreement.key(parties, on=checkpoint)  # the key in force at the checkpoint (R-ACC-5)
     weight = sum(key.values(), Fraction(0))
     share = key[pid] / weight if weight else Fraction(0)
     months = _months(checkpoint, terms.fees_until)
     fees_total = round_cents(Fraction(maintenance_fees_per_year) * months / 12)
 
     def shared(what: str, total: Decimal, basis: dict[str, Any]) -> dict[str, Any]:
-        return {"line": what, "amount": fmt(split_by_key(agreement, parties, total)[pid]),
+        return {"line": what, "amount": fmt(split_by_key(agreement, parties, total, on=checkpoint)[pid]),
                 "basis": {"total": fmt(total), "key_share": str(share), **basis,
                           "method": "split by the key over the parties at the checkpoint, largest remainder"}}
 

@@ -102,9 +102,9 @@ class GrantCommands:
         if grant.own_financing is None:
             raise Conflict("the grant names no own-financing part", code="no_own_financing")
         parties = [p for p in agreement.parties_in_order() if covers(p, grant.accepted_on)]
-        key = agreement.key(parties)
+        key = agreement.key(parties, on=grant.accepted_on)  # the key in force on acceptance (R-ACC-5)
         weight = sum(key.values(), Fraction(0))
-        parts = split_by_key(agreement, parties, grant.own_financing)
+        parts = split_by_key(agreement, parties, grant.own_financing, on=grant.accepted_on)
         rows = [{"party_id": str(p["party_id"]), "name": p["name"], "weight": str(key[p["party_id"]]),
                  "key_share": str(key[p["party_id"]] / weight if weight else Fraction(0)),
                  "exact": str(_exact(grant.own_financing, key[p["party_id"]], weight)),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain.agreements.agreement import Agreement
 from domain.agreements.cost_sharing import parse_key
+from domain.funding.amendments import plan_proposal
 from domain.invoicing.schedule import recharge_invoices
 from domain.kernel.errors import Conflict, InvalidInput
 from tests.api.helpers import valid_business_ids
@@ -79,3 +80,16 @@ def test_a_fixed_key_update_that_would_pass_the_whole_is_refused() -> None:
         agreement.update_key(first, value="3/4", effective_on=date(2026, 1, 1), decision=None)
     assert refused.value.code == "key_exceeds_whole"
     assert agreement.party(first)["key_updates"] == []
+
+
+def test_an_amendment_total_is_split_by_the_key_in_force_on_its_date() -> None:
+    """R-ACC-5, R-FUND-5: 1,000.00 of supplementary funding dated 2026-02-01, after the keys became ¾ : ¼ on
+    2026-01-01, splits 750.00 : 250.00, not by the halves of the accession."""
+    agreement = fixed_key_agreement("1/2", "1/2")
+    first, second = (p["party_id"] for p in agreement.parties_in_order())
+    agreement.update_key(second, value="1/4", effective_on=date(2026, 1, 1), decision=None)
+    agreement.update_key(first, value="3/4", effective_on=date(2026, 1, 1), decision=None)
+    facts = plan_proposal(agreement, decision=None, cites_decision=False, dated_on=date(2026, 2, 1),
+                          total=Decimal("1000.00"), parties=None,
+                          instalments=[{"issue_on": date(2026, 3, 1), "share": "1"}])
+    assert facts["shares"] == {str(first): Decimal("750.00"), str(second): Decimal("250.00")}
