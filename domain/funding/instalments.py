@@ -1,9 +1,11 @@
 """Tranches and supplementary funding (R-FUND-5, R-GOV-3): the agreement's whole invoicing schedule,
-which tranches a steering decision has released, and the amendments that add funding by the key.
+which tranches a steering decision has released, what each party is billed of the plan, of its binding
+amendments and of the portions released of a ceiling, and the split by the key.
 
 Pure functions over the Agreement's state, so the aggregate keeps only its events. Instalments are
-numbered from 1 across the original plan and then every amendment in the order they were signed;
-those numbers go into invoice ids, so a number, once given, never changes.
+numbered from 1 across the original plan, then every amendment in the order it was proposed, and each
+portion as it is released; those numbers go into invoice ids, so a number, once given, never changes.
+Proposing, signing and releasing amendments are in ``domain.funding.amendments``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.kernel.errors import Conflict, InvalidInput
-from domain.membership.rules import DecisionRef, is_member_on
+from domain.membership.rules import DecisionRef
 from domain.kernel.money import ZERO, fmt, money, split
-from domain.agreements.terms import (Instalment, instalment_amounts, instalments_from_dicts,
-                                     instalments_to_dicts)
+from domain.agreements.terms import Instalment, instalment_amounts
 
 if TYPE_CHECKING:
     from domain.agreements.agreement import Agreement
@@ -215,37 +216,6 @@ def _names(value: Any, total: Decimal) -> bool:
         return isinstance(value, str) and money(value) == total
     except InvalidInput:
         return False
-
-
-def plan_amendment(agreement: Agreement, *, decision: DecisionRef | None, signed_on: date, total: Decimal,
-                   instalments: list[dict[str, Any]]) -> dict[str, Any]:
-    """The facts of a new amendment: its number, the decision, and each live party's additional share.
-
-    The total is split over the parties that are members on the signing date, by the agreement's key;
-    the split is stored, so later accessions and departures never change what was agreed. Its
-    instalments are dated from the signing to the end of the term and numbered after the last one.
-    """
-    agreement.check_live_on(signed_on)
-    if total <= 0:
-        raise InvalidInput("an amendment's total must be above zero", code="invalid_amount")
-    if not instalments:
-        raise InvalidInput("an amendment needs at least one instalment", code="invalid_instalments")
-    plan = instalments_from_dicts(instalments, agreement.starts_on, agreement.ends_on)
-    if plan[0].issue_on < signed_on:
-        raise InvalidInput(f"an instalment of the amendment is dated {plan[0].issue_on}, before it is "
-                           f"signed on {signed_on}", code="invalid_instalments")
-    if len(agreement.amendments) >= MAX_AMENDMENTS:
-        raise Conflict(f"an agreement has at most {MAX_AMENDMENTS} amendments", code="too_many_amendments")
-    decision_id = check_amendment_decision(agreement, decision, signed_on, total)
-    parties = [p for p in agreement.parties_in_order() if is_member_on(p, signed_on)]
-    if not parties:
-        raise Conflict(f"{agreement.code} has no parties on {signed_on}", code="no_sharing_key")
-    shares = split_by_key(agreement, parties, total, on=signed_on)
-    first = schedule_size(agreement) + 1
-    return {"amendment": len(agreement.amendments) + 1, "decision_id": decision_id, "signed_on": signed_on,
-            "total": total, "shares": {str(pid): amount for pid, amount in shares.items()},
-            "instalments": [{"number": first + i, **item}
-                            for i, item in enumerate(instalments_to_dicts(plan))]}
 
 
 def amendment_view(agreement: Agreement, amendment: dict[str, Any], *, with_parties: bool = True,
