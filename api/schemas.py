@@ -99,6 +99,11 @@ class TermsIn(Strict):
                           "(default true); an expelled party never does (R-FUND-2).")
 
 
+class OrganisationIn(Strict):
+    name: Name
+    business_id: BusinessId
+
+
 class CoordinatorIn(Strict):
     name: Name
     business_id: BusinessId
@@ -114,6 +119,9 @@ class AgreementIn(Strict):
     coordinator: CoordinatorIn
     starts_on: BusinessDate
     ends_on: BusinessDate
+    invoicer: OrganisationIn | None = Field(
+        None, description="An operator that invoices the shares in its own name and pays the host what it "
+                          "collects (DigiOne: Tiera); by default the coordinator invoices and holds the funds.")
     signed_on: BusinessDate | None = Field(
         None, description="The day the agreement was signed (default: the term's start); parties may "
                           "accede from this day, before the term starts (R-ACC-1).")

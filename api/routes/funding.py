@@ -205,6 +205,22 @@ def book_own_contribution(agreement_id: str, body: OwnContributionIn, request: R
         description=body.description, idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
+class TransferIn(Strict):
+    amount: Money
+    transferred_on: BusinessDate
+    description: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        examples=["Edelläkävijäpalautus 2025"])
+
+
+@router.post("/transfers", status_code=status.HTTP_201_CREATED)
+def transfer_to_host(agreement_id: str, body: TransferIn, request: Request, ledger: LedgerDep,
+                     principal: Finance, key: IdempotencyKey) -> dict[str, Any]:
+    """Record what the invoicing operator paid the host of what it collected (seed 002) (finance)."""
+    return ledger.transfer_to_host(
+        parse_uuid(agreement_id, "agreement"), amount=body.amount, transferred_on=body.transferred_on,
+        description=body.description, idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+
+
 @router.get("/amendments", response_model=list[AmendmentOut])
 def list_amendments(agreement_id: str, ledger: LedgerDep, principal: Readers,
                     as_of: Annotated[date | None, Query(description="As signed and released by this date.")] = None

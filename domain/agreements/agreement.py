@@ -27,6 +27,7 @@ from domain.agreements.terms import (Instalment, Terms, check_term, instalments_
 
 MAX_PARTIES = 500
 MAX_CONTRIBUTIONS = 500  # the coordinator's own contributions booked on one agreement
+MAX_TRANSFERS = 1_000  # transfers from the invoicing operator to the host on one agreement
 MAX_KEY_UPDATES = 100  # per party: a half-year's re-split for fifty years
 MAX_NAME_CHARS = 200
 MAX_TITLE_CHARS = 300
@@ -54,6 +55,8 @@ class Agreement(Aggregate):
     amendments: tuple[dict[str, Any], ...] = ()
     contributions: tuple[tuple[date, Decimal], ...] = ()  # the coordinator's own (booked_on, amount)
     compositions: tuple[dict[str, Any], ...] = ()  # the steering group's, by the day each took effect
+    invoicer: dict[str, str] | None = None  # who invoices the shares, if not the coordinator (an operator)
+    transfers: tuple[tuple[date, Decimal], ...] = ()  # from the invoicer to the host (transferred_on, amount)
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -62,9 +65,13 @@ class Agreement(Aggregate):
     @classmethod
     def open(cls, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date, ends_on: date,
              cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
-             terms: dict[str, Any] | None, signed_on: date | None = None) -> Agreement:
+             terms: dict[str, Any] | None, signed_on: date | None = None,
+             invoicer: dict[str, Any] | None = None) -> Agreement:
         """Validate and sign a new agreement; a coordinator that funds the work joins as a party, signing
-        with the agreement. ``signed_on`` (default: the term's start) may come before the term starts."""
+        with the agreement. ``signed_on`` (default: the term's start) may come before the term starts.
+        ``invoicer`` names an operator that invoices the shares and pays the host what it collects
+        (DigiOne: the cities pay their accession fees to Tiera, which pays Vantaa); by default the
+        coordinator invoices and holds the funds itself."""
         check_term(starts_on, ends_on)
         if signed_on is not None and signed_on > ends_on:
             raise InvalidInput(f"the agreement cannot be signed on {signed_on}, after its term ends on {ends_on}",
@@ -77,7 +84,9 @@ class Agreement(Aggregate):
                          "business_id": check_business_id(coordinator.get("business_id", ""))},
             starts_on=starts_on, ends_on=ends_on, currency="EUR", cost_sharing=model.to_dict(),
             instalments=instalments_to_dicts(plan), terms=Terms.from_dict(terms).to_dict(),
-            signed_on=signed_on,
+            signed_on=signed_on, invoicer=None if invoicer is None else {
+                "name": text(invoicer.get("name"), "invoicer name", MAX_NAME_CHARS),
+                "business_id": check_business_id(invoicer.get("business_id", ""))},
         )
         if coordinator.get("is_party"):
             agreement.accede(name=agreement.coordinator["name"],
@@ -89,10 +98,11 @@ class Agreement(Aggregate):
     @event("Created")
     def __init__(self, *, code: str, title: str, coordinator: dict[str, str], starts_on: date,
                  ends_on: date, currency: str, cost_sharing: dict[str, Any],
-                 instalments: list[dict[str, Any]], terms: dict[str, Any], signed_on: date | None = None
-                 ) -> None:
+                 instalments: list[dict[str, Any]], terms: dict[str, Any], signed_on: date | None = None,
+                 invoicer: dict[str, str] | None = None) -> None:
         self.code = code
         self.signed_on = signed_on
+        self.invoicer = invoicer
         self.title = title
         self.coordinator = coordinator
         self.starts_on = starts_on
@@ -458,9 +468,10 @@ class Agreement(Aggregate):
         coordinator's party id."""
         if self.purged_on is not None:
             raise Conflict(f"the records of {self.code} were purged on {self.purged_on}", code="records_purged")
-        coordinator = self.party_by_business_id(self.coordinator["business_id"])
+        coordinator = self.party_by_business_id(self.invoiced_by["business_id"])
         if coordinator is None:
-            raise Conflict(f"the coordinator of {self.code} does not fund the work", code="coordinator_not_a_party")
+            raise Conflict(f"{self.invoiced_by['name']}, who invoices {self.code}, is not a party: every party's share "
+                           "is invoiced", code="coordinator_not_a_party")
         if amount <= 0:
             raise InvalidInput("a contribution is a positive amount", code="invalid_amount")
         if booked_on < self.signed:
@@ -483,6 +494,42 @@ class Agreement(Aggregate):
     def own_contribution_booked(self, *, party_id: UUID, amount: Decimal, booked_on: date, description: str
                                 ) -> None:
         self.contributions = (*self.contributions, (booked_on, amount))
+
+    # Money through an operator (seed 002: the cities pay Tiera, Tiera pays Vantaa) ----------------
+
+    def transfer_to_host(self, *, amount: Decimal, transferred_on: date, description: str) -> None:
+        """Record what the invoicing operator paid the host of what it collected (DigiOne's forerunner
+        rebate, edelläkävijäpalautus); never more in all than the agreement's funding."""
+        self.check_in_force()
+        if self.invoicer is None:
+            raise Conflict(f"{self.code} is invoiced by its coordinator, who holds the funds itself",
+                           code="no_invoicing_operator")
+        if amount <= 0:
+            raise InvalidInput("a transfer is a positive amount", code="invalid_amount")
+        if transferred_on < self.signed:
+            raise InvalidInput(f"{transferred_on} is before the agreement was signed on {self.signed}",
+                               code="date_outside_term")
+        if len(self.transfers) >= MAX_TRANSFERS:
+            raise Conflict(f"at most {MAX_TRANSFERS} transfers per agreement", code="too_many_transfers")
+        transferred = sum((t[1] for t in self.transfers), ZERO)
+        if transferred + amount > self.committed():
+            raise Conflict(f"{transferred + amount} would pass the agreement's funding of {self.committed()}",
+                           code="transfer_exceeds_funding")
+        self.funds_transferred_to_host(amount=amount, transferred_on=transferred_on,
+                                       description=text(description, "description", 500))
+
+    @event("FundsTransferredToHost")
+    def funds_transferred_to_host(self, *, amount: Decimal, transferred_on: date, description: str) -> None:
+        self.transfers = (*self.transfers, (transferred_on, amount))
+
+    @property
+    def invoiced_by(self) -> dict[str, str]:
+        """Who invoices the shares: the operator the agreement names, else the coordinator."""
+        return self.invoicer or self.coordinator
+
+    def invoices_itself(self, party: dict[str, Any]) -> bool:
+        """Whether a party is the one that invoices the shares: it never invoices itself (R-ACC-4)."""
+        return bool(party["business_id"] == self.invoiced_by["business_id"])
 
     # Retention (R-REC-1) ---------------------------------------------------------------------
 

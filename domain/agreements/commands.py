@@ -54,6 +54,7 @@ class AgreementCommands:
     def create_agreement(self, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date,
                          ends_on: date, cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
                          terms: dict[str, Any] | None = None, signed_on: date | None = None,
+                         invoicer: dict[str, Any] | None = None,
                          idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Sign a new agreement; its code must be new. ``signed_on`` defaults to the term's start."""
         code = _check_code(code)
@@ -63,7 +64,8 @@ class AgreementCommands:
                 raise Conflict(f"an agreement with code {code} exists", code="agreement_code_taken")
             agreement = Agreement.open(code=code, title=title, coordinator=coordinator,
                                        starts_on=starts_on, ends_on=ends_on, cost_sharing=cost_sharing,
-                                       instalments=instalments, terms=terms, signed_on=signed_on)
+                                       instalments=instalments, terms=terms, signed_on=signed_on,
+                                       invoicer=invoicer)
             catalogue = self._catalogue()
             catalogue.list_agreement(agreement_id=agreement.id, code=code)
             return [agreement, catalogue], {"id": str(agreement.id)}

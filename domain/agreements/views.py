@@ -27,6 +27,7 @@ def agreement_view(agreement: Agreement, as_of: date) -> dict[str, Any]:
         # The coordinator's party id, whether or not it funds the work: its contact persons are kept under it.
         "coordinator": {**agreement.coordinator,
                         "party_id": str(party_id(agreement.id, agreement.coordinator["business_id"]))},
+        "invoicer": agreement.invoicer,  # an operator that invoices the shares; None: the coordinator
         "currency": agreement.currency,
         "signed_on": agreement.signed.isoformat(),
         "starts_on": agreement.starts_on.isoformat(),

@@ -106,6 +106,21 @@ class FundingCommands:
         return exit_settlement(self._agreement(agreement_id), party_id, checkpoint=checkpoint,
                                accrued_costs=money(accrued_costs), wind_down_costs=money(wind_down_costs))
 
+    def transfer_to_host(self, agreement_id: UUID, *, amount: str | Decimal, transferred_on: date,
+                         description: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
+        """Record what the invoicing operator paid the host of the money it collected (seed 002)."""
+        value = money(amount)
+
+        def command() -> tuple[list[Aggregate], dict[str, Any]]:
+            agreement = self._agreement(agreement_id)
+            agreement.transfer_to_host(amount=value, transferred_on=transferred_on, description=description)
+            return [agreement], {"from": agreement.invoiced_by, "to": {
+                "name": agreement.coordinator["name"], "business_id": agreement.coordinator["business_id"]},
+                "amount": fmt(value), "transferred_on": transferred_on.isoformat(),
+                "transferred": fmt(sum((t[1] for t in agreement.transfers), Decimal("0.00")))}
+
+        return self._execute(command, idempotency)
+
     def book_own_contribution(self, agreement_id: UUID, *, amount: str | Decimal, booked_on: date,
                               description: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Book the coordinator's own contribution to its share, which it never invoices (R-ACC-4)."""

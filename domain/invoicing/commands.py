@@ -313,7 +313,7 @@ class InvoicingCommands:
     def list_invoices(self, agreement_id: UUID, *, as_of: date, limit: int, after: UUID | None = None,
                       party_id: UUID | None = None) -> list[dict[str, Any]]:
         """Invoices in number order with their figures as of a date, a page at a time."""
-        self._agreement(agreement_id)
+        seller = self._agreement(agreement_id).invoiced_by
         book = self._book_or_none(agreement_id)
         ids = [] if book is None else book.ids(party_id)
         if after is not None:
@@ -322,14 +322,16 @@ class InvoicingCommands:
         for invoice_id in ids:
             invoice = self._invoice(invoice_id)
             if invoice.issued_on <= as_of:
-                page.append(invoice.view(as_of))
+                page.append({**invoice.view(as_of), "seller": dict(seller)})
                 if len(page) == _limit(limit):
                     break
         return page
 
     def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
-        """One invoice with its payments and credit notes as of a date."""
-        return self._invoice(invoice_id).view(as_of)
+        """One invoice with its payments and credit notes as of a date, in the name of who invoices it (the
+        coordinator, or the operator the agreement names)."""
+        invoice = self._invoice(invoice_id)
+        return {**invoice.view(as_of), "seller": dict(self._agreement(invoice.agreement_id).invoiced_by)}
 
     def invoice_party(self, invoice_id: UUID) -> tuple[UUID, UUID]:
         """The agreement and party an invoice bills (for access checks)."""

@@ -34,7 +34,8 @@ class PlannedInvoice:
 
 def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoice]:
     """Every instalment invoice due on or before a date, whatever the parties' status (R-TERM-3), to
-    every party but the coordinator, whose share is its own contribution (R-ACC-4).
+    every party but the one that invoices (the coordinator, or the operator the agreement names), whose
+    share is its own contribution (R-ACC-4).
 
     A party in the first cohort is invoiced each instalment on its date. A party that accedes after
     the first instalment's date is invoiced once, at its accession, for every instalment dated in its
@@ -49,7 +50,7 @@ def instalment_invoices(agreement: Agreement, as_of: date) -> list[PlannedInvoic
     shares = agreement.shares()
     due: list[PlannedInvoice] = []
     for party in agreement.parties_in_order():
-        if party["is_coordinator"]:
+        if agreement.invoices_itself(party):
             continue  # the coordinator never invoices itself: it books its own contribution (R-ACC-4)
         pid, joined_on = party["party_id"], party["joined_on"]
         items = party_instalments(agreement, party, shares[pid])
@@ -187,7 +188,7 @@ def recharge_invoices(agreement: Agreement, period: str, entries: list[dict[str,
     coordinator_part = ZERO
     for party in agreement.parties_in_order():
         pid = party["party_id"]
-        if party["is_coordinator"]:  # its part is its own cost: the coordinator never invoices itself
+        if agreement.invoices_itself(party):  # its part is its own cost: it never invoices itself
             coordinator_part += sum(parts.get(pid, {}).values(), ZERO)
             continue
         lines = [{"description": _recharge_description(kind, period, late_batch), "amount": amount}

@@ -88,7 +88,7 @@ def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: d
     granted = figures.grants(journal_sums, ledger.list_grants(agreement_id, as_of=as_of))
     return {**_funding(agreement, journal_sums, as_of), **figures.commitments(journal_sums, parties, agreement),
             "grants": granted["grants"],
-            "grants_total": granted["totals"]}
+            "grants_total": granted["totals"], "funds": figures.funds_held(journal_sums, agreement)}
 
 
 def grants(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:

@@ -83,6 +83,27 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
     }
 
 
+def funds_held(sums: Sums, agreement: dict[str, Any]) -> dict[str, Any]:
+    """Who holds the money: what the invoicer received and passed on to the host, and what each holds.
+
+    With an operator (seed 002: the cities pay Tiera, which pays Vantaa its rebate), the operator holds
+    what it received less what it transferred, and the host what it was transferred less what it spent
+    and refunded; without one the coordinator invoices and holds everything itself.
+    """
+    received = account_total(sums, "cash_received")
+    outgoing = account_total(sums, "spending") + account_total(sums, "refunds")
+    operator = agreement.get("invoicer") is not None
+    transferred = account_total(sums, "transfers_to_host") if operator else received
+    return {"invoiced_by": agreement.get("invoicer") or _named(agreement["coordinator"]),
+            "held_by": _named(agreement["coordinator"]), "operator": operator,
+            "received_by_invoicer": fmt(received), "transferred_to_host": fmt(transferred),
+            "held_by_invoicer": fmt(received - transferred), "held_by_host": fmt(transferred - outgoing)}
+
+
+def _named(organisation: dict[str, Any]) -> dict[str, str]:
+    return {"name": organisation["name"], "business_id": organisation["business_id"]}
+
+
 def grants(sums: Sums, terms: list[dict[str, Any]]) -> dict[str, Any]:
     """Each grant and all of them (R-FUND-7): granted (the maximum), the cap in force (min(maximum, rate ×
     eligible costs)), received (the journal's ``grants_received``) and remaining to receive (cap − received).

@@ -15,6 +15,8 @@ carry the party they concern where there is one:
 | `cash_paid` | payee, or none | | money out (spending, refunds) |
 | `refunds` | payee | a refund | |
 | `own_contributions` | the coordinator | | its own contribution to its share (never invoiced, R-ACC-4) |
+| `transfers_to_host` | none | what the invoicing operator paid the host | |
+| `transfers_from_operator` | none | | the same, from the operator's side |
 | `grants_received` | the grant (its id; the funder is no party) | | a grant payment from its funder (R-FUND-7) |
 
 An exit settlement at the checkpoint and a forerunner's part of the host's costs (R-FUND-6) are invoices
@@ -121,6 +123,11 @@ def _grant_payment_received(event: Any) -> list[JournalEntry]:
                                                                         event.originator_id)])]
 
 
+def _funds_transferred_to_host(event: Any) -> list[JournalEntry]:
+    return [JournalEntry.of(event, business_date=event.transferred_on, agreement_id=event.originator_id,
+                            lines=[D("transfers_to_host", event.amount), C("transfers_from_operator", event.amount)])]
+
+
 def _checkpoint_exit_confirmed(event: Any) -> list[JournalEntry]:
     if not event.refund:
         return []  # settled by an invoice of its own, or nothing owed either way
@@ -131,6 +138,7 @@ def _checkpoint_exit_confirmed(event: Any) -> list[JournalEntry]:
 
 RULES: dict[type, Callable[[Any], list[JournalEntry]]] = {
     CheckpointExit.Confirmed: _checkpoint_exit_confirmed,
+    Agreement.FundsTransferredToHost: _funds_transferred_to_host,
     Grant.PaymentReceived: _grant_payment_received,
     Agreement.OwnContributionBooked: _own_contribution_booked,
     Invoice.Issued: _invoice_issued,

@@ -372,7 +372,7 @@ def test_a_plan_stored_before_tranches_existed_still_loads_and_invoices(ledger: 
     old = Agreement(code="OLD", title="Old plan", coordinator={"name": "Valtori", "business_id": "2574261-7"},
                     starts_on=date(2025, 1, 1), ends_on=date(2026, 12, 31), currency="EUR",
                     cost_sharing={"model": "equal", "total": "100.00"},
-                    instalments=[{"issue_on": date(2025, 3, 1), "share": "1"}], terms={}, signed_on=None)
+                    instalments=[{"issue_on": date(2025, 3, 1), "share": "1"}], terms={}, signed_on=None, invoicer=None)
     ledger.save(old)
     ledger.accede(old.id, name="Espoon kaupunki", business_id=ESPOO, signed_on=date(2025, 2, 1))
     view = ledger.get_agreement(old.id, as_of=date(2025, 3, 1))
