@@ -7,11 +7,13 @@ plausible figures chosen so that the shares reproduce the seeds' totals exactly.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.kernel.idempotency import Idempotency
 from domain.application import Ledger
+from domain.kernel.money import money, split
 from domain.kernel.identifiers import agreement_id
 
 _BANDS = [{"up_to": "999999999.99", "amount": "10000.00"},
@@ -53,11 +55,12 @@ LYHTY: dict[str, Any] = {
 
 # 5,400,000.00 over the forerunners' 108,000 pupils is 50.00 a pupil; Lahti and Jyväskylä join
 # later at the same rate with 26,000 pupils, 1,300,000.00, bringing the total to 6,700,000.00.
+# Vantaa's 25,440 pupils give its accession fee of seed 002, 1,272,000.00.
 DIGIONE: dict[str, Any] = {
     "agreement": {
         "code": "DIGIONE", "title": "DigiOne-yhteistyösopimus",
         "coordinator": {"name": "Vantaan kaupunki", "business_id": "0124610-9", "is_party": True,
-                        "metric": 25000},
+                        "metric": 25440},
         "starts_on": date(2020, 11, 1), "ends_on": date(2027, 12, 31),
         "cost_sharing": {"model": "proportional", "metric": "pupils", "total": "5400000.00"},
         "instalments": [{"issue_on": date(2021, 1, 15), "share": "1/3"},
@@ -69,7 +72,7 @@ DIGIONE: dict[str, Any] = {
         ("Espoon kaupunki", "0101263-6", date(2020, 11, 1), None, 30000),
         ("Tampereen kaupunki", "0211675-2", date(2020, 11, 1), None, 19000),
         ("Oulun kaupunki", "0187690-1", date(2020, 11, 1), None, 18000),
-        ("Turun kaupunki", "0204819-8", date(2020, 11, 1), None, 16000),
+        ("Turun kaupunki", "0204819-8", date(2020, 11, 1), None, 15560),
         ("Lahden kaupunki", "0149669-3", date(2021, 9, 1), None, 11000),
         ("Jyväskylän kaupunki", "0174666-4", date(2021, 9, 1), None, 15000),
     ],
@@ -159,8 +162,62 @@ def _money(ledger: Ledger, ids: dict[str, UUID], as_of: date) -> None:
                                borne_by=hirvensalmi, idempotency=travel)
     if as_of >= date(2025, 10, 31):
         ledger.run_recharges(mh_hs, as_of=as_of)
+    if as_of >= DIGIONE_HISTORY_UNTIL:  # before the runs, which then bill the amendment's instalments too
+        _digione_history(ledger, ids["DIGIONE"])
     for code in ("LYHTY", "DIGIONE"):
         ledger.run_invoicing(ids[code], as_of=as_of)
+
+
+# Seed 002: the 2022 amendment (2,200,000.00, Vantaa 308,000.00) and the 2023 one (a ceiling of
+# 11,823,621.00, Vantaa 2,128,252.00), each signed by every city on its own decision; the Business
+# Finland grant for DigiOne2 (at most 1,287,000.00 and half of 2,570,000.00 eligible costs); and what
+# Vantaa, the host, has paid of its commitments: 1,457,242.00 of 1,580,000.00, 122,758.00 unpaid. The
+# seed gives Vantaa's amounts; the other cities' are split by pupils, largest remainder.
+VANTAA = "0124610-9"
+DIGIONE_HISTORY_UNTIL = date(2024, 6, 30)
+AMENDMENTS = (
+    {"key": "2022", "dated_on": date(2022, 12, 1), "signed_on": date(2022, 12, 19), "total": "2200000.00",
+     "vantaa": "308000.00", "ceiling": False,
+     "instalments": [{"issue_on": date(2023, 1, 13), "share": "1/2"}, {"issue_on": date(2024, 1, 15), "share": "1/2"}]},
+    {"key": "2023", "dated_on": date(2023, 11, 1), "signed_on": date(2023, 12, 18), "total": "11823621.00",
+     "vantaa": "2128252.00", "ceiling": True, "instalments": []},
+)
+VANTAA_PAID = ((date(2021, 1, 29), "424000.00"), (date(2022, 1, 28), "424000.00"), (date(2023, 1, 27), "424000.00"),
+               (date(2023, 2, 10), "154000.00"), (date(2024, 2, 9), "31242.00"))
+
+
+def _once(key: str) -> Idempotency:
+    return Idempotency(scope="demo", key=key, request_hash="demo")
+
+
+def _digione_history(ledger: Ledger, digione: UUID) -> None:
+    """The amendments signed by all, Vantaa's own contributions and the grant, once each."""
+    parties = ledger.list_parties(digione, limit=50)
+    ids = {p["business_id"]: UUID(str(p["party_id"])) for p in parties}
+    pupils = {ids[p["business_id"]]: Decimal(p["metric"]) for p in parties if p["business_id"] != VANTAA}
+    for spec in AMENDMENTS:
+        others = split(money(spec["total"]) - money(spec["vantaa"]), pupils, order=list(pupils))
+        amounts = [(ids[VANTAA], spec["vantaa"]), *others.items()]
+        made = ledger.amend_funding(digione, dated_on=spec["dated_on"], parties=amounts,
+                                    instalments=spec["instalments"], ceiling=spec["ceiling"],
+                                    idempotency=_once(f"digione-amendment-{spec['key']}"))
+        for bid, pid in ids.items():
+            ledger.sign_amendment(digione, made["amendment"], party_id=pid, signed_on=spec["signed_on"],
+                                  decision_reference=f"Kaupunginhallitus {spec['signed_on'].isoformat()}",
+                                  idempotency=_once(f"digione-{spec['key']}-signed-{bid}"))
+    for paid_on, amount in VANTAA_PAID:
+        ledger.book_own_contribution(digione, amount=amount, booked_on=paid_on,
+                                     description="Vantaa's own share of its commitments",
+                                     idempotency=_once(f"digione-vantaa-{paid_on.isoformat()}"))
+    decision = ledger.record_decision(
+        digione, decided_on=date(2024, 3, 12), kind="grant", subject={"maximum": "1287000.00"},
+        present=list(ids.values()), votes=[{"party_id": pid, "vote": "for"} for pid in ids.values()],
+        idempotency=_once("digione-grant-decision"))
+    grant = ledger.accept_grant(digione, decision_id=UUID(decision["decision_id"]), funder="Business Finland Oy",
+                                business_id=None, maximum="1287000.00", rate="1/2", eligible_costs="2570000.00",
+                                idempotency=_once("digione-grant"))
+    ledger.receive_grant_payment(digione, UUID(grant["grant_id"]), amount="600000.00",
+                                 received_on=date(2024, 6, 28), idempotency=_once("digione-grant-paid"))
 
 # The party whose demo token `make run` prints: Kela, a party to Lyhty.
 DEMO_PARTY = "0246246-0"

@@ -5,7 +5,7 @@ the costs accrued to it, of the wind-down costs and of the shared services' main
 of 2029, and other costs its leaving causes, less what it has paid. If the project stops not by Vantaa's
 doing, the others answer for Vantaa's project costs by their accession fees, Vantaa bearing its own part.
 
-The demo DigiOne: Vantaa (host) 25,000 pupils, Espoo 30,000, Tampere 19,000, Oulu 18,000, Turku 16,000,
+The demo DigiOne: Vantaa (host) 25,440 pupils, Espoo 30,000, Tampere 19,000, Oulu 18,000, Turku 15,560,
 Lahti 11,000, Jyväskylä 15,000: 134,000 pupils; accession fees 50.00 a pupil in three yearly thirds
 (Espoo 1,500,000.00: 500,000.00 each; Oulu 900,000.00: 300,000.00 each). Every figure is worked by hand.
 """
@@ -204,17 +204,17 @@ def stop(client: TestClient, tokens: dict[str, str], agreement_id: str, ids: dic
 def test_the_others_reimburse_the_hosts_costs_by_accession_fees(client: TestClient, tokens: dict[str, str],
                                                                  digione: tuple[str, dict[str, str]]) -> None:
     """R-FUND-6: 1,340,000.03 of Vantaa's costs by accession fees (50.00 a pupil): 10.00 a pupil and 3 cents
-    to the largest remainders, Espoo (.672), Vantaa (.560) and Tampere (.425). Vantaa bears its 250,000.01;
-    the six others are invoiced 1,090,000.02, once per decision."""
+    to the largest remainders, Espoo (.672), Vantaa (.570) and Tampere (.425). Vantaa bears its 254,400.01;
+    the six others are invoiced 1,085,600.02, once per decision."""
     agreement_id, ids = digione
     split = get(client, tokens["finance"], f"/v1/agreements/{agreement_id}/host-reimbursement",
                 host_costs="1340000.03", on="2024-06-03")
     parts = {row["party_id"]: row["part"] for row in split["parties"]}
-    assert parts == {ids[VANTAA]: "250000.01", ids[ESPOO]: "300000.01", ids[TAMPERE]: "190000.01",
-                     ids[OULU]: "180000.00", ids[TURKU]: "160000.00", ids[LAHTI]: "110000.00",
+    assert parts == {ids[VANTAA]: "254400.01", ids[ESPOO]: "300000.01", ids[TAMPERE]: "190000.01",
+                     ids[OULU]: "180000.00", ids[TURKU]: "155600.00", ids[LAHTI]: "110000.00",
                      ids[JYVASKYLA]: "150000.00"}
     assert (split["host_part"], split["reimbursed_by_others"], split["accession_fees"]) == (
-        "250000.01", "1090000.02", "6700000.00")
+        "254400.01", "1085600.02", "6700000.00")
     at_fault = stop(client, tokens, agreement_id, ids, {"project_stopped": True})
     before = events(client)
     body = {"decision_id": at_fault, "host_costs": "1340000.03", "issued_on": "2024-06-03"}
@@ -234,7 +234,7 @@ def test_the_others_reimburse_the_hosts_costs_by_accession_fees(client: TestClie
     assert len(issued) == 6
     listed = get(client, tokens["finance"], f"/v1/agreements/{agreement_id}/invoices", limit=500, as_of="2024-12-31")
     billed = {i["party_id"]: i["amount"] for i in listed if i["id"] in issued}
-    assert ids[VANTAA] not in billed and sum(Decimal(a) for a in billed.values()) == Decimal("1090000.02")
+    assert ids[VANTAA] not in billed and sum(Decimal(a) for a in billed.values()) == Decimal("1085600.02")
     assert billed[ids[ESPOO]] == "300000.01"
     twice = post(client, tokens["coordinator"], f"/v1/agreements/{agreement_id}/host-reimbursements",
                  {**body, "decision_id": decision_id})

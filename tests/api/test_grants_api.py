@@ -168,17 +168,17 @@ def test_a_grant_takes_effect_only_on_a_passed_grant_decision_once(client: TestC
 def test_own_financing_is_split_by_pupils_largest_remainder(client: TestClient, tokens: dict[str, str],
                                                             digione: tuple[str, dict[str, str]]) -> None:
     """The demo's 134,000 pupils: 128,700,000 cents × pupils / 134,000. Floors sum to 128,699,997 cents; the
-    3 cents left go to Espoo (.836), Oulu (.701) and Tampere (.463). Vantaa 25,000: 240,111.94."""
+    3 cents left go to Espoo (.836), Oulu (.701) and Tampere (.463). Vantaa 25,440: 244,337.91."""
     agreement_id, ids = digione
     grant_id = business_finland(client, tokens, digione)
     split = get(client, tokens["finance"], f"/v1/agreements/{agreement_id}/grants/{grant_id}/own-financing")
     shares = {row["party_id"]: row["share"] for row in split["parties"]}
-    assert shares == {ids[VANTAA]: "240111.94", ids[ESPOO]: "288134.33", ids[TAMPERE]: "182485.08",
-                      ids[OULU]: "172880.60", ids[TURKU]: "153671.64", ids[LAHTI]: "105649.25",
+    assert shares == {ids[VANTAA]: "244337.91", ids[ESPOO]: "288134.33", ids[TAMPERE]: "182485.08",
+                      ids[OULU]: "172880.60", ids[TURKU]: "149445.67", ids[LAHTI]: "105649.25",
                       ids[JYVASKYLA]: "144067.16"}
     assert sum(Decimal(s) for s in shares.values()) == Decimal("1287000.00")
     vantaa = next(row for row in split["parties"] if row["party_id"] == ids[VANTAA])
-    assert (vantaa["key_share"], vantaa["exact"]) == ("25/134", "240111.940299")
+    assert (vantaa["key_share"], vantaa["exact"]) == ("318/1675", "244337.910448")
 
 
 def test_own_financing_reproduces_vantaas_231660_where_its_key_is_18_percent(

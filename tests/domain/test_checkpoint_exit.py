@@ -74,4 +74,4 @@ def test_the_host_bears_its_own_part_of_its_costs() -> None:
     split = host_reimbursement(agreement, host_costs=D("1340000.00"), on=date(2024, 6, 3))
     rows = {row["party_id"]: row for row in split["parties"]}
     assert rows[str(pid(agreement, VANTAA))]["host"] is True
-    assert (split["host_part"], split["reimbursed_by_others"]) == ("250000.00", "1090000.00")
+    assert (split["host_part"], split["reimbursed_by_others"]) == ("254400.00", "1085600.00")

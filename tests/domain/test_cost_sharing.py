@@ -250,7 +250,7 @@ def test_demo_digione_forerunners_pay_5_4_m_and_all_six_7_m() -> None:
     by_bid = {p["business_id"]: shares[p["party_id"]] for p in agreement.parties_in_order()}
     forerunners = ["0124610-9", "0101263-6", "0211675-2", "0187690-1", "0204819-8"]
     assert sum((by_bid[b] for b in forerunners), Decimal("0.00")) == Decimal("5400000.00")
-    assert by_bid["0124610-9"] == Decimal("1250000.00")  # Vantaa, 25,000 pupils at 50.00
+    assert by_bid["0124610-9"] == Decimal("1272000.00")  # Vantaa, 25,440 pupils at 50.00: seed 002's fee
     assert by_bid["0101263-6"] == Decimal("1500000.00")
     assert by_bid["0149669-3"] == Decimal("550000.00")   # Lahti, later, 11,000 pupils at 50.00
     assert by_bid["0174666-4"] == Decimal("750000.00")   # Jyväskylä, later, 15,000 pupils

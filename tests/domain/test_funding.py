@@ -168,8 +168,8 @@ def test_a_tranche_is_released_once() -> None:
 # 220,000,000 / 134,000 = 1,641.791044… cents. The floors sum to 219,999,996 cents; the 4 cents left go to
 # the largest remainders: Tampere (.851), Oulu (.806), Turku (.716) and Jyväskylä (.672); Espoo (.343),
 # Lahti (.493) and Vantaa (.119) keep their floors.
-DIGIONE_AMENDMENT = {VANTAA: D("410447.76"), ESPOO: D("492537.31"), TAMPERE: D("311940.30"),
-                     OULU: D("295522.39"), TURKU: D("262686.57"), LAHTI: D("180597.01"),
+DIGIONE_AMENDMENT = {VANTAA: D("417671.64"), ESPOO: D("492537.31"), TAMPERE: D("311940.30"),
+                     OULU: D("295522.39"), TURKU: D("255462.69"), LAHTI: D("180597.01"),
                      JYVASKYLA: D("246268.66")}
 TWO_TRANCHES = [{"issue_on": date(2023, 1, 13), "share": "1/2"},
                 {"issue_on": date(2024, 1, 12), "share": "1/2", "requires_release": True}]
@@ -211,15 +211,15 @@ def test_an_amendment_tranche_is_released_only_from_the_amendments_signing() -> 
 
 
 def test_an_amendment_is_split_over_the_parties_live_on_its_signing_only() -> None:
-    """Turku has withdrawn, Kuopio joins after the signing: 2,200,000.00 over 118,000 pupils."""
+    """Turku has withdrawn, Kuopio joins after the signing: 2,200,000.00 over 118,440 pupils."""
     agreement = build(DIGIONE)
     assert agreement.give_notice(pid(agreement, TURKU), given_on=date(2022, 3, 1),
                                  ground="organisation_changed") == date(2022, 6, 1)
     facts = amend(agreement, "2200000.00", TWO_TRANCHES)
     agreement.accede(name="Kuopion kaupunki", business_id="0171540-3", signed_on=date(2023, 1, 2), metric=12000)
     assert str(pid(agreement, TURKU)) not in facts["shares"] and len(facts["shares"]) == 6
-    # Vantaa: 220,000,000 × 25,000 / 118,000 = 46,610,169.49 cents → 466,101.69.
-    assert facts["shares"][str(pid(agreement, VANTAA))] == D("466101.69")
+    # Vantaa: 220,000,000 × 25,440 / 118,440 = 47,254,305.98 cents → 472,543.06.
+    assert facts["shares"][str(pid(agreement, VANTAA))] == D("472543.06")
     assert agreement.amendments[0]["shares"] == facts["shares"]  # later accessions change nothing
 
 
