@@ -472,13 +472,7 @@ class Agreement(Aggregate):
         if coordinator is None:
             raise Conflict(f"{self.invoiced_by['name']}, who invoices {self.code}, is not a party: every party's share "
                            "is invoiced", code="coordinator_not_a_party")
-        if amount <= 0:
-            raise InvalidInput("a contribution is a positive amount", code="invalid_amount")
-        if booked_on < self.signed:
-            raise InvalidInput(f"{booked_on} is before the agreement was signed on {self.signed}",
-                               code="date_outside_term")
-        if len(self.contributions) >= MAX_CONTRIBUTIONS:
-            raise Conflict(f"at most {MAX_CONTRIBUTIONS} contributions per agreement", code="too_many_contributions")
+        self._check_money_moved(amount, booked_on, "contribution", len(self.contributions), MAX_CONTRIBUTIONS)
         pid = coordinator["party_id"]
         committed = self.party_commitment(pid)
         booked = sum((c[1] for c in self.contributions), ZERO)
@@ -504,19 +498,22 @@ class Agreement(Aggregate):
         if self.invoicer is None:
             raise Conflict(f"{self.code} is invoiced by its coordinator, who holds the funds itself",
                            code="no_invoicing_operator")
-        if amount <= 0:
-            raise InvalidInput("a transfer is a positive amount", code="invalid_amount")
-        if transferred_on < self.signed:
-            raise InvalidInput(f"{transferred_on} is before the agreement was signed on {self.signed}",
-                               code="date_outside_term")
-        if len(self.transfers) >= MAX_TRANSFERS:
-            raise Conflict(f"at most {MAX_TRANSFERS} transfers per agreement", code="too_many_transfers")
+        self._check_money_moved(amount, transferred_on, "transfer", len(self.transfers), MAX_TRANSFERS)
         transferred = sum((t[1] for t in self.transfers), ZERO)
         if transferred + amount > self.committed():
             raise Conflict(f"{transferred + amount} would pass the agreement's funding of {self.committed()}",
                            code="transfer_exceeds_funding")
         self.funds_transferred_to_host(amount=amount, transferred_on=transferred_on,
                                        description=text(description, "description", 500))
+
+    def _check_money_moved(self, amount: Decimal, day: date, what: str, count: int, limit: int) -> None:
+        """A contribution or transfer is a positive amount, dated from the signing, within its bound."""
+        if amount <= 0:
+            raise InvalidInput(f"a {what} is a positive amount", code="invalid_amount")
+        if day < self.signed:
+            raise InvalidInput(f"{day} is before the agreement was signed on {self.signed}", code="date_outside_term")
+        if count >= limit:
+            raise Conflict(f"at most {limit} {what}s per agreement", code=f"too_many_{what}s")
 
     @event("FundsTransferredToHost")
     def funds_transferred_to_host(self, *, amount: Decimal, transferred_on: date, description: str) -> None:
