@@ -28,6 +28,7 @@ from domain.invoicing.invoices import InvoiceBook
 from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
 from domain.kernel.idempotency import Idempotency, IdempotencyRecord
+from domain.kernel.repository import CopyOnWriteRepository
 from domain.membership.commands import MembershipCommands
 from domain.records.commands import ContactCommands, RetentionCommands
 from domain.records.contacts import ContactRegister
@@ -64,6 +65,15 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
         transcoder.register(DateAsISO())
 
     # Plumbing ----------------------------------------------------------------------------------
+
+    def construct_repository(self) -> CopyOnWriteRepository:
+        """The library's repository, with cached aggregates never changed in place (thread-safe)."""
+        plain, maxsize = super().construct_repository(), self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return CopyOnWriteRepository(
+            event_store=self.events, snapshot_store=self.snapshots,
+            cache_maxsize=int(maxsize) if maxsize else None,
+            fastforward=plain.fastforward, fastforward_skipping=plain.fastforward_skipping,
+            deepcopy_from_cache=plain.deepcopy_from_cache)
 
     def _execute(self, command: Callable[[], tuple[list[Aggregate], dict[str, Any]]],
                  idempotency: Idempotency | None, *,
