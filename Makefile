@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: run test install demo-tokens clean bench
 
@@ -14,11 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: load the demo agreements, print demo tokens, serve the API on var/ledger.sqlite
+## make run [PORT=8000]: load the demo agreements, print demo tokens, serve the API on var/ledger.sqlite
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/ledger demo --tokens
-	$(BIN)/ledger serve
+	$(BIN)/ledger serve --port $(PORT)
 
 ## make test: every test, on SQLite and on PostgreSQL
 test: $(STAMP)

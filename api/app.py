@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import problems
+from api import metrics, openapi, problems
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
@@ -48,9 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Cooperation ledger", version="0.1.0", lifespan=lifespan,
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
+    app.state.metrics = metrics.Metrics()
+    app.state.metrics.watch(app)
     problems.install(app)
+    openapi.install(app)
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
                    invoices, payments, spending, figures, summary, retention, audit):
         app.include_router(module.router)
+    app.include_router(metrics.router)
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics)  # outermost: times everything
     return app

@@ -30,6 +30,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="verify an export offline instead, with no database")
     verify.add_argument("--public-key", metavar="BASE64",
                         help="with --export: require checkpoints signed with this key")
+    verify.add_argument("--json", action="store_true",
+                        help="print the verdict as one JSON object instead of a sentence (logs go to stderr)")
     export = audit_commands.add_parser("export", help="write events, journal, checkpoints and a manifest")
     export.add_argument("directory", type=Path)
     audit_commands.add_parser("checkpoint", help="sign the chain's head now")
@@ -117,12 +119,13 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
     chain.catch_up()
     verdict = chain.verify()
     elapsed = time.monotonic() - started
-    print(json.dumps(verdict.as_dict()))
-    if verdict.ok:
+    if args.json:
+        print(json.dumps({**verdict.as_dict(), "elapsed_s": round(elapsed, 3)}))
+    elif verdict.ok:
         print(f"chain ok: {verdict.events_checked} events in {elapsed:.1f} s")
-        return 0
-    print(f"chain BAD at position {verdict.first_bad_position}: {verdict.reason}")
-    return 1
+    else:
+        print(f"chain BAD at position {verdict.first_bad_position}: {verdict.reason}")
+    return 0 if verdict.ok else 1
 
 
 def _replay(ledger: Any, dates: list[date], agreements: list[UUID] | None) -> int:

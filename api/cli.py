@@ -71,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
+    configure_logging(settings.log_level, to_stderr=True)  # stdout carries the command's result only
     ledger = Ledger(env=settings.persistence_env())
     try:
         AuditStore(ledger).install_guards()  # every process that opens the store keeps it append-only
@@ -79,7 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tokens":
             return _tokens(ledger, args)
         if args.command == "scheduler":
-            configure_logging(settings.log_level)
             return _scheduler(ledger, args)
         if args.command == "projections":
             return _projections(ledger, args.projections_command, settings.journal_workers)

@@ -21,7 +21,9 @@ from domain.application import Ledger
 from domain.access.tokens import ROLES
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `ledger tokens create`.")
-_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+MAX_IDEMPOTENCY_KEY = 200
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"  # visible ASCII, as the OpenAPI schema says
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 
 # Dependencies that do no I/O are coroutines: FastAPI runs them on the event loop, where a plain
@@ -107,7 +109,9 @@ BillReader = Annotated[Principal, Depends(require("coordinator", "finance", "aud
 
 
 async def idempotency_key(idempotency_key: Annotated[str | None, Header(
-        description="Repeat a POST safely: the same key and body return the first response.")] = None
+        description="Repeat a POST safely: the same key and body return the first response. "
+                    "1 to 200 visible ASCII characters (0x21-0x7E); anything else is 422 "
+                    "`invalid_idempotency_key`.")] = None
                     ) -> str | None:
     """The Idempotency-Key header, checked for length and characters."""
     if idempotency_key is not None and not _KEY.match(idempotency_key):
