@@ -11,6 +11,7 @@ from api import metrics, openapi, problems
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
+from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, contacts, decisions, exits, figures, funding, grants, health,
                         invoices, membership, parties, payments, retention, spending, steering_group, summary)
 from api.settings import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    invoices, payments, spending, figures, summary, retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
+    app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics)  # outermost: times everything
     return app

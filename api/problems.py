@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,6 +26,11 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           503: "unavailable"}
 
 log = structlog.get_logger("api")
+# A database that did not answer (a terminated or dropped connection, a full pool, a locked file): the
+# request may be repeated, so it is a 503 with Retry-After, never a 500.
+UNAVAILABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+RETRY_AFTER_S = 1
+MAX_CAUSES = 8  # how far down a chain of causes to look for one
 
 
 class ApiProblem(Exception):
@@ -43,6 +50,26 @@ def problem(status: int, code: str, detail: str, headers: dict[str, str] | None 
     body = {"type": f"/problems/{code}", "title": _TITLES.get(status, "Error"), "status": status,
             "detail": detail, "code": code, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error, or one of its causes, is the database not answering."""
+    cause: BaseException | None = exc
+    for _ in range(MAX_CAUSES):
+        if cause is None:
+            return False
+        if isinstance(cause, UNAVAILABLE):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+def unavailable(exc: BaseException) -> JSONResponse:
+    """The 503 problem for a database that did not answer."""
+    log.warning("database_unavailable", error_type=type(exc).__name__, error=str(exc)[:200])
+    return problem(503, "database_unavailable", "the database did not answer; repeat the request "
+                   "(a write with the same Idempotency-Key is applied at most once)",
+                   {"Retry-After": str(RETRY_AFTER_S)})
 
 
 def status_of(error: DomainError) -> int:

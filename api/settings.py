@@ -26,6 +26,7 @@ class PostgresSettings(BaseSettings):
     pool_size: int = 5
     max_overflow: int = 10
     connect_timeout: int = 10
+    pre_ping: bool = True  # check a pooled connection before use: one PostgreSQL terminated is replaced
 
 
 class Settings(BaseSettings):
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
             "POSTGRES_PASSWORD": pg.password, "POSTGRES_POOL_SIZE": str(pg.pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pg.max_overflow),
             "POSTGRES_CONNECT_TIMEOUT": str(pg.connect_timeout),
+            "POSTGRES_PRE_PING": "y" if pg.pre_ping else "n",
         }
         if pg.schema_name:
             env["POSTGRES_SCHEMA"] = pg.schema_name

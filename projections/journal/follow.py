@@ -35,6 +35,7 @@ class Followed(Protocol):
     def catch_up(self) -> int: ...
     def apply(self, notifications: list[Notification], after: int) -> None: ...
 
+FIRST_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 30.0
 JOIN_TIMEOUT_S = 10.0
 TICK_S = 0.2  # how often a waiting thread looks whether it should stop
@@ -53,6 +54,7 @@ class Follower:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._subscription: Subscription[Any] | None = None
+        self._backoff_s = FIRST_BACKOFF_S
 
     @property
     def running(self) -> bool:
@@ -89,21 +91,32 @@ class Follower:
     def _supervise(self, follow: Callable[[], None]) -> None:
         # A failing batch is retried with growing pauses: the events stay in the log, and the journal
         # resumes from its tracked position once the cause (a database outage, a posting bug) is fixed.
-        backoff_s = 0.1
         while not self.runner.stopping.is_set():
             try:
                 follow()
             except Exception as exc:
                 self.error = exc
+                pause_s = self._failed()
                 log.error("journal_follower_failed", app=self.runner.app.name, error=repr(exc),
-                          retry_in_s=backoff_s)
-                self.runner.stopping.wait(backoff_s)
-                backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
+                          retry_in_s=pause_s)
+                self.runner.stopping.wait(pause_s)
+
+    def _failed(self) -> float:
+        """The pause before the next try: doubled after each failure in a row, up to a limit."""
+        pause_s = self._backoff_s
+        self._backoff_s = min(pause_s * 2, MAX_BACKOFF_S)
+        return pause_s
+
+    def _succeeded(self) -> None:
+        # A success ends the run of failures: the next blip is retried at once, not after the pause
+        # an earlier outage had grown to (figures would answer projection_lagging meanwhile).
+        self.error = None
+        self._backoff_s = FIRST_BACKOFF_S
 
     def _poll(self) -> None:
         while not self.runner.stopping.is_set():
             self.runner.catch_up()
-            self.error = None
+            self._succeeded()
             self._wake.wait(self.poll_interval_s)
             self._wake.clear()
 
@@ -112,6 +125,7 @@ class Follower:
         # A backlog goes faster through the overlapping pull loop; the subscription then takes over
         # for new events, which it hears of on commit instead of at the next poll.
         runner.catch_up()
+        self._succeeded()
         after = runner.store.position()
         queue: Queue[Any] = Queue(maxsize=2 * runner.batch_size)  # back-pressure on the reader
         with runner.app.recorder.subscribe(gt=after) as subscription:
@@ -129,7 +143,7 @@ class Follower:
                         with runner.lock:
                             runner.apply(batch, after)
                         after, checked_s, behind = batch[-1].id, monotonic(), False
-                        self.error = None
+                        self._succeeded()
                     elif self._wake.is_set() or monotonic() - checked_s >= self.poll_interval_s:
                         # The subscription reads what is recorded before it starts listening, so an
                         # event committed in between is announced to no one: when idle, compare with

@@ -10,6 +10,7 @@ read after, so two runners, or a rebuild racing a runner, can never apply an eve
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
 from psycopg.sql import SQL
 
 from projections.journal.copy import COPY_SIGNATURE, COPY_TRAILER, encode_copy_entry
@@ -132,6 +134,8 @@ class PostgresJournalStore(JournalStore):
         self.datastore = datastore
         self.statements = postgres_statements(datastore.schema, events_table)
         self.recorder = PostgresJournalRecorder(datastore, self.statements)
+        if datastore.pre_ping:
+            sweep_on_failed_check(datastore.pool)
         if create_table:  # CREATE_TABLE=false: a service role without DDL rights; the owner made them
             self.recorder.create_table()
 
@@ -194,6 +198,28 @@ class PostgresJournalStore(JournalStore):
 
     def close(self) -> None:
         """Nothing to release: the pool is the application's."""
+
+
+def sweep_on_failed_check(pool: ConnectionPool) -> None:
+    """Check connections before use as POSTGRES_PRE_PING does, and when one is dead, all idle ones.
+
+    A restart or ``pg_terminate_backend`` kills every pooled connection at once. The pool discards a
+    connection that fails its check, then pauses about a second before it takes the next, so finding
+    the dead ones one by one would hold a request for up to its connect timeout; the pool's ``check()``
+    replaces every dead idle connection at once, and the request gets a fresh one after the pause.
+    """
+    owner = weakref.ref(pool)  # no cycle through the pool's own callback
+
+    def check(conn: Any) -> None:
+        try:
+            ConnectionPool.check_connection(conn)
+        except Exception:
+            found = owner()
+            if found is not None:
+                found.check()
+            raise
+
+    pool._check = check  # the library passes its check to the pool's constructor, with no other way in
 
 
 # SQLite -------------------------------------------------------------------------------------------
