@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.schemas import STABLE_ERROR_CODES
 from domain.kernel.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, Withheld
 
 PROBLEM_JSON = "application/problem+json"
@@ -102,8 +103,11 @@ def install(app: FastAPI) -> None:
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": [str(part) for part in err.get("loc", ())], "msg": err.get("msg", ""),
                    "type": err.get("type", "")} for err in exc.errors()[:MAX_ERRORS]]
-        return problem(422, "validation_error", "the request does not match the schema",
-                       errors=errors)
+        # A request refused only for dates or amounts out of range gets that stable code instead.
+        kinds = {err["type"] for err in errors}
+        code = kinds.pop() if len(kinds) == 1 and kinds <= STABLE_ERROR_CODES else "validation_error"
+        detail = errors[0]["msg"] if code != "validation_error" else "the request does not match the schema"
+        return problem(422, code, detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -7,23 +7,53 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
+                      StringConstraints)
+from pydantic_core import PydanticCustomError
 
+from domain.kernel.calendar import FIRST_YEAR, LAST_YEAR
+from domain.kernel.money import MAX_INPUT_AMOUNT
 from domain.records.contacts import (MAX_EMAIL_CHARS, MAX_LIVE_CONTACTS, MAX_NAME_CHARS, MAX_PHONE_CHARS,
                                      MAX_TITLE_CHARS, ContactDetails)
 
-MONEY_PATTERN = r"^-?\d{1,13}(\.\d{1,2})?$"
+# ASCII digits only (``\d`` would also take Arabic-Indic or full-width digits), at most 12 before the point:
+# one amount is at most MAX_INPUT_AMOUNT (999,999,999,999.99), so no sum the ledger keeps can overflow.
+MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+_AMOUNT_SHAPE = re.compile(r"-?([0-9]+)(\.[0-9]+)?", re.ASCII)
+# Pydantic error types that are the problem's stable code when they are the only errors of a request.
+STABLE_ERROR_CODES = frozenset({"date_out_of_range", "amount_out_of_range"})
 
 
 def _iso_date(value: object) -> object:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII):
         raise ValueError("dates are strings in the form YYYY-MM-DD")
     return value
 
 
-Money = Annotated[str, StringConstraints(pattern=MONEY_PATTERN, max_length=17),
+def in_business_years(value: date | None) -> date | None:
+    """Refuse a business date (or an instant) outside the years the ledger's calendar knows (422
+    ``date_out_of_range``): one far-future date accepted once would stay in the history for good."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise PydanticCustomError("date_out_of_range", "dates are from {first} to {last}",
+                                  {"first": f"{FIRST_YEAR}-01-01", "last": f"{LAST_YEAR}-12-31"})
+    return value
+
+
+def _amount_text(value: object) -> object:
+    """Refuse an amount beyond MAX_INPUT_AMOUNT either way (422 ``amount_out_of_range``); anything else
+    that is no amount (other digits than ASCII, more decimals, not a string) fails MONEY_PATTERN
+    (422 ``validation_error``)."""
+    shape = _AMOUNT_SHAPE.fullmatch(value) if isinstance(value, str) and len(value) <= 40 else None
+    if shape is not None and len(shape.group(1).lstrip("0")) > 12:
+        raise PydanticCustomError("amount_out_of_range", "an amount is at most {maximum} either way",
+                                  {"maximum": str(MAX_INPUT_AMOUNT)})
+    return value
+
+
+Money = Annotated[str, BeforeValidator(_amount_text), StringConstraints(pattern=MONEY_PATTERN, max_length=16),
                   Field(examples=["12500.00"])]
-BusinessDate = Annotated[date, BeforeValidator(_iso_date), Field(examples=["2025-09-01"])]
+BusinessDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(in_business_years),
+                         Field(examples=["2025-09-01"])]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 BusinessId = Annotated[str, StringConstraints(min_length=1, max_length=20), Field(examples=["2574261-7"])]

@@ -77,6 +77,11 @@ def sweep(ledger: Ledger, job: str, as_of: date) -> dict[str, Any]:
                 bound.error("job_failed", agreement_id=str(aid), error=type(exc).__name__,
                             detail=getattr(exc, "detail", str(exc))[:300])
                 break
+            except Exception as exc:  # noqa: BLE001 - one broken agreement must not stop the sweep for the rest
+                counts["failed"] += 1
+                bound.error("job_failed", agreement_id=str(aid), error=type(exc).__name__,
+                            detail=str(exc)[:300], exc_info=exc)
+                break
     counts["conflicts"] += ledger.conflicts_retried - retried_before
     result = {"job": job, "as_of": as_of.isoformat(), **counts,
               "duration_ms": round((time.perf_counter() - started) * 1000, 1)}

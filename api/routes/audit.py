@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import LedgerDep, require
+from api.routes.common import DayQuery
 from domain.access.tokens import Principal
 from domain.kernel.identifiers import parse_uuid
 from projections.audit.chain import AuditChain
@@ -48,7 +49,7 @@ def verify(chain: Chain, principal: AuditReader) -> dict[str, Any]:
     return chain.verify().as_dict()
 
 
-ReplayDates = Annotated[list[date], Query(min_length=1, max_length=MAX_REPLAY_DATES,
+ReplayDates = Annotated[list[DayQuery], Query(min_length=1, max_length=MAX_REPLAY_DATES,
                                          description="Business dates to compare (repeat the parameter).")]
 ReplayAgreements = Annotated[list[str] | None, Query(
     max_length=100, description="Only these agreements (repeat the parameter; default every one).")]

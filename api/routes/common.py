@@ -7,6 +7,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query, Request, Response
+from pydantic import AfterValidator
+
+from api.schemas import in_business_years
 
 from domain.kernel.calendar import today
 from domain.application import Ledger
@@ -16,7 +19,10 @@ from domain.kernel.identifiers import parse_uuid
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")]
 After = Annotated[str | None, Query(max_length=36, description="Id of the last item of the previous page.")]
-AsOf = Annotated[date | None, Query(description="Business date (default: today in Helsinki).")]
+AsOf = Annotated[date | None, AfterValidator(in_business_years),
+                 Query(description="Business date (default: today in Helsinki), 2000-01-01 to 2199-12-31.")]
+# A required business date in a query, bounded as every business date is (422 `date_out_of_range`).
+DayQuery = Annotated[date, AfterValidator(in_business_years)]
 
 
 def cursor(after: str | None) -> UUID | None:

@@ -10,15 +10,15 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from api.deps import Coordinator, IdempotencyKey, LedgerDep, Staff, claim
 from api.routes.funding import MoneyQuery
-from api.schemas import BusinessDate, Money, Strict
+from api.schemas import BusinessDate, Money, Strict, in_business_years
 from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["exit"])
-DateQuery = Annotated[date, Query(examples=["2024-04-30"])]
+DateQuery = Annotated[date, AfterValidator(in_business_years), Query(examples=["2024-04-30"])]
 COSTS = ("accrued_costs", "wind_down_costs", "maintenance_fees_per_year", "other_exit_costs")
 
 

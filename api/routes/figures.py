@@ -12,11 +12,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import PlainTextResponse
+from pydantic import AfterValidator
 
 from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, Staff, claim
 from api.problems import ApiProblem
 from api.routes.common import AsOf, as_of_or_today, check_visible
-from api.schemas import RefundIn
+from api.schemas import RefundIn, in_business_years
 from domain.kernel.identifiers import parse_uuid
 from domain.kernel.money import ZERO
 from projections.figures import answers
@@ -24,9 +25,9 @@ from projections.figures.calculations import PARTY_FIGURES
 from projections.journal.runner import JournalRunner, ProjectionLagging
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
-KnownAt = Annotated[datetime | None, Query(
+KnownAt = Annotated[datetime | None, AfterValidator(in_business_years), Query(
     description="Answer as the ledger knew it at this instant (ISO 8601 with offset): later records are "
-                "left out even if back-dated.")]
+                "left out even if back-dated; in the years 2000 to 2199.")]
 Format = Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv")]
 
 

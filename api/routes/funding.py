@@ -11,17 +11,17 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StringConstraints
 
 from api.problems import ApiProblem
 from api.deps import Coordinator, Finance, IdempotencyKey, LedgerDep, Staff, claim, require
-from api.schemas import MONEY_PATTERN, BusinessDate, InstalmentIn, Money, Strict
+from api.schemas import MONEY_PATTERN, BusinessDate, InstalmentIn, Money, Strict, in_business_years
 from domain.access.tokens import Principal
 from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["funding"])
 Readers = Annotated[Principal, Depends(require("coordinator", "finance", "scheduler", "auditor"))]
-MoneyQuery = Annotated[str, Query(pattern=MONEY_PATTERN, max_length=17, examples=["1340000.00"],
+MoneyQuery = Annotated[str, Query(pattern=MONEY_PATTERN, max_length=16, examples=["1340000.00"],
                                   description="A money string, at least 0.00.")]
 
 
@@ -223,7 +223,8 @@ def transfer_to_host(agreement_id: str, body: TransferIn, request: Request, ledg
 
 @router.get("/amendments", response_model=list[AmendmentOut])
 def list_amendments(agreement_id: str, ledger: LedgerDep, principal: Readers,
-                    as_of: Annotated[date | None, Query(description="As signed and released by this date.")] = None
+                    as_of: Annotated[date | None, AfterValidator(in_business_years),
+                                     Query(description="As signed and released by this date.")] = None
                     ) -> list[dict[str, Any]]:
     """The agreement's amendments in order: status, each party's amount, signatures and portions."""
     return ledger.list_amendments(parse_uuid(agreement_id, "agreement"), as_of=as_of)
@@ -232,7 +233,8 @@ def list_amendments(agreement_id: str, ledger: LedgerDep, principal: Readers,
 @router.get("/amendments/{number}", response_model=AmendmentOut)
 def get_amendment(agreement_id: str, number: Annotated[int, Path(ge=1, le=50)], ledger: LedgerDep,
                   principal: Readers,
-                  as_of: Annotated[date | None, Query(description="As signed and released by this date.")] = None
+                  as_of: Annotated[date | None, AfterValidator(in_business_years),
+                                     Query(description="As signed and released by this date.")] = None
                   ) -> dict[str, Any]:
     """One amendment: status, each party's amount, signatures and released portions."""
     return ledger.get_amendment(parse_uuid(agreement_id, "agreement"), number, as_of=as_of)
@@ -240,7 +242,8 @@ def get_amendment(agreement_id: str, number: Annotated[int, Path(ge=1, le=50)], 
 
 @router.get("/parties/{party_id}/exit-settlement", response_model=SettlementOut)
 def exit_settlement(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Staff,
-                    checkpoint: Annotated[date, Query(description="The date the party leaves.")],
+                    checkpoint: Annotated[date, AfterValidator(in_business_years),
+                                      Query(description="The date the party leaves.")],
                     accrued_costs: MoneyQuery, wind_down_costs: MoneyQuery) -> dict[str, Any]:
     """What a party leaving at a checkpoint owes: its shares of the costs and its later fees (R-FUND-6)."""
     return ledger.get_exit_settlement(parse_uuid(agreement_id, "agreement"), parse_uuid(party_id, "party"),

@@ -27,7 +27,9 @@ class SummaryOut(BaseModel):
     parties: int = Field(description="Parties that had acceded by the end of the year.")
     invoiced: str
     credited: str
-    received: str
+    received: str = Field(description="Money received from the parties in the year; an unmatched payment counts "
+                                      "only once allocated to an invoice (then in the year it was paid).")
+    unallocated: str = Field(description="The year's payments still unmatched: money in that is no party's yet.")
     spent: str
     refunded: str
     remaining: str = Field(description="received − spent − refunded, to the end of the year.")

@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.agreements.agreement import Agreement
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.views import agreement_view, party_view
+from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.identifiers import agreement_id as agreement_id_of
 from domain.kernel.identifiers import business_id as check_business_id
@@ -58,6 +59,10 @@ class AgreementCommands:
                          idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Sign a new agreement; its code must be new. ``signed_on`` defaults to the term's start."""
         code = _check_code(code)
+        for day in (starts_on, ends_on, signed_on, *(i.get("issue_on") for i in instalments
+                                                     if isinstance(i, dict))):
+            if isinstance(day, date):
+                check_business_year(day)  # a far-future date would stay in the history for good
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             if self.exists(agreement_id_of(code)):
@@ -80,6 +85,8 @@ class AgreementCommands:
 
         ``contacts`` are added to it in the same save (see ``add_contact`` for ``details_hash``).
         """
+
+        check_business_year(signed_on)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)

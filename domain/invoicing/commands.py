@@ -13,11 +13,12 @@ from eventsourcing.domain import Aggregate
 
 from domain.agreements.agreement import Agreement, text
 from domain.agreements.views import key_history_view
+from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import Conflict, InvalidInput, NotFound
 from domain.invoicing.invoices import Invoice, InvoiceBook
 from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
                                        quarters_of, recharge_invoices)
-from domain.kernel.money import fmt, money
+from domain.kernel.money import check_input_amount, fmt, money
 from domain.kernel.references import normalise
 from domain.invoicing.payments import PaymentIndex, UnmatchedPayment
 from domain.invoicing.spending import SpendingLog, bearers, quarter_of, quarters_between
@@ -49,6 +50,7 @@ class InvoicingCommands:
     def run_invoicing(self, agreement_id: UUID, *, as_of: date,
                       idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Issue every instalment invoice due on or before a date that is not yet issued (R-INV-3)."""
+        check_business_year(as_of)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
@@ -61,6 +63,7 @@ class InvoicingCommands:
                       idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Invoice each party its share of every ended period's spending not yet recharged (R-INV-5); costs
         booked after their period was recharged go out as that period's late items, exactly once."""
+        check_business_year(as_of)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
@@ -168,6 +171,7 @@ class InvoicingCommands:
 
     def mark_overdue(self, agreement_id: UUID, *, as_of: date) -> int:
         """Mark every invoice that is past due and not paid as of a date, once; returns how many."""
+        check_business_year(as_of)  # an overdue run far ahead would record wrong first-overdue dates
         book = self._book_or_none(agreement_id)
         if book is None:
             return 0
@@ -191,7 +195,8 @@ class InvoicingCommands:
                        bank_reference: str | None = None, source: str = "invoice",
                        idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Record a payment against an invoice; an excess is kept as the party's credit (R-INV-4)."""
-        value = money(amount)
+        value = check_input_amount(money(amount))
+        check_business_year(paid_on)
         bank_reference = _bank_reference(bank_reference)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
@@ -216,7 +221,8 @@ class InvoicingCommands:
                                     paid_on: date, bank_reference: str | None = None,
                                     idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Match a payment to the invoice its reference names, or keep it as unmatched (R-INV-4)."""
-        value = money(amount)
+        value = check_input_amount(money(amount))
+        check_business_year(paid_on)
         if value <= 0:
             raise InvalidInput("a payment amount must be above zero", code="invalid_amount")
         bank_reference = _bank_reference(bank_reference)
@@ -269,7 +275,8 @@ class InvoicingCommands:
     def issue_credit_note(self, invoice_id: UUID, *, amount: str | Decimal, issued_on: date,
                           reason: str, idempotency: Idempotency | None = None) -> dict[str, Any]:
         """Credit part or all of an invoice: a new numbered document, never an edit (R-INV-4)."""
-        value = money(amount)
+        value = check_input_amount(money(amount))
+        check_business_year(issued_on)
         reason = text(reason, "reason", 500)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
@@ -290,7 +297,8 @@ class InvoicingCommands:
         """Book a cost: shared by the agreement's key, borne by one party alone, or borne jointly by a
         list of parties and split among just them by the key (R-INV-5). A cost dated in a period
         already recharged is kept and recharged in the next run as a late item."""
-        value = money(amount)
+        value = check_input_amount(money(amount))
+        check_business_year(booked_on)
         category = text(category, "category", 64)
         description = text(description, "description", 500)
 

@@ -14,7 +14,12 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 # 10^13 euros is far beyond any public budget; the bound keeps every figure exact in cents.
 MAX_ABS_CENTS = 10**15
-_AMOUNT = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
+# One amount given to the ledger (a payment, an invoice, a cost, a fee) is at most this either way, a
+# hundredth of MAX_ABS_CENTS: no sum the ledger keeps (a figure, a journal balance in 64-bit cents)
+# comes near an overflow. Checked at the edges (the API's Money, check_input_amount in the commands).
+MAX_INPUT_AMOUNT = Decimal("999999999999.99")
+# ASCII digits only: ``\d`` alone also matches Arabic-Indic and full-width digits.
+_AMOUNT = re.compile(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$", re.ASCII)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -33,6 +38,14 @@ def money(value: str | Decimal) -> Decimal:
     amount = value.quantize(CENT, rounding=ROUND_HALF_UP)
     if amount != value:
         raise InvalidInput(f"amount {value} is not in whole cents", code="invalid_amount")
+    return amount
+
+
+def check_input_amount(amount: Decimal) -> Decimal:
+    """Refuse an amount given to the ledger beyond MAX_INPUT_AMOUNT either way (422 ``amount_out_of_range``)."""
+    if abs(amount) > MAX_INPUT_AMOUNT:
+        raise InvalidInput(f"amount {amount} is beyond the largest amount the ledger takes, {MAX_INPUT_AMOUNT}",
+                           code="amount_out_of_range")
     return amount
 
 

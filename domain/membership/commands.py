@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.kernel.calendar import check_business_year
 from domain.membership.rules import DecisionRef
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class MembershipCommands:
     def apply_notices(self, agreement_id: UUID, *, as_of: date,
                       idempotency: Idempotency | None = None) -> int:
         """Record the withdrawal of every party whose notice took effect by ``as_of``; returns how many."""
+        check_business_year(as_of)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)

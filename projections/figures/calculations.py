@@ -255,9 +255,13 @@ REMAINING_FROM = ("received", "spent", "refunded")
 def summary(before: Sums, after: Sums, *, first: date, last: date, parties: int) -> dict[str, Any]:
     """A period's totals across the parties and what remains at its end; no party's own figure (R-CONF-1)."""
     report = period_report(before, after, first=first, last=last)
+    # An unmatched payment is no party's money until it is allocated (then it counts on the day it was
+    # paid): ``received`` leaves it out, ``unallocated`` shows it; ``remaining`` holds it, as funding does.
+    unallocated = -(account_total(after, "unallocated") - account_total(before, "unallocated"))
+    received = Decimal(report["money_in"]) - unallocated
     return {"from": report["from"], "to": report["to"], "parties": parties, "invoiced": report["invoiced"],
-            "credited": report["credited"], "received": report["money_in"], "spent": report["spent"],
-            "refunded": report["refunded"], "remaining": fmt(remaining_funds(after))}
+            "credited": report["credited"], "received": fmt(received), "unallocated": fmt(unallocated),
+            "spent": report["spent"], "refunded": report["refunded"], "remaining": fmt(remaining_funds(after))}
 
 
 def summary_contributions(before: Sums, after: Sums) -> dict[str, list[Decimal]]:

@@ -88,7 +88,7 @@ def test_the_summary_gives_totals_only_and_agrees_with_the_annual_account(
     summary = get(client, tokens["party"], f"/v1/agreements/{aid}/reports/summary", year=2025)
     assert summary == {"agreement_id": aid, "year": 2025, "from": "2025-01-01", "to": "2025-12-31",
                        "parties": 3, "invoiced": "1000.00", "credited": "0.00", "received": "1000.00",
-                       "spent": "100.00", "refunded": "0.00", "remaining": "900.00",
+                       "unallocated": "0.00", "spent": "100.00", "refunded": "0.00", "remaining": "900.00",
                        "confidential_until": "2031-12-31"}
     annual = get(client, tokens["auditor"], f"/v1/agreements/{aid}/reports/annual", year=2025)
     assert (summary["received"], summary["spent"], summary["remaining"]) == (
