@@ -52,11 +52,11 @@ def named_client(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
         yield client, name
 
 
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # SQLite has no connections to terminate
 def test_requests_after_postgres_terminated_every_connection_are_never_500(
         settings: Settings, named_client: tuple[TestClient, str]) -> None:
     """Each dead pooled connection is found before use; what cannot be served is 503 with Retry-After."""
-    if settings.database != "postgres":
-        pytest.skip("SQLite has no server connections to terminate")
+    assert settings.database == "postgres"
     client, name = named_client
     tokens = _tokens(client.app.state.ledger)
     aid = create_lyhty(client, tokens["coordinator"], KELA)
