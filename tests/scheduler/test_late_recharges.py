@@ -3,14 +3,13 @@ when two schedulers sweep at the same moment (R-INV-5, R-INV-3)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
-from typing import Any
 
 from api.demo import load_demo
 from api.settings import Settings
 from domain.application import Ledger
 from scheduler.jobs import sweep
+from tests.scheduler.test_scheduler import sweep_at_once
 
 
 def test_two_schedulers_racing_bill_a_late_cost_once_on_the_next_day(settings: Settings) -> None:
@@ -25,22 +24,7 @@ def test_two_schedulers_racing_bill_a_late_cost_once_on_the_next_day(settings: S
         assert [i["amount"] for i in setup.list_invoices(mh_hs, as_of=date(2026, 1, 1), limit=10)] == ["2980.00"]
         setup.record_spending(mh_hs, amount="1200.00", booked_on=date(2025, 12, 31), category="staff",
                               description="Year-end accrual")
-        race = threading.Barrier(len(schedulers))
-        results: list[dict[str, Any]] = []
-        errors: list[BaseException] = []
-
-        def run(ledger: Ledger) -> None:
-            try:
-                race.wait(timeout=30)
-                results.append(sweep(ledger, "recharges", date(2026, 1, 8)))
-            except BaseException as exc:  # reported below, in the test's thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=run, args=(ledger,)) for ledger in schedulers]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        results, errors = sweep_at_once(schedulers, "recharges", date(2026, 1, 8))
         assert not errors and not any(result["failed"] for result in results)
         assert sum(result["issued"] for result in results) == 1
         assert sum(result["late_periods"] for result in results) == 1

@@ -68,6 +68,29 @@ def test_overdue_sweep_marks_each_unpaid_invoice_once(ledger: Ledger) -> None:
     assert sweep(ledger, "overdue", date(2025, 9, 24))["marked"] == 0
 
 
+def sweep_at_once(schedulers: list[Ledger], job: str, day: date
+                  ) -> tuple[list[dict[str, Any]], list[BaseException]]:
+    """Run one sweep in every scheduler at the same moment, each in its own thread; returns the sweeps'
+    results and whatever any of them raised (reported in the test's thread)."""
+    start = threading.Barrier(len(schedulers))
+    results: list[dict[str, Any]] = []
+    errors: list[BaseException] = []
+
+    def run(ledger: Ledger) -> None:
+        try:
+            start.wait(timeout=30)
+            results.append(sweep(ledger, job, day))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(ledger,)) for ledger in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
 def test_two_schedulers_sweeping_at_once_issue_each_instalment_once(settings: Settings) -> None:
     """R-INV-3: two scheduler processes, each with its own connections, run the same sweeps together."""
     setup = Ledger(env=settings.persistence_env())
@@ -96,22 +119,11 @@ def test_two_schedulers_sweeping_at_once_issue_each_instalment_once(settings: Se
     errors: list[BaseException] = []
     try:
         for day in (date(2025, 9, 1), date(2025, 10, 15), date(2026, 1, 15), date(2026, 1, 16)):
-            barrier = threading.Barrier(len(schedulers))
             race = threading.Barrier(len(schedulers))
             rounds.update({str(id(ledger)): race for ledger in schedulers})
-
-            def run(ledger: Ledger, day: date = day, barrier: threading.Barrier = barrier) -> None:
-                try:
-                    barrier.wait(timeout=30)
-                    results.append(sweep(ledger, "invoicing", day))
-                except BaseException as exc:  # reported below, in the test's thread
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=run, args=(ledger,)) for ledger in schedulers]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=120)
+            found, failed = sweep_at_once(schedulers, "invoicing", day)
+            results += found
+            errors += failed
         assert not errors
         assert not any(result.get("failed") for result in results)
         invoices = every_invoice(setup, ids, date(2026, 12, 31))
