@@ -132,6 +132,19 @@ def test_while_in_force_nothing_is_refunded_and_a_decision_before_the_dissolutio
     assert (funding["refunded"], funding["refund_possible"]) == ("0.00", True)
 
 
+def refunds_without_d(client: TestClient, tokens: dict[str, str], aid: str, ids: dict[str, str], decision: str,
+                      reason: str) -> None:
+    """D, left out for ``reason``, gets nothing: the preview and the refunds paid split 50,000.00 over A, B
+    and C by what they paid, 40 : 30 : 20 by largest remainder."""
+    shown = preview(client, tokens, aid, "2026-10-31")
+    expected = {ids[A]: "22222.22", ids[B]: "16666.67", ids[C]: "11111.11"}
+    assert {r["party_id"]: r["refund"] for r in shown["parties"]} == expected
+    assert shown["excluded"] == [{"party_id": ids[D], "reason": reason, "paid": "10000.00"}]
+    paid = refund(client, tokens, aid, decision, "2026-10-31")
+    assert paid.status_code == 201, paid.text
+    assert {r["party_id"]: r["amount"] for r in paid.json()["refunds"]} == expected
+
+
 def test_with_the_term_off_a_party_that_left_by_notice_gets_nothing_and_the_rest_is_split_40_30_20(
         client: TestClient, tokens: dict[str, str]) -> None:
     """R-FUND-2 (configurable): with refund_to_withdrawn_parties false, D gets 0 and 50,000.00 is split
@@ -142,13 +155,7 @@ def test_with_the_term_off_a_party_that_left_by_notice_gets_nothing_and_the_rest
     passed(client, tokens, aid, ids, "2026-10-01", "dissolution")
     decision = passed(client, tokens, aid, ids, "2026-10-02", "refund")
 
-    shown = preview(client, tokens, aid, "2026-10-31")
-    expected = {ids[A]: "22222.22", ids[B]: "16666.67", ids[C]: "11111.11"}
-    assert {r["party_id"]: r["refund"] for r in shown["parties"]} == expected
-    assert shown["excluded"] == [{"party_id": ids[D], "reason": "withdrawn", "paid": "10000.00"}]
-    paid = refund(client, tokens, aid, decision, "2026-10-31")
-    assert paid.status_code == 201, paid.text
-    assert {r["party_id"]: r["amount"] for r in paid.json()["refunds"]} == expected
+    refunds_without_d(client, tokens, aid, ids, decision, "withdrawn")
 
 
 def test_an_expelled_party_gets_nothing_back(client: TestClient, tokens: dict[str, str]) -> None:
@@ -168,13 +175,7 @@ def test_an_expelled_party_gets_nothing_back(client: TestClient, tokens: dict[st
     passed(client, tokens, aid, ids, "2026-10-01", "dissolution")
     decision = passed(client, tokens, aid, ids, "2026-10-01", "refund")
 
-    shown = preview(client, tokens, aid, "2026-10-31")
-    expected = {ids[A]: "22222.22", ids[B]: "16666.67", ids[C]: "11111.11"}
-    assert {r["party_id"]: r["refund"] for r in shown["parties"]} == expected
-    assert shown["excluded"] == [{"party_id": ids[D], "reason": "expelled", "paid": "10000.00"}]
-    paid = refund(client, tokens, aid, decision, "2026-10-31")
-    assert paid.status_code == 201, paid.text
-    assert ids[D] not in {r["party_id"] for r in paid.json()["refunds"]}
+    refunds_without_d(client, tokens, aid, ids, decision, "expelled")
     balances = get(client, tokens["finance"], f"/v1/agreements/{aid}/balances", as_of="2026-10-31")
     assert {r["party_id"]: r["refunded"] for r in balances["parties"]}[ids[D]] == "0.00"
 
