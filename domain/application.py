@@ -18,6 +18,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 
 from domain.access.tokens import AccessCommands
 from domain.agreements.agreement import Agreement
+from domain.agreements.billing_commands import BillingCommands
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.commands import AgreementCommands
 from domain.funding.commands import FundingCommands, RefundCommands
@@ -51,7 +52,7 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
+class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
              RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 

@@ -18,6 +18,7 @@ carry the party they concern where there is one:
 | `transfers_to_host` | none | what the invoicing operator paid the host | |
 | `transfers_from_operator` | none | | the same, from the operator's side |
 | `grants_received` | the grant (its id; the funder is no party) | | a grant payment from its funder (R-FUND-7) |
+| `output_vat` | payer | the VAT part of a credit note | the VAT an invoice adds to its lines (R-INV-6) |
 
 An exit settlement at the checkpoint and a forerunner's part of the host's costs (R-FUND-6) are invoices
 of kinds `settlement` and `host_reimbursement`: recharges of actual costs, posted to `recharges_invoiced`
@@ -45,6 +46,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreements.agreement import Agreement
+from domain.agreements.billing import vat_amount, vat_in
+from domain.kernel.money import ZERO
 from domain.invoicing.invoices import Invoice
 from domain.funding.exits import CheckpointExit
 from domain.funding.grants import Grant
@@ -59,9 +62,11 @@ D, C = JournalLine.debit, JournalLine.credit
 def _invoice_issued(event: Any) -> list[JournalEntry]:
     income = "shares_invoiced" if event.kind == "instalments" else "recharges_invoiced"
     invoice = event.originator_id
+    vat = vat_amount(getattr(event, "vat", None))  # events from before R-INV-6 carry none
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
                             lines=[D("receivable", event.amount, event.party_id),
-                                   C(income, event.amount, event.party_id),
+                                   C(income, event.amount - vat, event.party_id),
+                                   *([C("output_vat", vat, event.party_id)] if vat else []),
                                    D("open_items", event.amount, invoice),
                                    C("open_items_control", event.amount, invoice)]),
             JournalEntry.of(event, 1, business_date=event.due_on + timedelta(days=1),
@@ -87,8 +92,11 @@ def _payment_received(event: Any) -> list[JournalEntry]:
 
 
 def _credit_note_issued(event: Any) -> list[JournalEntry]:
+    rate = getattr(event, "vat_rate", None)
+    vat = ZERO if rate is None else vat_in(event.amount, rate)
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
-                            lines=[D("credit_notes", event.amount, event.party_id),
+                            lines=[D("credit_notes", event.amount - vat, event.party_id),
+                                   *([D("output_vat", vat, event.party_id)] if vat else []),
                                    C("receivable", event.amount, event.party_id),
                                    *_settles(event, event.amount)])]
 
