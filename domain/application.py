@@ -24,6 +24,7 @@ from domain.funding.commands import FundingCommands, RefundCommands
 from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
 from domain.invoicing.commands import InvoicingCommands
+from domain.invoicing.interest_commands import InterestCommands
 from domain.invoicing.invoices import InvoiceBook
 from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
@@ -52,7 +53,7 @@ class DateAsISO(Transcoding):
 
 
 class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             InterestCommands, RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
