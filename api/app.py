@@ -13,7 +13,7 @@ from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, contacts, decisions, exits, figures, funding, grants, health, interest,
-                        invoices, membership, parties, payments, retention, spending, steering_group, summary)
+                        invoices, membership, parties, payments, payouts, retention, spending, steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
-                   invoices, interest, payments, spending, figures, summary, retention, audit):
+                   invoices, interest, payments, payouts, spending, figures, summary, retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once

@@ -23,6 +23,7 @@ from domain.agreements.commands import AgreementCommands
 from domain.funding.commands import FundingCommands, RefundCommands
 from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
+from domain.funding.payout_commands import PayoutCommands
 from domain.invoicing.commands import InvoicingCommands
 from domain.invoicing.interest_commands import InterestCommands
 from domain.invoicing.invoices import InvoiceBook
@@ -53,7 +54,7 @@ class DateAsISO(Transcoding):
 
 
 class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             InterestCommands, RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             InterestCommands, RefundCommands, PayoutCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
