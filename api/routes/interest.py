@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from api.deps import Finance, IdempotencyKey, LedgerDep, Staff, claim, require
+from api.problems import PROBLEM_JSON
 from api.money_schemas import InterestInvoiceIn, InterestWaiverIn, ReferenceRateIn
 from api.routes.common import After, AsOf, Limit, as_of_or_today, cursor, link_next
 from domain.access.tokens import Principal
@@ -33,7 +34,9 @@ def record_reference_rate(body: ReferenceRateIn, request: Request, ledger: Ledge
                                         idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
-@router.get("/v1/agreements/{agreement_id}/interest")
+@router.get("/v1/agreements/{agreement_id}/interest", responses={409: {
+    "description": "A day of the claim has no recorded reference rate (`reference_rate_missing`).",
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}})
 def get_interest(agreement_id: str, request: Request, response: Response, ledger: LedgerDep, principal: Staff,
                  as_of: AsOf = None, party_id: str | None = Query(None, max_length=36), limit: Limit = 100,
                  after: After = None) -> dict[str, Any]:

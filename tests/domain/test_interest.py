@@ -3,13 +3,17 @@ actual days / 365, on what was unpaid at the start of each day after the due dat
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.invoicing.interest import Debt, ReferenceRates, claim_lines, interest, reference_rate
 from domain.kernel.errors import Conflict, InvalidInput
+from domain.kernel.money import round_cents
 
 D = Decimal
 H2_2025 = [(date(2025, 7, 1), D("2.0"))]
@@ -95,3 +99,29 @@ def test_the_reference_rate_table_takes_half_years_and_corrections() -> None:
             table.record(valid_from=valid_from, rate_pct=D(rate), recorded_on=date(2025, 1, 1))
         assert refused.value.code == code
     assert len(table.table()) == 2
+
+
+@given(amount_cents=st.integers(min_value=1, max_value=10**11), days=st.integers(min_value=1, max_value=800),
+       split=st.integers(min_value=0, max_value=800), paid_after=st.integers(min_value=0, max_value=800))
+def test_interest_adds_up_over_any_split_and_stops_at_payment(amount_cents: int, days: int, split: int,
+                                                              paid_after: int) -> None:
+    """R-INV-6: invoicing the claim at any day and again later bills within a cent of claiming it at once
+    (each part is rounded once); nothing accrues after a payment in full; and a single rate gives exactly
+    amount × rate × days / 365."""
+    due = date(2025, 9, 22)
+    amount = D(amount_cents) / 100
+    through = due + timedelta(days=days)
+    cut = due + timedelta(days=min(split, days))
+    late = debt(str(amount), due)
+    whole = interest(late, ACROSS_NEW_YEAR, after=due, through=through)
+    parts = (interest(late, ACROSS_NEW_YEAR, after=due, through=cut)
+             + interest(late, ACROSS_NEW_YEAR, after=cut, through=through))
+    assert abs(whole - parts) <= D("0.01")
+    paid_on = due + timedelta(days=paid_after)
+    paid = debt(str(amount), due, (paid_on, str(amount)))
+    assert interest(paid, ACROSS_NEW_YEAR, after=due, through=max(paid_on, through)) == interest(
+        paid, ACROSS_NEW_YEAR, after=due, through=paid_on)
+    single = [(date(2025, 7, 1), D("2.0"))]
+    short = due + timedelta(days=min(days, 100))  # within the half-year of the 2.0 % rate
+    assert interest(late, single, after=due, through=short) == round_cents(
+        Fraction(amount) * 9 * (short - due).days / 36500)
