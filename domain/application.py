@@ -54,7 +54,8 @@ class DateAsISO(Transcoding):
 
 
 class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             InterestCommands, RefundCommands, PayoutCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             InterestCommands, RefundCommands, PayoutCommands, GrantCommands, ExitCommands, RetentionCommands,
+             ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

@@ -30,8 +30,8 @@ def post(client: TestClient, token: str, url: str, body: dict[str, Any]) -> Any:
 
 def record_accounts(client: TestClient, tokens: dict[str, str], aid: str, ids: dict[str, str]) -> None:
     for business_id, (iban, bic) in ACCOUNTS.items():
-        recorded = post(client, tokens["coordinator"], f"/v1/agreements/{aid}/parties/{ids[business_id]}/payout-account",
-                        {"iban": iban, "bic": bic, "recorded_on": "2025-12-20"})
+        url = f"/v1/agreements/{aid}/parties/{ids[business_id]}/payout-account"
+        recorded = post(client, tokens["coordinator"], url, {"iban": iban, "bic": bic, "recorded_on": "2025-12-20"})
         assert recorded.status_code == 201, recorded.text
 
 

@@ -94,7 +94,8 @@ def test_the_reference_rate_table_takes_half_years_and_corrections() -> None:
     assert table.table() == [(date(2025, 7, 1), D("2.15")), (date(2026, 1, 1), D("1.5"))]
     assert [r["interest_rate"] for r in table.view()] == ["9.15", "8.5"]
     for valid_from, rate, code in ((date(2025, 3, 1), "2.0", "invalid_valid_from"),
-                                   (date(2025, 1, 1), "30", "invalid_rate"), (date(2025, 1, 1), "2.0001", "invalid_rate")):
+                                   (date(2025, 1, 1), "30", "invalid_rate"),
+                                   (date(2025, 1, 1), "2.0001", "invalid_rate")):
         with pytest.raises(InvalidInput) as refused:
             table.record(valid_from=valid_from, rate_pct=D(rate), recorded_on=date(2025, 1, 1))
         assert refused.value.code == code
