@@ -13,7 +13,8 @@ from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, billing, contacts, decisions, documents, exits, figures, funding, grants,
-                        health, invoices, membership, parties, payments, retention, spending, steering_group, summary)
+                        health, interest, invoices, membership, parties, payments, payouts, retention, spending,
+                        steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
-                   billing, documents, invoices, payments, spending, figures, summary, retention, audit):
+                   billing, documents, invoices, interest, payments, payouts, spending, figures, summary, retention,
+                   audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once

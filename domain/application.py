@@ -24,7 +24,9 @@ from domain.agreements.commands import AgreementCommands
 from domain.funding.commands import FundingCommands, RefundCommands
 from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
+from domain.funding.payout_commands import PayoutCommands
 from domain.invoicing.commands import InvoicingCommands
+from domain.invoicing.interest_commands import InterestCommands
 from domain.invoicing.invoices import InvoiceBook
 from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
@@ -52,8 +54,9 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCommands, FundingCommands,
+             InvoicingCommands, InterestCommands, RefundCommands, PayoutCommands, GrantCommands, ExitCommands,
+             RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

@@ -28,6 +28,8 @@ BANK_REFERENCE_CHARS = 35
 # An exit settlement at the checkpoint and a share of the host's costs (R-FUND-6): recharges of actual
 # costs, invoiced once, outside the instalment plan.
 SETTLEMENT_KINDS = ("settlement", "host_reimbursement")
+# Late-payment interest (R-INV-6): invoiced when finance decides, once per party and issue date.
+INTEREST_KIND = "interest"
 
 
 def instalment_invoice_id(agreement_id: UUID, party_id: UUID, instalments: list[int]) -> UUID:
@@ -114,7 +116,7 @@ class Invoice(Aggregate):
                   period: str | None, late_batch: int = 0) -> UUID:
         if kind == "instalments":
             return instalment_invoice_id(agreement_id, party_id, instalments)
-        if kind in SETTLEMENT_KINDS:  # once per party and checkpoint, or per party and decision (R-FUND-6)
+        if kind in (*SETTLEMENT_KINDS, INTEREST_KIND):  # once per party and checkpoint, decision or date
             return uuid5(agreement_id, f"{kind}:{party_id}:{period}")
         assert kind == "recharge" and period is not None
         return recharge_invoice_id(agreement_id, party_id, period, late_batch)

@@ -8,6 +8,7 @@ carry the party they concern where there is one:
 | `receivable` | payer | an invoice | a payment, a credit note |
 | `shares_invoiced` | payer | | an instalment invoice (cost share income) |
 | `recharges_invoiced` | payer | | a recharge invoice |
+| `interest_invoiced` | payer | | an invoice of late-payment interest (R-INV-6) |
 | `credit_notes` | payer | a credit note | |
 | `cash_received` | payer, or none while unmatched | money in | the unmatched side of an allocation |
 | `unallocated` | none | an allocation | a payment whose reference named no invoice |
@@ -57,10 +58,12 @@ from domain.invoicing.payments import UnmatchedPayment
 from projections.journal.entries import Event, JournalEntry, JournalLine
 
 D, C = JournalLine.debit, JournalLine.credit
+# The income account of an invoice by its kind; every other kind recharges actual costs.
+INCOME = {"instalments": "shares_invoiced", "interest": "interest_invoiced"}
 
 
 def _invoice_issued(event: Any) -> list[JournalEntry]:
-    income = "shares_invoiced" if event.kind == "instalments" else "recharges_invoiced"
+    income = INCOME.get(event.kind, "recharges_invoiced")
     invoice = event.originator_id
     vat = vat_amount(getattr(event, "vat", None))  # events from before R-INV-6 carry none
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
