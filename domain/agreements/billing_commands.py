@@ -35,9 +35,10 @@ class BillingCommands:
 
     def set_seller_bank_details(self, agreement_id: UUID, *, iban: str, bic: str, recorded_on: date,
                                 idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Record the IBAN and BIC the agreement's invoices are paid to (R-INV-6)."""
+        """Record the IBAN and BIC the agreement's invoices are paid to and its payouts leave from (R-INV-6).
+        Allowed after the agreement ended too: refunds and final invoices still need a current account."""
         return self._billing_command(agreement_id, lambda billing: billing.set_seller_bank(
-            iban=iban, bic=bic, recorded_on=recorded_on), idempotency)
+            iban=iban, bic=bic, recorded_on=recorded_on), idempotency, in_force=False)
 
     def set_vat_treatment(self, agreement_id: UUID, *, treatment: str, reason: str | None, recorded_on: date,
                           idempotency: Idempotency | None = None) -> dict[str, Any]:
@@ -60,11 +61,12 @@ class BillingCommands:
 
     def _billing_command(self, agreement_id: UUID, change: Callable[[BillingDetails], None],
                          idempotency: Idempotency | None,
-                         view: Callable[[BillingDetails], dict[str, Any]] = BillingDetails.view
-                         ) -> dict[str, Any]:
+                         view: Callable[[BillingDetails], dict[str, Any]] = BillingDetails.view,
+                         in_force: bool = True) -> dict[str, Any]:
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
-            agreement.check_in_force()
+            if in_force:
+                agreement.check_in_force()
             billing = self._billing_for(agreement.id)
             change(billing)
             return [billing], view(billing)

@@ -176,11 +176,16 @@ class PayoutCommands:
                 "name": agreement.party(party_id)["name"], "amount": amount, "description": description}
 
     def _debtor(self, agreement: Agreement) -> dict[str, Any]:
+        """The account payouts leave from: the coordinator's recorded debtor account, else the agreement's
+        seller bank details (the account its invoices are paid to)."""
         record = self._payout_account(agreement.id, None)
-        if record is None or record.account is None:
-            raise Conflict(f"no account of {agreement.code}'s coordinator is recorded to pay from "
-                           "(POST …/debtor-account, or give the debtor in the request)", code="debtor_account_missing")
-        return dict(record.account)
+        if record is not None and record.account is not None:
+            return dict(record.account)
+        billing = self._billing_or_none(agreement.id)
+        if billing is not None and billing.seller_bank is not None:
+            return {"iban": billing.seller_bank["iban"], "bic": billing.seller_bank["bic"], "name": None}
+        raise Conflict(f"no account of {agreement.code}'s coordinator is recorded to pay from (POST …/debtor-account, "
+                       "PUT …/seller-bank-details, or give the debtor in the request)", code="debtor_account_missing")
 
     def _payout_account(self, agreement_id: UUID, holder: UUID | None) -> PayoutAccount | None:
         return self._get_or_none(PayoutAccount.create_id(agreement_id, COORDINATOR if holder is None else str(holder)))

@@ -137,3 +137,21 @@ def test_payout_accounts_are_checked_and_only_finance_makes_files(client: TestCl
     assert client.get(url, headers=auth(tokens["auditor"])).json() == {
         "holder": ids["0246246-0"], "iban": "FI2880012700000449", "bic": "DABAFIHH", "name": None,
         "recorded_on": "2025-12-20"}
+
+
+def test_without_a_debtor_account_the_payouts_leave_from_the_sellers_account(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-INV-6, R-FUND-2: with no debtor account recorded, the pain.001 pays from the IBAN and BIC the
+    agreement's invoices name (its seller bank details), in the coordinator's name."""
+    aid, ids, _ = refunded_network(client, tokens)
+    record_accounts(client, tokens, aid, ids)
+    seller = client.put(f"/v1/agreements/{aid}/seller-bank-details", json={"iban": "FI4950009420028730",
+                                                                            "bic": "OKOYFIHH"},
+                        headers=auth(tokens["coordinator"]))
+    assert seller.status_code == 200, seller.text
+    made = post(client, tokens["finance"], f"/v1/agreements/{aid}/payouts/pain001", FILE)
+    assert made.status_code == 201, made.text
+    block = etree.fromstring(made.content).find("p:CstmrCdtTrfInitn/p:PmtInf", namespaces=NS)
+    assert block.findtext("p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == "FI4950009420028730"
+    assert block.findtext("p:DbtrAgt/p:FinInstnId/p:BIC", namespaces=NS) == "OKOYFIHH"
+    assert block.findtext("p:Dbtr/p:Nm", namespaces=NS) == "Valtori"
