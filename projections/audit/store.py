@@ -252,10 +252,14 @@ class AuditStore:
                         conn.cursor(row_factory=tuple_row) as cursor:  # type: ignore[call-arg]
                     work(cursor)
             except Exception as exc:
-                if type(exc).__name__ == "UniqueViolation":
+                # The library wraps the driver's errors: read the SQLSTATE of either.
+                state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+                if type(exc).__name__ == "UniqueViolation" or state == "23505":
                     raise IntegrityError(str(exc)) from exc
-                if getattr(exc, "sqlstate", None) == "40001":
+                if state == "40001":
                     raise ChainMoved(str(exc)) from exc
+                if state == "22023":  # refused by a sealing function
+                    raise ValueError(str(exc).splitlines()[0]) from exc
                 raise
             return
         # BEGIN IMMEDIATE takes SQLite's write lock before the head is read, like the journal does.
