@@ -106,14 +106,18 @@ def offline(args: argparse.Namespace) -> int | None:
         print(f"ledger: export unreadable: {exc}", file=sys.stderr)
         return 1
     elapsed = time.monotonic() - started
-    if args.json:
+    where = f"{verdict.file} line {verdict.line}" if verdict.line else verdict.file
+    at = f" (position {verdict.first_bad_position})" if verdict.first_bad_position else ""
+    return _report(verdict, args.json, elapsed, f"export ok: {verdict.events_checked} events verified in "
+                   f"{elapsed:.1f} s", f"export BAD at {where}{at}: {verdict.reason}")
+
+
+def _report(verdict: Any, as_json: bool, elapsed: float, good: str, bad: str) -> int:
+    """Print a verdict as JSON or as its sentence; the exit code (0 when intact, 1 when not)."""
+    if as_json:
         print(json.dumps({**verdict.as_dict(), "elapsed_s": round(elapsed, 3)}))
-    elif verdict.ok:
-        print(f"export ok: {verdict.events_checked} events verified in {elapsed:.1f} s")
     else:
-        where = f"{verdict.file} line {verdict.line}" if verdict.line else verdict.file
-        at = f" (position {verdict.first_bad_position})" if verdict.first_bad_position else ""
-        print(f"export BAD at {where}{at}: {verdict.reason}")
+        print(good if verdict.ok else bad)
     return 0 if verdict.ok else 1
 
 
@@ -168,13 +172,8 @@ def _verify(chain: Any, args: argparse.Namespace) -> int:
     started = time.monotonic()
     verdict = chain.verify(trusted, known)
     elapsed = time.monotonic() - started
-    if args.json:
-        print(json.dumps({**verdict.as_dict(), "elapsed_s": round(elapsed, 3)}))
-    elif verdict.ok:
-        print(f"chain ok: {verdict.events_checked} events in {elapsed:.1f} s")
-    else:
-        print(f"chain BAD at position {verdict.first_bad_position} ({verdict.failed}): {verdict.reason}")
-    return 0 if verdict.ok else 1
+    return _report(verdict, args.json, elapsed, f"chain ok: {verdict.events_checked} events in {elapsed:.1f} s",
+                   f"chain BAD at position {verdict.first_bad_position}: {verdict.reason}")
 
 
 def _replay(ledger: Any, dates: list[date], agreements: list[UUID] | None) -> int:
