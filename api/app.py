@@ -29,7 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(env=settings.persistence_env())
-        app.state.audit = AuditChain(app.state.ledger, signer=settings.audit_signer())
+        signer = settings.audit_signer()
+        app.state.audit = AuditChain(app.state.ledger, signer=signer, trusted=settings.audit_trust(signer))
         app.state.audit.store.install_guards()  # the history is append-only from here on
         app.state.journal = JournalRunner(app.state.ledger, workers=settings.journal_workers)
         app.state.tokens = TokenCache(settings.token_cache_s)
