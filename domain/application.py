@@ -7,6 +7,8 @@ they share: one save per command with its idempotency record, and reads with or 
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -25,6 +27,7 @@ from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
 from domain.invoicing.commands import InvoicingCommands
 from domain.invoicing.invoices import InvoiceBook
+from domain.invoicing.numbering import NumberSeries, PartyInvoices
 from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
 from domain.kernel.idempotency import Idempotency, IdempotencyRecord
@@ -57,8 +60,11 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
 
     name = "ledger"
     conflicts_retried = 0  # how many commands lost a race and were run again (for the sweeps' logs)
+    # Every snapshot is of a bounded aggregate (the invoice book and payment index of earlier versions no
+    # longer change); a number series is a few counters, a party's invoices grow with that party's alone.
     snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100,
-                              ContactRegister: 100}
+                              ContactRegister: 100, NumberSeries: 100, PartyInvoices: 50}
+    max_attempts = 6  # a command that loses a race is run again on fresh state, after a short random pause
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -81,8 +87,10 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
                  **save_kwargs: Any) -> dict[str, Any]:
         """Run a command, saving its aggregates and its idempotency record in one transaction.
 
-        A concurrent write makes the save fail on an aggregate's version; the command is then run
-        once more on fresh state, and a second failure is reported as a version conflict.
+        A concurrent write makes the save fail on an aggregate's version (or on a deterministic id another
+        command took first); the command is then run again on fresh state after a pause of random length
+        (a few milliseconds, doubling each time, so racing writers spread out), up to ``max_attempts``
+        times in all, and only then is it reported as a version conflict (409 with Retry-After).
         ``replay`` stands in for the check of a repeated key (contacts also compare the personal part
         of the request, kept in the erasable store); ``save_kwargs`` go to the recorder with the
         events (``personal_data``, see ``domain.records.contacts``).
@@ -91,7 +99,7 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
         first = replayed()
         if first is not None:
             return first
-        for attempt in (1, 2):
+        for attempt in range(1, self.max_attempts + 1):
             aggregates, result = command()
             if idempotency is not None:
                 aggregates.append(IdempotencyRecord(scope=idempotency.scope, key=idempotency.key,
@@ -104,8 +112,9 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
                 first = replayed()
                 if first is not None:
                     return first
-                if attempt == 2:
+                if attempt == self.max_attempts:
                     raise VersionConflict("the record changed concurrently; try again") from None
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # noqa: S311 - jitter, not a secret
             else:
                 return result
         raise AssertionError("unreachable")
