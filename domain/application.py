@@ -8,6 +8,7 @@ they share: one save per command with its idempotency record, and reads with or 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import date
@@ -39,6 +40,7 @@ from domain.steering.commands import SteeringCommands
 from domain.topics import register_moved_topics
 
 register_moved_topics()
+_attempts = threading.local()  # per thread: whether the command being run is a retry
 
 
 class DateAsISO(Transcoding):
@@ -100,6 +102,7 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
         if first is not None:
             return first
         for attempt in range(1, self.max_attempts + 1):
+            _attempts.retrying = attempt > 1
             aggregates, result = command()
             if idempotency is not None:
                 aggregates.append(IdempotencyRecord(scope=idempotency.scope, key=idempotency.key,
@@ -118,6 +121,12 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
             else:
                 return result
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def retrying() -> bool:
+        """Whether the command running in this thread lost a race before (checks that only a race can
+        make fail, such as a bank transaction recorded meanwhile, are left to the store until then)."""
+        return bool(getattr(_attempts, "retrying", False))
 
     def _replay(self, idempotency: Idempotency | None) -> dict[str, Any] | None:
         if idempotency is None:

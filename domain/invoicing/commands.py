@@ -42,6 +42,7 @@ class InvoicingCommands(RunCommands, RegisterAccess):
     _get: Callable[[UUID, type, str], Any]
     _read: Callable[[UUID, type, str], Any]
     exists: Callable[[UUID], bool]
+    retrying: Callable[[], bool]
     save: Callable[..., Any]
     repository: Any
     _decision_ref: Callable[[UUID, UUID], Any]
@@ -207,7 +208,8 @@ class InvoicingCommands(RunCommands, RegisterAccess):
             compact: str | None = normalise(reference)
         except InvalidInput:
             compact = None  # a mistyped reference is still money received: keep it, unmatched
-        self._read(agreement_id, Agreement, "agreement")
+        if not isinstance(self._fetch_settled(agreement_id, lambda _: True), Agreement):  # it exists
+            raise NotFound(f"no agreement {agreement_id}")
         found = self._locate_reference(compact) if compact else None
         if found is not None and found[0] == agreement_id:
             return self.record_payment(found[1], amount=value, paid_on=paid_on,
@@ -381,7 +383,9 @@ class InvoicingCommands(RunCommands, RegisterAccess):
         if legacy is not None:
             legacy.check_new(bank_reference)
         payment_id = bank_payment_id(agreement_id, bank_reference)
-        if self.exists(payment_id):
+        # The save creates an aggregate under this id, which the store refuses when it exists: only after
+        # such a refusal (a retry) is it worth asking, so the first attempt costs no query for it.
+        if self.retrying() and self.exists(payment_id):
             raise duplicate(bank_reference, payment_id)
         return payment_id
 

@@ -190,6 +190,20 @@ class RegisterAccess:
         except AggregateNotFoundError:
             return None
 
+    def _fetch_settled(self, aggregate_id: UUID, settled: Callable[[Any], bool]) -> Any:
+        """An aggregate to read only, from the cache without asking the store for newer events when what is
+        cached already answers (``settled``): numbers, blocks and claims only ever grow, so an entry once
+        there never changes. Otherwise as ``_fetch_read``."""
+        cache = getattr(self.repository, "cache", None)
+        if cache is not None:
+            try:
+                cached = cache.get(aggregate_id)
+            except KeyError:
+                cached = None
+            if cached is not None and settled(cached):
+                return cached
+        return self._fetch_read(aggregate_id)
+
     def _kept(self, kind: type, aggregate_id: UUID) -> Any:
         memo: dict[UUID, Any] = self.__dict__.setdefault("_kept_from_earlier_versions", {})
         if aggregate_id not in memo:
@@ -249,14 +263,18 @@ class RegisterAccess:
         agreement_id = self._prefix_owner(prefix)
         if agreement_id is None:
             return None
-        entry = find_in(self._fetch_read(NumberSeries.create_id(agreement_id)), self._legacy_book(agreement_id),
-                        self._fetch_read, int(year), int(sequence))
+        number, position = int(year), int(sequence)
+        series = self._fetch_settled(NumberSeries.create_id(agreement_id),
+                                     lambda found: found.used.get(year, 0) >= position)
+        entry = find_in(series, self._legacy_book(agreement_id),
+                        lambda block_id: self._fetch_settled(block_id, lambda b: b.entry(position) is not None),
+                        number, position)
         if entry is None or entry["kind"] == "credit_note":
             return None
         return agreement_id, entry["id"]
 
     def _prefix_owner(self, prefix: str) -> UUID | None:
-        claim = self._fetch_read(ReferencePrefix.create_id(prefix))
+        claim = self._fetch_settled(ReferencePrefix.create_id(prefix), lambda _claim: True)  # never changes
         if isinstance(claim, ReferencePrefix):
             return claim.agreement_id
         entries = self._catalogue_entries()  # an invoice book of an earlier version, numbered by ordinal
