@@ -21,8 +21,7 @@ from domain.invoicing.runs import MAX_INVOICES_PER_SAVE, RunCommands, issue_plan
 from domain.invoicing.schedule import PlannedInvoice, closed_periods, quarters_of, recharge_invoices
 from domain.kernel.money import check_input_amount, fmt, money
 from domain.kernel.references import normalise
-from domain.invoicing.payments import (BankTransaction, UnmatchedPage, UnmatchedPayment, bank_payment_id,
-                                       duplicate)
+from domain.invoicing.payments import BankTransaction, UnmatchedPayment
 from domain.invoicing.spending import SpendingLog, bearers, quarter_of, quarters_between
 
 if TYPE_CHECKING:
@@ -376,38 +375,6 @@ class InvoicingCommands(RunCommands, RegisterAccess):
 
     def _invoice(self, invoice_id: UUID) -> Invoice:
         return self._get(invoice_id, Invoice, "invoice")
-
-    def _new_bank_transaction(self, agreement_id: UUID, bank_reference: str) -> UUID:
-        """The payment id of a bank transaction not yet recorded; refused when it is (duplicate_payment)."""
-        legacy = self._legacy_index(agreement_id)
-        if legacy is not None:
-            legacy.check_new(bank_reference)
-        payment_id = bank_payment_id(agreement_id, bank_reference)
-        # The save creates an aggregate under this id, which the store refuses when it exists: only after
-        # such a refusal (a retry) is it worth asking, so the first attempt costs no query for it.
-        if self.retrying() and self.exists(payment_id):
-            raise duplicate(bank_reference, payment_id)
-        return payment_id
-
-    def _unmatched_tail(self, agreement_id: UUID) -> UnmatchedPage:
-        """The page of an agreement's unmatched payments that has room (a new one after a full one)."""
-        number = 0
-        while True:
-            page = self._fetch_copy(UnmatchedPage.create_id(agreement_id, number))
-            if page is None:
-                return UnmatchedPage(agreement_id=agreement_id, page=number)
-            if not page.full():
-                return page  # type: ignore[no-any-return]
-            number += 1
-
-    def _unmatched_ids(self, agreement_id: UUID) -> list[UUID]:
-        ids: list[UUID] = []
-        for number in range(MAX_CHUNKS * 100):
-            page = self._fetch_read(UnmatchedPage.create_id(agreement_id, number))
-            if page is None:
-                break
-            ids.extend(page.ids)
-        return ids
 
     def _spending_log_or_none(self, log_id: UUID) -> SpendingLog | None:
         try:

@@ -19,11 +19,12 @@ from eventsourcing.domain import Aggregate
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.invoicing.invoices import MAX_SEQUENCE, InvoiceBook
 from domain.invoicing.numbering import BLOCK, NumberBlock, NumberSeries, PartyInvoices, ReferencePrefix, block_index
-from domain.invoicing.payments import PaymentIndex
+from domain.invoicing.payments import PaymentIndex, UnmatchedPage, bank_payment_id, duplicate
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.references import national, normalise
 
 Fetch = Callable[[UUID], Any]  # an aggregate by id, or None
+MAX_UNMATCHED_PAGES = 100_000  # a bound on any walk over an agreement's pages of unmatched payments
 
 
 class Register:
@@ -37,7 +38,7 @@ class Register:
         self._fetch = fetch
         self._new = new  # the series and its prefix's claim, when this command opens them
         self._numbered: dict[int, list[dict[str, Any]]] = {}  # year → documents numbered by this command
-        self._parties: dict[UUID, PartyInvoices] = {}
+        self._parties: dict[UUID, PartyInvoices | None] = {}
         self._billed: dict[UUID, tuple[list[dict[str, Any]], list[int]]] = {}
         self._legacy_ids: dict[UUID, set[UUID]] = {}
 
@@ -68,10 +69,7 @@ class Register:
     def party(self, party_id: UUID) -> PartyInvoices | None:
         """The party's invoices as recorded (a copy this command may change), or None before its first."""
         if party_id not in self._parties:
-            found = self._fetch(PartyInvoices.create_id(self.agreement_id, party_id))
-            if found is None:
-                return None
-            self._parties[party_id] = found
+            self._parties[party_id] = self._fetch(PartyInvoices.create_id(self.agreement_id, party_id))
         return self._parties[party_id]
 
     def issued_ids(self, party_id: UUID) -> set[UUID]:
@@ -175,6 +173,8 @@ class RegisterAccess:
     """
 
     repository: Any
+    exists: Callable[[UUID], bool]
+    retrying: Callable[[], bool]
 
     def _fetch_copy(self, aggregate_id: UUID) -> Any:
         """An aggregate a command may change (its own copy), or None."""
@@ -283,3 +283,37 @@ class RegisterAccess:
             return None
         legacy = self._legacy_book(entries[ordinal - 1][0])
         return legacy.agreement_id if legacy is not None and legacy.reference_prefix == prefix else None
+
+    # Bank transactions and unmatched payments ----------------------------------------------------
+
+    def _new_bank_transaction(self, agreement_id: UUID, bank_reference: str) -> UUID:
+        """The payment id of a bank transaction not yet recorded; refused when it is (duplicate_payment)."""
+        legacy = self._legacy_index(agreement_id)
+        if legacy is not None:
+            legacy.check_new(bank_reference)
+        payment_id = bank_payment_id(agreement_id, bank_reference)
+        # The save creates an aggregate under this id, which the store refuses when it exists: only after
+        # such a refusal (a retry) is it worth asking, so the first attempt costs no query for it.
+        if self.retrying() and self.exists(payment_id):
+            raise duplicate(bank_reference, payment_id)
+        return payment_id
+
+    def _unmatched_tail(self, agreement_id: UUID) -> UnmatchedPage:
+        """The page of an agreement's unmatched payments that has room (a new one after a full one)."""
+        number = 0
+        while True:
+            page = self._fetch_copy(UnmatchedPage.create_id(agreement_id, number))
+            if page is None:
+                return UnmatchedPage(agreement_id=agreement_id, page=number)
+            if not page.full():
+                return page  # type: ignore[no-any-return]
+            number += 1
+
+    def _unmatched_ids(self, agreement_id: UUID) -> list[UUID]:
+        ids: list[UUID] = []
+        for number in range(MAX_UNMATCHED_PAGES):
+            page = self._fetch_read(UnmatchedPage.create_id(agreement_id, number))
+            if page is None:
+                break
+            ids.extend(page.ids)
+        return ids
