@@ -37,9 +37,10 @@ def run_invoicing(agreement_id: str, body: RunIn, request: Request, ledger: Ledg
     """
     aid = parse_uuid(agreement_id, "agreement")
     idempotency = claim(principal, key, request, body.model_dump(mode="json"))
-    if len(ledger.invoicing_plan(aid, body.as_of)) <= ledger.run_batch_size:
+    planned = len(ledger.invoicing_plan(aid, body.as_of))
+    if planned <= ledger.run_batch_size:
         return ledger.run_invoicing(aid, as_of=body.as_of, idempotency=idempotency)
-    started = ledger.start_invoicing_run(aid, as_of=body.as_of, idempotency=idempotency)
+    started = ledger.start_invoicing_run(aid, as_of=body.as_of, idempotency=idempotency, planned=planned)
     run_id = UUID(started["run_id"])
     request.app.state.runs.start(run_id, lambda: ledger.continue_invoicing_run(run_id, progress=_logged))
     return JSONResponse(jsonable_encoder(started), status_code=status.HTTP_202_ACCEPTED,

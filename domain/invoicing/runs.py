@@ -100,14 +100,15 @@ class RunCommands:
         check_business_year(as_of)
         return instalment_invoices(self._read(agreement_id, Agreement, "agreement"), as_of)
 
-    def start_invoicing_run(self, agreement_id: UUID, *, as_of: date,
-                            idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Record a run to be carried out by ``continue_invoicing_run`` (in the background); its view."""
+    def start_invoicing_run(self, agreement_id: UUID, *, as_of: date, idempotency: Idempotency | None = None,
+                            planned: int | None = None) -> dict[str, Any]:
+        """Record a run to be carried out by ``continue_invoicing_run`` (in the background); its view.
+        ``planned`` is the size of its plan when the caller has just made it."""
         check_business_year(as_of)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
-            planned = len(self.invoicing_plan(agreement_id, as_of))
-            run = InvoicingRun(agreement_id=agreement_id, as_of=as_of, planned=planned,
+            size = len(self.invoicing_plan(agreement_id, as_of)) if planned is None else planned
+            run = InvoicingRun(agreement_id=agreement_id, as_of=as_of, planned=size,
                                batch_size=self.run_batch_size)
             return [run], run.view()
 
@@ -122,8 +123,11 @@ class RunCommands:
             plan = self.invoicing_plan(run.agreement_id, run.as_of)
             self._run_batches(run.agreement_id, plan, run.as_of, run_id, progress)
         except Exception as exc:
-            self._execute(lambda: self._run_event(run_id, lambda r: r.fail(reason=f"{type(exc).__name__}: {exc}")),
-                          None)
+            reason = f"{type(exc).__name__}: {exc}"
+            try:
+                self._execute(lambda: self._run_event(run_id, lambda r: r.fail(reason=reason)), None)
+            except Exception:  # noqa: BLE001 - the store is down too: the run stays "running" until started again
+                pass
             raise
         return self._execute(lambda: self._run_event(run_id, lambda r: r.finish()), None)
 

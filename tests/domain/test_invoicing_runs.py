@@ -151,3 +151,28 @@ def test_credit_notes_take_numbers_from_the_series_and_its_snapshot_stays_small(
     snapshots = list(ledger.snapshots.get(series_id)) if ledger.snapshots is not None else []
     assert snapshots and max(len(ledger.mapper.to_stored_event(s).state) for s in snapshots) < 600
     assert ledger.repository.get(series_id).used == {"2026": 107}
+
+
+def test_a_background_run_that_fails_is_marked_failed_and_a_new_run_finishes_it(ledger: Ledger) -> None:
+    """R-INV-3: the second batch's save fails; the run says so, and a run started again issues the rest."""
+    aid = _agreement(ledger, 10, 2)
+    ledger.run_batch_size = 8
+    run_id = UUID(ledger.start_invoicing_run(aid, as_of=AS_OF)["run_id"])
+    save, saves = ledger.save, []
+
+    def fail_second_batch(*aggregates: Any, **kwargs: Any) -> Any:
+        saves.append(len(aggregates))
+        if len(saves) == 2:
+            raise RuntimeError("disk full")
+        return save(*aggregates, **kwargs)
+
+    ledger.save = fail_second_batch  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        ledger.continue_invoicing_run(run_id)
+    ledger.save = save  # type: ignore[method-assign]
+    failed = ledger.get_invoicing_run(aid, run_id)
+    assert (failed["status"], failed["issued"], failed["batches"], failed["reason"]) == (
+        "failed", 8, 1, "RuntimeError: disk full")
+    again = ledger.continue_invoicing_run(UUID(ledger.start_invoicing_run(aid, as_of=AS_OF)["run_id"]))
+    assert (again["status"], again["issued"], again["already_issued"]) == ("finished", 12, 8)
+    assert _numbers(ledger, aid) == [f"RUNS-2026-{n:05d}" for n in range(1, 21)]
