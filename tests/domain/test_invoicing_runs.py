@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -42,6 +43,24 @@ def _billed_once(ledger: Ledger, aid: UUID, parties: int, instalments: int) -> N
     assert len(billed) == len(set(billed)) == parties * instalments
 
 
+def _second_save_fails(ledger: Ledger, why: str, work: Callable[[], Any]) -> None:
+    """Run ``work`` with the ledger's second save failing (as when the process dies mid-run)."""
+    save, saves = ledger.save, []
+
+    def failing(*aggregates: Any, **kwargs: Any) -> Any:
+        saves.append(len(aggregates))
+        if len(saves) == 2:
+            raise RuntimeError(why)
+        return save(*aggregates, **kwargs)
+
+    ledger.save = failing  # type: ignore[method-assign]
+    try:
+        with pytest.raises(RuntimeError):
+            work()
+    finally:
+        ledger.save = save  # type: ignore[method-assign]
+
+
 def test_a_run_commits_bounded_batches_and_reports_each(ledger: Ledger) -> None:
     """R-INV-3: 10 parties × 2 instalments in batches of 7: three transactions, numbers 1-20 in order."""
     aid = _agreement(ledger, 10, 2)
@@ -59,18 +78,7 @@ def test_a_run_cut_short_by_a_crash_then_run_again_issues_each_invoice_once(ledg
     """R-INV-3: the second batch's save fails (the process dies); the rerun issues the other 13, once."""
     aid = _agreement(ledger, 10, 2)
     ledger.run_batch_size = 7
-    save, saves = ledger.save, []
-
-    def crash_on_second_batch(*aggregates: Any, **kwargs: Any) -> Any:
-        saves.append(len(aggregates))
-        if len(saves) == 2:
-            raise RuntimeError("the process died")
-        return save(*aggregates, **kwargs)
-
-    ledger.save = crash_on_second_batch  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        ledger.run_invoicing(aid, as_of=AS_OF)
-    ledger.save = save  # type: ignore[method-assign]
+    _second_save_fails(ledger, "the process died", lambda: ledger.run_invoicing(aid, as_of=AS_OF))
     assert len(_numbers(ledger, aid)) == 7
     rerun = ledger.run_invoicing(aid, as_of=AS_OF)
     assert (len(rerun["issued"]), rerun["already_issued"]) == (13, 7)
@@ -158,18 +166,7 @@ def test_a_background_run_that_fails_is_marked_failed_and_a_new_run_finishes_it(
     aid = _agreement(ledger, 10, 2)
     ledger.run_batch_size = 8
     run_id = UUID(ledger.start_invoicing_run(aid, as_of=AS_OF)["run_id"])
-    save, saves = ledger.save, []
-
-    def fail_second_batch(*aggregates: Any, **kwargs: Any) -> Any:
-        saves.append(len(aggregates))
-        if len(saves) == 2:
-            raise RuntimeError("disk full")
-        return save(*aggregates, **kwargs)
-
-    ledger.save = fail_second_batch  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        ledger.continue_invoicing_run(run_id)
-    ledger.save = save  # type: ignore[method-assign]
+    _second_save_fails(ledger, "disk full", lambda: ledger.continue_invoicing_run(run_id))
     failed = ledger.get_invoicing_run(aid, run_id)
     assert (failed["status"], failed["issued"], failed["batches"], failed["reason"]) == (
         "failed", 8, 1, "RuntimeError: disk full")
