@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import metrics, openapi, problems
+from api.background import BackgroundRuns
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit.store.install_guards()  # the history is append-only from here on
         app.state.journal = JournalRunner(app.state.ledger, workers=settings.journal_workers)
         app.state.tokens = TokenCache(settings.token_cache_s)
+        app.state.runs = BackgroundRuns()
         interval_s = settings.audit_interval_s
         follower = ChainFollower(app.state.audit, interval_s) if interval_s else None
         if settings.journal_follow:
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if follower is not None:
                 follower.stop()
+            app.state.runs.join()
             app.state.journal.close()
             app.state.ledger.close()
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import STABLE_ERROR_CODES
-from domain.kernel.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, Withheld
+from domain.kernel.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, VersionConflict, Withheld
 
 PROBLEM_JSON = "application/problem+json"
 MAX_ERRORS = 20
@@ -93,7 +93,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(status_of(exc), exc.code, exc.detail, **exc.extra)
+        # A write that lost its race on every internal attempt may simply be sent again (with its key).
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, VersionConflict) else None
+        return problem(status_of(exc), exc.code, exc.detail, headers, **exc.extra)
 
     @app.exception_handler(ApiProblem)
     async def api_problem(_: Request, exc: ApiProblem) -> JSONResponse:

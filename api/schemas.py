@@ -314,6 +314,21 @@ class RechargeRunOut(RunOut):
                                           "invoiced in this run as late items (R-INV-5).")
 
 
+class InvoicingRunOut(BaseModel):
+    """A run too large for one batch, carried out in the background: poll its `Location`."""
+
+    run_id: str
+    agreement_id: str
+    as_of: date
+    status: str = Field(description="`running`, `finished` or `failed` (start it again: nothing is issued twice).")
+    planned: int = Field(description="Invoices due as of the date, issued before or not.")
+    issued: int = Field(description="Invoices issued by this run so far.")
+    already_issued: int
+    batches: int = Field(description="Batches committed so far, each in one transaction.")
+    batch_size: int
+    reason: str | None = None
+
+
 class OverdueRunOut(BaseModel):
     marked: int
 

@@ -7,6 +7,9 @@ they share: one save per command with its idempotency record, and reads with or 
 
 from __future__ import annotations
 
+import random
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -28,6 +31,7 @@ from domain.funding.payout_commands import PayoutCommands
 from domain.invoicing.commands import InvoicingCommands
 from domain.invoicing.interest_commands import InterestCommands
 from domain.invoicing.invoices import InvoiceBook
+from domain.invoicing.numbering import NumberSeries, PartyInvoices
 from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
 from domain.kernel.idempotency import Idempotency, IdempotencyRecord
@@ -39,6 +43,7 @@ from domain.steering.commands import SteeringCommands
 from domain.topics import register_moved_topics
 
 register_moved_topics()
+_attempts = threading.local()  # per thread: whether the command being run is a retry
 
 
 class DateAsISO(Transcoding):
@@ -61,8 +66,11 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
 
     name = "ledger"
     conflicts_retried = 0  # how many commands lost a race and were run again (for the sweeps' logs)
+    # Every snapshot is of a bounded aggregate (the invoice book and payment index of earlier versions no
+    # longer change); a number series is a few counters, a party's invoices grow with that party's alone.
     snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100,
-                              ContactRegister: 100}
+                              ContactRegister: 100, NumberSeries: 100, PartyInvoices: 50}
+    max_attempts = 6  # a command that loses a race is run again on fresh state, after a short random pause
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -85,8 +93,10 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
                  **save_kwargs: Any) -> dict[str, Any]:
         """Run a command, saving its aggregates and its idempotency record in one transaction.
 
-        A concurrent write makes the save fail on an aggregate's version; the command is then run
-        once more on fresh state, and a second failure is reported as a version conflict.
+        A concurrent write makes the save fail on an aggregate's version (or on a deterministic id another
+        command took first); the command is then run again on fresh state after a pause of random length
+        (a few milliseconds, doubling each time, so racing writers spread out), up to ``max_attempts``
+        times in all, and only then is it reported as a version conflict (409 with Retry-After).
         ``replay`` stands in for the check of a repeated key (contacts also compare the personal part
         of the request, kept in the erasable store); ``save_kwargs`` go to the recorder with the
         events (``personal_data``, see ``domain.records.contacts``).
@@ -95,7 +105,8 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
         first = replayed()
         if first is not None:
             return first
-        for attempt in (1, 2):
+        for attempt in range(1, self.max_attempts + 1):
+            _attempts.retrying = attempt > 1
             aggregates, result = command()
             if idempotency is not None:
                 aggregates.append(IdempotencyRecord(scope=idempotency.scope, key=idempotency.key,
@@ -108,11 +119,18 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
                 first = replayed()
                 if first is not None:
                     return first
-                if attempt == 2:
+                if attempt == self.max_attempts:
                     raise VersionConflict("the record changed concurrently; try again") from None
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # noqa: S311 - jitter, not a secret
             else:
                 return result
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def retrying() -> bool:
+        """Whether the command running in this thread lost a race before (checks that only a race can
+        make fail, such as a bank transaction recorded meanwhile, are left to the store until then)."""
+        return bool(getattr(_attempts, "retrying", False))
 
     def _replay(self, idempotency: Idempotency | None) -> dict[str, Any] | None:
         if idempotency is None:

@@ -28,9 +28,15 @@ def _notices(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> No
 
 
 def _invoicing(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> None:
-    result = ledger.run_invoicing(aid, as_of=as_of)
+    # The same batches as over HTTP: each committed on its own, a line logged per batch of a large run.
+    result = ledger.run_invoicing(aid, as_of=as_of, progress=_batch_logged)
     counts["issued"] += len(result["issued"])
     counts["already_issued"] += result["already_issued"]
+
+
+def _batch_logged(counts: dict[str, Any]) -> None:
+    if counts["planned"] > counts["issued"] + counts["already_issued"] or counts["batch"] > 1:
+        log.info("invoicing_batch", **counts)
 
 
 def _recharges(ledger: Ledger, aid: UUID, as_of: date, counts: Counter[str]) -> None:

@@ -5,30 +5,56 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import structlog
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from api.deps import BillReader, Finance, IdempotencyKey, LedgerDep, Runner, claim
 from api.routes.common import After, AsOf, Limit, as_of_or_today, check_visible, cursor, link_next
-from api.schemas import CreditNoteIn, OverdueRunOut, PaymentIn, PaymentOut, RunIn, RunOut
+from api.schemas import CreditNoteIn, InvoicingRunOut, OverdueRunOut, PaymentIn, PaymentOut, RunIn, RunOut
 from domain.application import Ledger
 from domain.access.tokens import Principal
 from domain.kernel.errors import NotFound
 from domain.kernel.identifiers import parse_uuid
 
 router = APIRouter(tags=["invoices"])
+log = structlog.get_logger("api.runs")
 
 
-@router.post("/v1/agreements/{agreement_id}/invoicing-runs", response_model=RunOut)
+@router.post("/v1/agreements/{agreement_id}/invoicing-runs", response_model=RunOut,
+             responses={202: {"model": InvoicingRunOut, "description": "A run of more invoices than one "
+                              "batch, started in the background: poll the `Location` it names."}})
 def run_invoicing(agreement_id: str, body: RunIn, request: Request, ledger: LedgerDep,
-                  principal: Runner, key: IdempotencyKey) -> dict[str, Any]:
+                  principal: Runner, key: IdempotencyKey) -> Any:
     """Issue every instalment invoice due on or before `as_of` not yet issued (scheduler, finance).
 
     Each is issued on `as_of` and due `payment_term_days` later, on the next Finnish banking day if
     that is a weekend or a bank holiday, Christmas Eve and Midsummer Eve included (R-INV-6). A due date
-    past 2199 is refused with 422 `date_out_of_range`.
+    past 2199 is refused with 422 `date_out_of_range`. A run whose plan fits in one batch answers when
+    done (200); a larger one is committed a batch at a time in the background: 202 with the run's
+    status and a `Location` to poll.
     """
-    return ledger.run_invoicing(parse_uuid(agreement_id, "agreement"), as_of=body.as_of,
-                                idempotency=claim(principal, key, request, body.model_dump(mode="json")))
+    aid = parse_uuid(agreement_id, "agreement")
+    idempotency = claim(principal, key, request, body.model_dump(mode="json"))
+    planned = len(ledger.invoicing_plan(aid, body.as_of))
+    if planned <= ledger.run_batch_size:
+        return ledger.run_invoicing(aid, as_of=body.as_of, idempotency=idempotency)
+    started = ledger.start_invoicing_run(aid, as_of=body.as_of, idempotency=idempotency, planned=planned)
+    run_id = UUID(started["run_id"])
+    request.app.state.runs.start(run_id, lambda: ledger.continue_invoicing_run(run_id, progress=_logged))
+    return JSONResponse(jsonable_encoder(started), status_code=status.HTTP_202_ACCEPTED,
+                        headers={"Location": f"/v1/agreements/{aid}/invoicing-runs/{run_id}"})
+
+
+@router.get("/v1/agreements/{agreement_id}/invoicing-runs/{run_id}", response_model=InvoicingRunOut)
+def get_invoicing_run(agreement_id: str, run_id: str, ledger: LedgerDep, principal: Runner) -> dict[str, Any]:
+    """A background invoicing run's status and counts (scheduler, finance)."""
+    return ledger.get_invoicing_run(parse_uuid(agreement_id, "agreement"), parse_uuid(run_id, "invoicing run"))
+
+
+def _logged(counts: dict[str, Any]) -> None:
+    log.info("invoicing_run_batch", **counts)
 
 
 @router.post("/v1/agreements/{agreement_id}/overdue-runs", response_model=OverdueRunOut)

@@ -14,13 +14,14 @@ from eventsourcing.domain import Aggregate
 
 from domain.funding.exits import (CheckpointExit, ExitCheckpoint, HostReimbursement, check_at_checkpoint,
                                   check_host_decision, checkpoint_worksheet, host_reimbursement)
-from domain.invoicing.invoices import Invoice, InvoiceBook
+from domain.invoicing.invoices import Invoice
 from domain.kernel.errors import Conflict, InvalidInput, NotFound
 from domain.kernel.money import ZERO, fmt, money
 from domain.membership.rules import DecisionRef
 
 if TYPE_CHECKING:
     from domain.agreements.agreement import Agreement
+    from domain.invoicing.register import Register
     from domain.kernel.idempotency import Idempotency
 
     Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
@@ -36,7 +37,8 @@ class ExitCommands:
         def _agreement(self, agreement_id: UUID) -> Agreement: ...
         def _decision_ref(self, agreement_id: UUID, decision_id: UUID) -> DecisionRef | None: ...
         def _get(self, aggregate_id: UUID, kind: type, what: str) -> Any: ...
-        def _book(self, agreement: Agreement) -> InvoiceBook: ...
+        def _book(self, agreement: Agreement) -> Register: ...
+        def _party_invoice_ids(self, agreement_id: UUID, party_id: UUID) -> list[UUID]: ...
         def _invoice(self, invoice_id: UUID) -> Invoice: ...
         def exists(self, aggregate_id: UUID) -> bool: ...
 
@@ -108,8 +110,7 @@ class ExitCommands:
                                    credited=credited)
             agreement.party_exited_at_checkpoint(party_id=party_id, left_on=terms.checkpoint,
                                                  confirmed_on=confirmed_on)
-            book_saved = [book] if credited or issued else []
-            return [agreement, exit_, *book_saved, *touched, *issued], exit_.view()
+            return [agreement, exit_, *book.aggregates(), *touched, *issued], exit_.view()
 
         return self._execute(command, idempotency)
 
@@ -141,7 +142,7 @@ class ExitCommands:
                         for row in calculation["parties"] if not row["host"] and Decimal(row["part"]) > 0]
             run = HostReimbursement(agreement_id=agreement.id, decision_id=decision_id, issued_on=issued_on,
                                     calculation=calculation, invoice_ids=[i.id for i in invoices])
-            return [run, *([book] if invoices else []), *invoices], run.view()
+            return [run, *book.aggregates(), *invoices], run.view()
 
         return self._execute(command, idempotency)
 
@@ -158,8 +159,7 @@ class ExitCommands:
         return self._get(terms_id, ExitCheckpoint, "exit checkpoint") if self.exists(terms_id) else None
 
     def _party_invoices(self, agreement: Agreement, party_id: UUID) -> list[Invoice]:
-        book = self._book(agreement)
-        ids = book.ids(party_id)
+        ids = self._party_invoice_ids(agreement.id, party_id)
         if len(ids) > MAX_OPEN_INVOICES:
             raise Conflict(f"a settlement reads at most {MAX_OPEN_INVOICES} invoices", code="too_many_invoices")
         return [self._invoice(invoice_id) for invoice_id in ids]

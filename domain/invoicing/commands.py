@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -12,54 +12,42 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.agreements.agreement import Agreement, text
-from domain.agreements.billing import invoice_vat
 from domain.agreements.views import key_history_view
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import Conflict, InvalidInput, NotFound
-from domain.invoicing.invoices import Invoice, InvoiceBook
-from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
-                                       quarters_of, recharge_invoices, supply_date)
+from domain.invoicing.invoices import Invoice
+from domain.invoicing.register import RegisterAccess
+from domain.invoicing.runs import MAX_INVOICES_PER_SAVE, RunCommands, issue_planned
+from domain.invoicing.schedule import PlannedInvoice, closed_periods, quarters_of, recharge_invoices
 from domain.kernel.money import check_input_amount, fmt, money
 from domain.kernel.references import normalise
-from domain.invoicing.payments import PaymentIndex, UnmatchedPayment
+from domain.invoicing.payments import BankTransaction, UnmatchedPayment
 from domain.invoicing.spending import SpendingLog, bearers, quarter_of, quarters_between
 
 if TYPE_CHECKING:
     from domain.kernel.idempotency import Idempotency
 
-MAX_INVOICES_PER_SAVE = 600  # one per party and more; keeps one insert well under the size at which the PostgreSQL driver stalls
 MAX_CHUNKS = 1_000  # a run never loops without end, whatever the data
 MAX_LIST = 500
 Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
 
 
-class InvoicingCommands:
+class InvoicingCommands(RunCommands, RegisterAccess):
     """Mixed into the Ledger: every command is idempotent by deterministic ids or an idempotency key."""
 
     # Provided by the Ledger.
     _execute: Callable[..., dict[str, Any]]
     _agreement: Callable[[UUID], Agreement]
     _get: Callable[[UUID, type, str], Any]
-    _catalogue: Callable[[], Any]
+    _read: Callable[[UUID, type, str], Any]
     exists: Callable[[UUID], bool]
+    retrying: Callable[[], bool]
     save: Callable[..., Any]
     repository: Any
     _decision_ref: Callable[[UUID, UUID], Any]
     _billing_or_none: Callable[[UUID], Any]
 
     # Runs -------------------------------------------------------------------------------------
-
-    def run_invoicing(self, agreement_id: UUID, *, as_of: date,
-                      idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Issue every instalment invoice due on or before a date that is not yet issued (R-INV-3)."""
-        check_business_year(as_of)
-
-        def command() -> tuple[list[Aggregate], dict[str, Any]]:
-            agreement = self._agreement(agreement_id)
-            due = instalment_invoices(agreement, as_of)
-            return self._issue(agreement, due, as_of, [])
-
-        return self._run(command, idempotency)
 
     def run_recharges(self, agreement_id: UUID, *, as_of: date,
                       idempotency: Idempotency | None = None) -> dict[str, Any]:
@@ -149,41 +137,25 @@ class InvoicingCommands:
 
     def _issue(self, agreement: Agreement, due: list[PlannedInvoice], issued_on: date,
                others: list[Aggregate]) -> tuple[list[Aggregate], dict[str, Any]]:
-        book = self._book(agreement)
-        issued_ids = set(book.ids())
-        todo: list[PlannedInvoice] = []
-        for planned in due:
-            unbilled = not_yet_billed(planned, book.instalments.get(str(planned.party_id), []))
-            invoice_id = None if unbilled is None else Invoice.create_id(
-                agreement.id, unbilled.party_id, unbilled.kind, unbilled.instalments, unbilled.period,
-                unbilled.late_batch)
-            if unbilled is not None and invoice_id not in issued_ids:
-                issued_ids.add(invoice_id)
-                todo.append(unbilled)
-        batch = todo[:MAX_INVOICES_PER_SAVE]
-        term_days = agreement.rules.payment_term_days
-        treatment = self._vat_treatment(agreement.id)  # R-INV-6
-        invoices = [Invoice.issue(book=book, party_id=p.party_id, kind=p.kind, instalments=p.instalments,
-                                  period=p.period, lines=p.lines, issued_on=issued_on,
-                                  payment_term_days=term_days, late_batch=p.late_batch,
-                                  vat=invoice_vat(treatment, supply_date(p, issued_on), p.lines)) for p in batch]
-        result = {"issued": [str(invoice.id) for invoice in invoices],
-                  "already_issued": len(due) - len(todo), "more": len(todo) > len(batch)}
+        register = self._book(agreement)
+        invoices, already, more = issue_planned(register, agreement, due, issued_on, MAX_INVOICES_PER_SAVE,
+                                                 self._vat_treatment(agreement.id))
+        result = {"issued": [str(invoice.id) for invoice in invoices], "already_issued": already, "more": more}
         if not invoices and not others:
             return [], result
-        return [book, *invoices, *others] if invoices else list(others), result
+        return [*register.aggregates(), *invoices, *others] if invoices else list(others), result
 
     def mark_overdue(self, agreement_id: UUID, *, as_of: date) -> int:
         """Mark every invoice that is past due and not paid as of a date, once; returns how many."""
         check_business_year(as_of)  # an overdue run far ahead would record wrong first-overdue dates
-        book = self._book_or_none(agreement_id)
-        if book is None:
-            return 0
         marked: list[Invoice] = []
         count = 0
-        for invoice_id in book.ids():
-            invoice = self._invoice(invoice_id)
-            if invoice.overdue_marked_on is None and invoice.status(as_of) == "overdue":
+        for _year, _sequence, entry in self._documents(agreement_id):
+            if entry["kind"] != "invoice":
+                continue
+            seen = self._read(entry["id"], Invoice, "invoice")
+            if seen.overdue_marked_on is None and seen.status(as_of) == "overdue":
+                invoice = self._invoice(entry["id"])
                 invoice.mark_overdue(marked_on=as_of)
                 marked.append(invoice)
             if len(marked) == MAX_INVOICES_PER_SAVE:
@@ -198,23 +170,24 @@ class InvoicingCommands:
     def record_payment(self, invoice_id: UUID, *, amount: str | Decimal, paid_on: date,
                        bank_reference: str | None = None, source: str = "invoice",
                        idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Record a payment against an invoice; an excess is kept as the party's credit (R-INV-4)."""
+        """Record a payment against an invoice; an excess is kept as the party's credit (R-INV-4). A payment
+        with the bank's archive id gets an id derived from it: the store refuses it a second time."""
         value = check_input_amount(money(amount))
         check_business_year(paid_on)
         bank_reference = _bank_reference(bank_reference)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             invoice = self._invoice(invoice_id)
-            index = self._payment_index(invoice.agreement_id)
-            index.check_new(bank_reference)
-            payment_id = uuid4()
             _check_paid_on(invoice, paid_on)
+            aggregates: list[Aggregate] = [invoice]
+            if bank_reference is None:
+                payment_id = uuid4()
+            else:
+                payment_id = self._new_bank_transaction(invoice.agreement_id, bank_reference)
+                aggregates.append(BankTransaction(agreement_id=invoice.agreement_id, bank_reference=bank_reference,
+                                                  invoice_id=invoice.id))
             invoice.receive_payment(payment_id=payment_id, amount=value, paid_on=paid_on,
                                     bank_reference=bank_reference, source=source)
-            aggregates: list[Aggregate] = [invoice]
-            if bank_reference is not None:
-                index.add(payment_id=payment_id, bank_reference=bank_reference, unmatched=False)
-                aggregates.append(index)
             return aggregates, {"payment_id": str(payment_id), "matched": True,
                                 "invoice_id": str(invoice.id), "status": invoice.status(paid_on),
                                 "outstanding": fmt(invoice.outstanding(paid_on))}
@@ -233,26 +206,27 @@ class InvoicingCommands:
         if not isinstance(reference, str) or not 0 < len(reference) <= 35:
             raise InvalidInput("a reference is 1 to 35 characters", code="invalid_reference")
         try:
-            compact = normalise(reference)
+            compact: str | None = normalise(reference)
         except InvalidInput:
             compact = None  # a mistyped reference is still money received: keep it, unmatched
-        agreement = self._agreement(agreement_id)
-        book = self._book_or_none(agreement.id)
-        invoice_id = book.find_by_reference(compact) if book is not None and compact else None
-        if invoice_id is not None:
-            return self.record_payment(invoice_id, amount=value, paid_on=paid_on,
+        if not isinstance(self._fetch_settled(agreement_id, lambda _: True), Agreement):  # it exists
+            raise NotFound(f"no agreement {agreement_id}")
+        found = self._locate_reference(compact) if compact else None
+        if found is not None and found[0] == agreement_id:
+            return self.record_payment(found[1], amount=value, paid_on=paid_on,
                                        bank_reference=bank_reference, source="reference",
                                        idempotency=idempotency)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
-            index = self._payment_index(agreement.id)
-            index.check_new(bank_reference)
-            payment = UnmatchedPayment(agreement_id=agreement.id, amount=value, paid_on=paid_on,
+            if bank_reference is not None:
+                self._new_bank_transaction(agreement_id, bank_reference)
+            payment = UnmatchedPayment(agreement_id=agreement_id, amount=value, paid_on=paid_on,
                                        reference=" ".join(reference.split()),
                                        bank_reference=bank_reference)
-            index.add(payment_id=payment.id, bank_reference=bank_reference, unmatched=True)
-            return [payment, index], {"payment_id": str(payment.id), "matched": False,
-                                      "invoice_id": None, "status": "unmatched"}
+            page = self._unmatched_tail(agreement_id)
+            page.add(payment_id=payment.id)
+            return [payment, page], {"payment_id": str(payment.id), "matched": False,
+                                     "invoice_id": None, "status": "unmatched"}
 
         return self._execute(command, idempotency)
 
@@ -285,11 +259,11 @@ class InvoicingCommands:
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             invoice = self._invoice(invoice_id)
-            book = self._book(self._agreement(invoice.agreement_id))
-            note_id = invoice.credit(book=book, amount=value, issued_on=issued_on, reason=reason)
+            register = self._book(self._read(invoice.agreement_id, Agreement, "agreement"))
+            note_id = invoice.credit(book=register, amount=value, issued_on=issued_on, reason=reason)
             view = invoice.view(issued_on)
             note = next(c for c in view["credit_notes"] if c["id"] == str(note_id))
-            return [invoice, book], {**note, "invoice_id": str(invoice.id), "outstanding": view["outstanding"]}
+            return [invoice, *register.aggregates()], {**note, "invoice_id": str(invoice.id), "outstanding": view["outstanding"]}
 
         return self._execute(command, idempotency)
 
@@ -324,43 +298,60 @@ class InvoicingCommands:
 
     def list_invoices(self, agreement_id: UUID, *, as_of: date, limit: int, after: UUID | None = None,
                       party_id: UUID | None = None) -> list[dict[str, Any]]:
-        """Invoices in number order with their figures as of a date, a page at a time."""
-        seller = self._agreement(agreement_id).invoiced_by
-        book = self._book_or_none(agreement_id)
-        ids = [] if book is None else book.ids(party_id)
-        if after is not None:
-            ids = ids[ids.index(after) + 1:] if after in ids else []
+        """Invoices in number order with their figures as of a date, a page at a time (read, never copied)."""
+        seller = self._read(agreement_id, Agreement, "agreement").invoiced_by
+        size = _limit(limit)
+        if party_id is not None:
+            ids = self._party_invoice_ids(agreement_id, party_id)
+            ids = ids[ids.index(after) + 1:] if after in ids else [] if after is not None else ids
+        else:
+            ids = (entry["id"] for entry in self._invoices_after(agreement_id, after))
         page = []
         for invoice_id in ids:
-            invoice = self._invoice(invoice_id)
+            invoice = self._read(invoice_id, Invoice, "invoice")
             if invoice.issued_on <= as_of:
                 page.append({**invoice.view(as_of), "seller": dict(seller)})
-                if len(page) == _limit(limit):
+                if len(page) == size:
                     break
         return page
+
+    def _invoices_after(self, agreement_id: UUID, after: UUID | None) -> Iterator[dict[str, Any]]:
+        start = (0, 0)
+        if after is not None:
+            try:
+                last = self._read(after, Invoice, "invoice")
+            except NotFound:
+                return
+            if last.agreement_id != agreement_id:
+                return
+            start = (last.year, last.sequence)
+        for _year, _sequence, entry in self._documents(agreement_id, start):
+            if entry["kind"] == "invoice":
+                yield entry
 
     def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
         """One invoice with its payments and credit notes as of a date, in the name of who invoices it (the
         coordinator, or the operator the agreement names)."""
-        invoice = self._invoice(invoice_id)
-        return {**invoice.view(as_of), "seller": dict(self._agreement(invoice.agreement_id).invoiced_by)}
+        invoice = self._read(invoice_id, Invoice, "invoice")
+        return {**invoice.view(as_of), "seller": dict(self._read(invoice.agreement_id, Agreement,
+                                                                  "agreement").invoiced_by)}
 
     def invoice_party(self, invoice_id: UUID) -> tuple[UUID, UUID]:
         """The agreement and party an invoice bills (for access checks)."""
-        invoice = self._invoice(invoice_id)
+        invoice = self._read(invoice_id, Invoice, "invoice")
         return invoice.agreement_id, invoice.party_id
 
     def list_unmatched_payments(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
                                 include_allocated: bool = False) -> list[dict[str, Any]]:
         """Payments whose reference named no invoice, oldest first."""
-        self._agreement(agreement_id)
-        index = self._payment_index(agreement_id)
-        ids = index.unmatched
+        self._read(agreement_id, Agreement, "agreement")
+        legacy = self._legacy_index(agreement_id)
+        ids = [*(legacy.unmatched if legacy is not None else []), *self._unmatched_ids(agreement_id)]
         if after is not None:
             ids = ids[ids.index(after) + 1:] if after in ids else []
         page = []
         for pid in ids:
-            payment = self._get(pid, UnmatchedPayment, "unmatched payment")
+            payment = self._read(pid, UnmatchedPayment, "unmatched payment")
             if include_allocated or payment.invoice_id is None:
                 page.append(payment.view())
                 if len(page) == _limit(limit):
@@ -390,26 +381,6 @@ class InvoicingCommands:
 
     def _invoice(self, invoice_id: UUID) -> Invoice:
         return self._get(invoice_id, Invoice, "invoice")
-
-    def _book_or_none(self, agreement_id: UUID) -> InvoiceBook | None:
-        try:
-            return self.repository.get(InvoiceBook.create_id(agreement_id))
-        except AggregateNotFoundError:
-            return None
-
-    def _book(self, agreement: Agreement) -> InvoiceBook:
-        book = self._book_or_none(agreement.id)
-        if book is None:
-            ids = [entry[0] for entry in self._catalogue().entries]
-            ordinal = ids.index(agreement.id) + 1 if agreement.id in ids else len(ids) + 1
-            book = InvoiceBook(agreement_id=agreement.id, code=agreement.code, reference_prefix=str(ordinal))
-        return book
-
-    def _payment_index(self, agreement_id: UUID) -> PaymentIndex:
-        try:
-            return self.repository.get(PaymentIndex.create_id(agreement_id))
-        except AggregateNotFoundError:
-            return PaymentIndex(agreement_id=agreement_id)
 
     def _spending_log_or_none(self, log_id: UUID) -> SpendingLog | None:
         try:

@@ -15,7 +15,8 @@ from eventsourcing.domain import Aggregate
 from domain.agreements.agreement import Agreement, text
 from domain.invoicing.interest import (MAX_REASON_CHARS, Debt, InterestAccount, ReferenceRates, claim_lines,
                                        invoice_line, line_view)
-from domain.invoicing.invoices import INTEREST_KIND, Invoice, InvoiceBook
+from domain.invoicing.invoices import INTEREST_KIND, Invoice
+from domain.invoicing.register import Register
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt
@@ -32,8 +33,8 @@ class InterestCommands:
     _execute: Callable[..., dict[str, Any]]
     _agreement: Callable[[UUID], Agreement]
     _read: Callable[[UUID, type, str], Any]
-    _book: Callable[[Agreement], InvoiceBook]
-    _book_or_none: Callable[[UUID], InvoiceBook | None]
+    _book: Callable[[Agreement], Register]
+    _party_invoice_ids: Callable[[UUID, UUID], list[UUID]]
     repository: Any
 
     def record_reference_rate(self, *, valid_from: date, rate: str | Decimal, recorded_on: date,
@@ -95,7 +96,7 @@ class InterestCommands:
                                     period=issued_on.isoformat(), lines=[invoice_line(line) for line in lines],
                                     issued_on=issued_on, payment_term_days=agreement.rules.payment_term_days)
             account.invoice(invoice_id=invoice.id, issued_on=issued_on, lines=lines)
-            return [book, invoice, account], {**invoice.view(issued_on), "claim": [line_view(x) for x in lines]}
+            return [*book.aggregates(), invoice, account], {**invoice.view(issued_on), "claim": [line_view(x) for x in lines]}
 
         return self._execute(command, idempotency)
 
@@ -133,11 +134,8 @@ class InterestCommands:
 
     def _claim(self, agreement_id: UUID, party_id: UUID, account: InterestAccount | None,
                table: list[tuple[date, Decimal]], as_of: date) -> list[dict[str, Any]]:
-        book = self._book_or_none(agreement_id)
-        if book is None:
-            return []
         debts = []
-        for invoice_id in book.ids(party_id):
+        for invoice_id in self._party_invoice_ids(agreement_id, party_id):
             invoice = self._read(invoice_id, Invoice, "invoice")
             # An interest invoice bears no interest of its own (no interest on interest).
             if invoice.kind == INTEREST_KIND or invoice.due_on >= as_of or invoice.issued_on > as_of:

@@ -1,11 +1,19 @@
-"""Payments that name no invoice, kept until finance allocates them, and each agreement's payment index."""
+"""Payments that name no invoice, kept until finance allocates them; bank transactions recorded once.
+
+A payment that carries the bank's archive id gets an id derived from it (``bank_payment_id``), and the
+save creates an aggregate under that id: a ``BankTransaction`` beside the invoice it pays, or the
+``UnmatchedPayment`` itself. The event store refuses a second aggregate of one id, so the same bank
+transaction is never recorded twice, without any per-agreement list read by every payment. The
+``PaymentIndex`` of earlier versions is still read (its archive ids still count as recorded, its
+unmatched payments are still listed) but no longer written.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -13,8 +21,40 @@ from domain.kernel.errors import Conflict
 from domain.kernel.money import fmt
 
 
+UNMATCHED_PAGE = 100  # unmatched payments per page of an agreement's list
+
+
+def bank_payment_id(agreement_id: UUID, bank_reference: str) -> UUID:
+    """The id of the payment that records one bank transaction of an agreement (by its archive id)."""
+    return uuid5(agreement_id, f"bank-transaction:{bank_reference}")
+
+
+def duplicate(bank_reference: str, payment_id: UUID) -> Conflict:
+    """The refusal of a bank transaction already recorded."""
+    return Conflict(f"bank transaction {bank_reference} is already recorded as payment {payment_id}",
+                    code="duplicate_payment")
+
+
+class BankTransaction(Aggregate):
+    """A bank transaction recorded as a payment of an invoice: its id is the payment's (the claim)."""
+
+    @staticmethod
+    def create_id(agreement_id: UUID, bank_reference: str) -> UUID:
+        return bank_payment_id(agreement_id, bank_reference)
+
+    @event("Recorded")
+    def __init__(self, *, agreement_id: UUID, bank_reference: str, invoice_id: UUID) -> None:
+        self.agreement_id = agreement_id
+        self.bank_reference = bank_reference
+        self.invoice_id = invoice_id
+
+
 class UnmatchedPayment(Aggregate):
     """A payment whose reference names no invoice: kept, never dropped, until finance allocates it."""
+
+    @staticmethod
+    def create_id(agreement_id: UUID, bank_reference: str | None) -> UUID:
+        return uuid4() if bank_reference is None else bank_payment_id(agreement_id, bank_reference)
 
     @event("Received")
     def __init__(self, *, agreement_id: UUID, amount: Decimal, paid_on: date, reference: str,
@@ -42,8 +82,32 @@ class UnmatchedPayment(Aggregate):
                 "allocated_on": self.allocated_on}
 
 
+class UnmatchedPage(Aggregate):
+    """One page of an agreement's unmatched payments, oldest first; a full page is followed by the next."""
+
+    @staticmethod
+    def create_id(agreement_id: UUID, page: int) -> UUID:
+        return uuid5(agreement_id, f"unmatched-payments:{page}")
+
+    @event("Opened")
+    def __init__(self, *, agreement_id: UUID, page: int) -> None:
+        self.agreement_id = agreement_id
+        self.page = page
+        self.ids: list[UUID] = []
+
+    @event("PaymentListed")
+    def add(self, *, payment_id: UUID) -> None:
+        """List an unmatched payment (the caller opens the next page when this one is full)."""
+        assert len(self.ids) < UNMATCHED_PAGE, "a page is full"
+        self.ids.append(payment_id)
+
+    def full(self) -> bool:
+        return len(self.ids) >= UNMATCHED_PAGE
+
+
 class PaymentIndex(Aggregate):
-    """An agreement's list of unmatched payments, and the bank archive ids already recorded."""
+    """An agreement's list of unmatched payments, and the bank archive ids already recorded (written by
+    earlier versions only; still read)."""
 
     @staticmethod
     def create_id(agreement_id: UUID) -> UUID:
@@ -66,5 +130,4 @@ class PaymentIndex(Aggregate):
     def check_new(self, bank_reference: str | None) -> None:
         """Refuse a bank transaction that is already recorded."""
         if bank_reference is not None and bank_reference in self.bank_references:
-            raise Conflict(f"bank transaction {bank_reference} is already recorded as payment "
-                           f"{self.bank_references[bank_reference]}", code="duplicate_payment")
+            raise duplicate(bank_reference, self.bank_references[bank_reference])

@@ -72,8 +72,10 @@ def test_a_concurrent_write_is_retried_once_transparently(settings: Settings) ->
         theirs.close()
 
 
-def test_two_conflicts_in_a_row_surface_as_version_conflict(settings: Settings) -> None:
+def test_a_conflict_on_every_attempt_surfaces_as_version_conflict(settings: Settings) -> None:
+    """Retries are bounded: with two attempts allowed, two lost races in a row are reported."""
     ours, theirs = Ledger(env=settings.persistence_env()), Ledger(env=settings.persistence_env())
+    ours.max_attempts = 2
     try:
         aid = UUID(ours.create_agreement(**EQUAL)["id"])
         load = ours._agreement
