@@ -12,7 +12,7 @@ from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.resilience import DatabaseHiccups
-from api.routes import (agreements, audit, contacts, decisions, exits, figures, funding, grants, health,
+from api.routes import (agreements, audit, bank_files, contacts, decisions, exits, figures, funding, grants, health,
                         invoices, membership, parties, payments, retention, spending, steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
@@ -54,10 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
-                   invoices, payments, spending, figures, summary, retention, audit):
+                   invoices, payments, bank_files, spending, figures, summary, retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes,
+                       limits_by_path={bank_files.PATH: settings.max_bank_file_bytes})
     app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics)  # outermost: times everything
     return app

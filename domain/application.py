@@ -20,6 +20,8 @@ from domain.access.tokens import AccessCommands
 from domain.agreements.agreement import Agreement
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.commands import AgreementCommands
+from domain.banking.commands import BankCommands
+from domain.banking.transactions import UnassignedBankPayments
 from domain.funding.commands import FundingCommands, RefundCommands
 from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
@@ -52,13 +54,14 @@ class DateAsISO(Transcoding):
 
 
 class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, BankCommands,
+             Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
     conflicts_retried = 0  # how many commands lost a race and were run again (for the sweeps' logs)
     snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100,
-                              ContactRegister: 100}
+                              ContactRegister: 100, UnassignedBankPayments: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -1,0 +1,45 @@
+"""Where a bank transaction meets the ledger: one function for money in, one for money out.
+
+Kept apart and small on purpose: how a payment is recorded (by which ledger command, under which
+payment id) may change without touching the parsers or the import's bookkeeping.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.banking.model import Transaction
+from domain.application import Ledger
+from domain.kernel.errors import Conflict
+
+
+def post_credit(ledger: Ledger, transaction: Transaction) -> dict[str, Any]:
+    """Record money in: matched by its reference across the ledger (references are unique across
+    agreements), kept as the agreement's unmatched payment if it names no invoice of it, or left
+    unassigned if it names no agreement. Returns what became of it."""
+    agreement_id = ledger.agreement_of_reference(transaction.reference)
+    outcome: dict[str, Any] = {"outcome": "unassigned", "agreement_id": agreement_id, "invoice_id": None,
+                               "payment_id": None}
+    if agreement_id is None or transaction.reference is None:
+        return outcome
+    try:
+        result = ledger.record_payment_by_reference(
+            agreement_id, reference=transaction.reference, amount=transaction.amount,
+            paid_on=transaction.booked_on, bank_reference=transaction.archive_id)
+    except Conflict as exc:
+        if exc.code != "duplicate_payment":
+            raise
+        return {**outcome, "outcome": "recorded_earlier"}  # an import cut short after the payment
+    return {**outcome, "outcome": "matched" if result["matched"] else "unmatched",
+            "invoice_id": result["invoice_id"] and UUID(result["invoice_id"]),
+            "payment_id": UUID(result["payment_id"])}
+
+
+def record_debit(ledger: Ledger, transaction: Transaction) -> dict[str, Any]:
+    """Record money out, or a return of money in: kept with its end-to-end id as the bank reported it,
+    changing no invoice (the payouts it settles are found by that id)."""
+    del ledger  # the payouts it settles are not matched yet
+    return {"outcome": "return" if transaction.reversal else "debit", "agreement_id": None,
+            "invoice_id": None, "payment_id": None}
+
