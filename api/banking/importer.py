@@ -2,7 +2,10 @@
 
 Each batch of BATCH_SIZE transactions is recorded in one save after its payments, so no save holds
 the event store's write lock for long; a transaction already recorded (same archive id) is a
-duplicate, so the same file again, or again after an import cut short, adds nothing it added before.
+duplicate, so the same file again, or again after an import cut short, adds nothing it added before:
+a payment to an agreement is looked up before it is recorded (and refused by the payment's own
+check if recorded without its record), every other transaction is refused by the event store when
+its batch is saved, and that batch is then recorded one transaction at a time.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from uuid import UUID, uuid5
 
 from api.banking import camt054, reference_file
 from api.banking.model import InvalidBankFile, ParsedFile, Transaction
-from api.banking.posting import post_credit, record_debit
+from api.banking.posting import agreements_of, post_credit, record_debit
 from domain.application import Ledger
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import DomainError
@@ -69,13 +72,19 @@ def import_file(ledger: Ledger, content: bytes, progress: Progress | None = None
     total = len(parsed.transactions)
     for start in range(0, total, BATCH_SIZE):
         records: list[dict[str, Any]] = []
-        for transaction in parsed.transactions[start:start + BATCH_SIZE]:
-            if transaction.archive_id in seen or ledger.bank_transaction_recorded(transaction.archive_id):
+        batch = parsed.transactions[start:start + BATCH_SIZE]
+        agreements = agreements_of(ledger, batch)
+        for transaction in batch:
+            agreement_id = agreements.get(transaction.reference or "")
+            # A payment to an agreement is looked up first (recording it is the costly part); any other
+            # transaction is refused as a duplicate by the event store when its batch is saved.
+            if transaction.archive_id in seen or (agreement_id is not None and _money_in(transaction)
+                                                  and ledger.bank_transaction_recorded(transaction.archive_id)):
                 tally.counts["duplicates"] += 1
                 continue
             seen.add(transaction.archive_id)
             try:
-                records.append(_record(ledger, transaction))
+                records.append(_record(ledger, transaction, agreement_id))
             except DomainError as exc:
                 tally.rejected.append({**transaction.position, "code": exc.code,
                                        "detail": f"{transaction.archive_id}: {exc.detail}"})
@@ -89,13 +98,17 @@ def import_file(ledger: Ledger, content: bytes, progress: Progress | None = None
             "amounts": {key: fmt(value) for key, value in tally.amounts.items()}}
 
 
-def _record(ledger: Ledger, transaction: Transaction) -> dict[str, Any]:
+def _record(ledger: Ledger, transaction: Transaction, agreement_id: UUID | None) -> dict[str, Any]:
     check_business_year(transaction.booked_on)
     if transaction.value_on is not None:
         check_business_year(transaction.value_on)
-    money_in = transaction.direction == "credit" and not transaction.reversal
-    outcome = post_credit(ledger, transaction) if money_in else record_debit(ledger, transaction)
+    money_in = _money_in(transaction)
+    outcome = post_credit(ledger, transaction, agreement_id) if money_in else record_debit(ledger, transaction)
     return {"archive_id": transaction.archive_id, "direction": transaction.direction,
             "reversal": transaction.reversal, "amount": transaction.amount, "booked_on": transaction.booked_on,
             "value_on": transaction.value_on, "reference": transaction.reference,
             "end_to_end_id": transaction.end_to_end_id, **outcome}
+
+
+def _money_in(transaction: Transaction) -> bool:
+    return transaction.direction == "credit" and not transaction.reversal

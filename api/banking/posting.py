@@ -14,11 +14,15 @@ from domain.application import Ledger
 from domain.kernel.errors import Conflict
 
 
-def post_credit(ledger: Ledger, transaction: Transaction) -> dict[str, Any]:
-    """Record money in: matched by its reference across the ledger (references are unique across
-    agreements), kept as the agreement's unmatched payment if it names no invoice of it, or left
-    unassigned if it names no agreement. Returns what became of it."""
-    agreement_id = ledger.agreement_of_reference(transaction.reference)
+def agreements_of(ledger: Ledger, transactions: list[Transaction]) -> dict[str, UUID | None]:
+    """The agreement each reference of a batch names, if any (references are unique across agreements)."""
+    return ledger.agreements_of_references([t.reference for t in transactions if t.reference is not None])
+
+
+def post_credit(ledger: Ledger, transaction: Transaction, agreement_id: UUID | None) -> dict[str, Any]:
+    """Record money in: matched by its reference to an invoice of the agreement it names, kept as that
+    agreement's unmatched payment if it names none of its invoices, or left unassigned if it names no
+    agreement. Returns what became of it."""
     outcome: dict[str, Any] = {"outcome": "unassigned", "agreement_id": agreement_id, "invoice_id": None,
                                "payment_id": None}
     if agreement_id is None or transaction.reference is None:

@@ -51,24 +51,38 @@ class BankCommands:
         """Whether a bank transaction with this archive id is recorded already."""
         return self.exists(BankTransaction.create_id(archive_id))
 
-    def agreement_of_reference(self, reference: str | None) -> UUID | None:
-        """The agreement whose invoice book issues references like this one, if any: references are
-        unique across the ledger, the book's prefix being the agreement's place in the catalogue."""
-        try:
-            base = normalise(reference or "")[:-1]
-        except InvalidInput:
-            return None
-        prefix = base[:-9]
-        if not prefix.isdigit() or prefix.startswith("0"):
-            return None
+    def agreements_of_references(self, references: list[str]) -> dict[str, UUID | None]:
+        """The agreement whose invoice book issues each reference, if any (references are unique across
+        the ledger: a book's prefix is its agreement's place in the catalogue). The catalogue and each
+        book are read once, however many references there are."""
+        if len(references) > MAX_BATCH:
+            raise InvalidInput(f"at most {MAX_BATCH} references are looked up at once", code="batch_too_large")
         try:
             entries = self._read(CATALOGUE_ID, AgreementCatalogue, "catalogue").entries
-            agreement_id = entries[int(prefix) - 1][0] if int(prefix) <= len(entries) else None
-            book = None if agreement_id is None else self._read(InvoiceBook.create_id(agreement_id),
-                                                               InvoiceBook, "invoice book")
+        except NotFound:
+            entries = []
+        by_prefix: dict[str, UUID | None] = {}
+        found: dict[str, UUID | None] = {}
+        for reference in references:
+            prefix = _prefix(reference)
+            if prefix not in by_prefix:
+                by_prefix[prefix] = self._agreement_of_prefix(entries, prefix)
+            found[reference] = by_prefix[prefix]
+        return found
+
+    def agreement_of_reference(self, reference: str | None) -> UUID | None:
+        """The agreement whose invoice book issues this reference, if any."""
+        return None if reference is None else self.agreements_of_references([reference])[reference]
+
+    def _agreement_of_prefix(self, entries: list[list[Any]], prefix: str) -> UUID | None:
+        if not prefix.isdigit() or prefix.startswith("0") or int(prefix) > len(entries):
+            return None
+        agreement_id = entries[int(prefix) - 1][0]
+        try:
+            book = self._read(InvoiceBook.create_id(agreement_id), InvoiceBook, "invoice book")
         except NotFound:
             return None
-        return agreement_id if book is not None and book.reference_prefix == prefix else None
+        return agreement_id if book.reference_prefix == prefix else None
 
     def record_bank_transactions(self, file_id: UUID, records: list[dict[str, Any]]) -> list[str]:
         """Record a batch of a file's transactions in one save (at most MAX_BATCH); returns the archive
@@ -97,10 +111,10 @@ class BankCommands:
 
     def _recorded(self, file_id: UUID, records: list[dict[str, Any]]) -> list[Aggregate]:
         transactions = [BankTransaction(file_id=file_id, **record) for record in records]
-        months: dict[str, list[UUID]] = {}
+        months: dict[str, list[str]] = {}
         for transaction in transactions:
             if transaction.outcome == "unassigned":
-                months.setdefault(transaction.booked_on.isoformat()[:7], []).append(transaction.id)
+                months.setdefault(transaction.booked_on.isoformat()[:7], []).append(str(transaction.id))
         lists = []
         for month, ids in months.items():
             try:
@@ -127,10 +141,10 @@ class BankCommands:
         except NotFound:
             return []
         if after is not None:
-            ids = ids[ids.index(after) + 1:] if after in ids else []
+            ids = ids[ids.index(str(after)) + 1:] if str(after) in ids else []
         page = []
         for transaction_id in ids:
-            transaction = self._read(transaction_id, BankTransaction, "bank transaction")
+            transaction = self._read(UUID(transaction_id), BankTransaction, "bank transaction")
             if include_allocated or transaction.invoice_id is None:
                 page.append(transaction.view())
                 if len(page) == limit:
@@ -158,6 +172,15 @@ class BankCommands:
             return [invoice, transaction], transaction.view()
 
         return self._execute(command, idempotency)
+
+
+def _prefix(reference: str) -> str:
+    """The book prefix of a reference: what precedes the year (4 digits), the sequence (5) and the check
+    digit; empty for a reference that is no valid Finnish or RF reference."""
+    try:
+        return normalise(reference)[:-10]
+    except InvalidInput:
+        return ""
 
 
 def _check(record: dict[str, Any]) -> None:

@@ -100,10 +100,10 @@ class UnassignedBankPayments(Aggregate):
     @event("Opened")
     def __init__(self, *, month: str) -> None:
         self.month = month
-        self.ids: list[UUID] = []
+        self.ids: list[str] = []  # strings: the list is copied on every read, and a str copies for free
 
     @event("PaymentsAdded")
-    def add(self, *, transaction_ids: list[UUID]) -> None:
+    def add(self, *, transaction_ids: list[str]) -> None:
         """Add newly imported unassigned payments to the month's list."""
         assert len(self.ids) + len(transaction_ids) <= MAX_UNASSIGNED_PER_MONTH, "too many unassigned payments"
         self.ids.extend(transaction_ids)
