@@ -30,11 +30,11 @@ Progress = Callable[[int, int], None]
 
 
 def read(content: bytes) -> ParsedFile:
-    """The file parsed by its kind: XML is camt.054, a record 0 starts a reference payments file."""
+    """The file parsed by its kind: XML is camt.054, fixed-width records a reference payments file."""
     start = content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"<":
         return camt054.parse(content)
-    if start == b"0":
+    if start.isdigit():  # a record type; the reader says what is wrong if it is not a record 0
         return reference_file.parse(content)
     raise InvalidBankFile("neither a camt.054 notification nor an incoming reference payments file")
 
