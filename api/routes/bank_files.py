@@ -58,7 +58,11 @@ Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
                   Query(description="The booking month, like 2025-09.")]
 
 
-@router.post("/bank-files", response_model=BankFileOut, response_model_exclude_none=True, openapi_extra=_BODY)
+@router.post("/bank-files", response_model=BankFileOut, response_model_exclude_none=True, openapi_extra=_BODY,
+             responses={422: {"description": "The file is no camt.054 notification or reference payments file "
+                                             "the ledger reads (`invalid_bank_file`); nothing was written."},
+                        413: {"description": "The file is larger than `LEDGER_MAX_BANK_FILE_BYTES` "
+                                             "(`payload_too_large`)."}})
 async def import_bank_file(request: Request, ledger: LedgerDep, principal: Finance) -> dict[str, Any]:
     """Import a bank file: every credit a payment matched by reference, each transaction once by archive id
     (422 `invalid_bank_file` for a file that cannot be read, and then nothing is written)."""
@@ -83,7 +87,9 @@ def get_bank_transaction(transaction_id: str, ledger: LedgerDep, principal: Staf
     return ledger.get_bank_transaction(parse_uuid(transaction_id, "bank transaction"))
 
 
-@router.post("/bank-transactions/{transaction_id}/allocation")
+@router.post("/bank-transactions/{transaction_id}/allocation", responses={409: {"description": (
+    "The transaction is no unassigned payment (`not_unassigned`) or is allocated already (`already_allocated`), "
+    "or a concurrent change (`version_conflict`).")}})
 def allocate_bank_payment(transaction_id: str, body: AllocationIn, request: Request, ledger: LedgerDep,
                           principal: Finance, key: IdempotencyKey) -> dict[str, Any]:
     """Allocate an unassigned bank payment to the invoice it was meant for, in any agreement (finance)."""

@@ -187,3 +187,17 @@ def test_a_bank_file_may_be_larger_than_other_bodies_up_to_its_own_limit(client:
     assert post_file(client, tokens["finance"], content, XML)["unassigned"] == 300
     too_large = client.post("/v1/bank-files", content=b"0" * (16_777_216 + 1), headers={**auth(tokens["finance"]), **TEXT})
     assert (too_large.status_code, too_large.json()["code"]) == (413, "payload_too_large")
+
+
+def test_the_schema_declares_the_bank_file_route_its_body_and_its_problems(tmp_path: Any) -> None:
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(database="sqlite", sqlite_path=tmp_path / "ledger.sqlite", journal_follow=False,
+                              audit_interval_s=0, audit_key_path=tmp_path / "audit-signing.key"))
+    operation = TestClient(app).get("/openapi.json").json()["paths"]["/v1/bank-files"]["post"]
+    assert set(operation["requestBody"]["content"]) == {"application/xml", "text/plain"}
+    assert "invalid_bank_file" in operation["responses"]["422"]["description"]
+    assert operation["responses"]["422"]["content"] == {"application/problem+json": {
+        "schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert {"401", "403", "413", "503"} <= set(operation["responses"])
