@@ -6,10 +6,12 @@ archive id ``AcctSvcrRef``. A batch entry carries one ``NtryDtls/TxDtls`` per tr
 own ``Refs/AcctSvcrRef`` (or the entry's id with its ordinal), amount (``Amt`` from version 04,
 ``AmtDtls/TxAmt/Amt`` in 02), ``Refs/EndToEndId`` and creditor reference ``RmtInf/Strd/CdtrRefInf/Ref``.
 
-No XML schema of the message ships with the product, so the structure is checked here: the
-namespace and root, the elements the import reads, their formats and the batch sums. A file that
-fails those checks is refused whole (``invalid_bank_file``); an entry that is readable but unusable
-(not booked, another currency, no archive id, a batch that does not add up) is rejected with its reason.
+The message is validated (xmlschema) against the part of the camt.054 schema the import reads,
+written for the product (``schemas/camt054_subset.xsd``; the full schema is not shipped): the
+elements read, in the schema's order, with their simple types, every other element of the message
+allowed where it stands (XSD 1.1 open content). A file that fails it, or the checks below (batch
+sums, bounds), is refused whole (``invalid_bank_file``); an entry that is readable but unusable (not
+booked, another currency, no archive id, a batch that does not add up) is rejected with its reason.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import xmlschema
 from lxml import etree
 
 from api.banking.model import InvalidBankFile, ParsedFile, Transaction, amount_of, archive_id_of
@@ -26,12 +31,16 @@ from api.banking.model import InvalidBankFile, ParsedFile, Transaction, amount_o
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.054\.001\.(0[2-9]|1[0-3])$")
 MAX_REFERENCE_CHARS = 35
 _DATE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})(T.*)?$", re.ASCII)
+SCHEMA = Path(__file__).with_name("schemas") / "camt054_subset.xsd"
 
 
 def parse(content: bytes) -> ParsedFile:
     """The transactions of a camt.054 notification; InvalidBankFile if it is not one."""
     root = _root(content)
     namespace = etree.QName(root).namespace
+    error = next(_schema(namespace).iter_errors(root), None)
+    if error is not None:
+        raise InvalidBankFile(f"not a valid camt.054 message: {error.reason} (at {error.path})")
     ns = {"c": namespace}
     notifications = root.findall("c:BkToCstmrDbtCdtNtfctn/c:Ntfctn", ns)
     if root.find("c:BkToCstmrDbtCdtNtfctn/c:GrpHdr/c:MsgId", ns) is None or not notifications:
@@ -58,6 +67,12 @@ def _root(content: bytes) -> Any:
     if name.localname != "Document" or not NAMESPACE.match(name.namespace or ""):
         raise InvalidBankFile(f"not a camt.054 notification (version 02 or later): the root is {root.tag}")
     return root
+
+
+@lru_cache(maxsize=16)
+def _schema(namespace: str) -> xmlschema.XMLSchema11:
+    """The schema of the elements the import reads, for one version's namespace (built once)."""
+    return xmlschema.XMLSchema11(SCHEMA.read_text(encoding="utf-8").replace("NAMESPACE", namespace))
 
 
 class _Element:

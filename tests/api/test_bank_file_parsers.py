@@ -34,6 +34,15 @@ def test_every_camt054_version_gives_the_same_transactions(version: str) -> None
                     None, None)]
 
 
+def test_elements_the_import_does_not_read_are_allowed_where_the_message_has_them() -> None:
+    """The schema subset names only what the import reads; a bank's full notification still validates."""
+    content = camt054([Entry("5.00", "F-1", txs=[Tx("5.00", "1232", "F-1-A")])]).replace(
+        b"<Amt Ccy", b"<NtryRef>1</NtryRef><Amt Ccy", 1).replace(
+        b"</Refs>", b"</Refs><RltdPties><Dbtr><Nm>Kela</Nm></Dbtr></RltdPties>", 1).replace(
+        b"</Ntry>", b"<AddtlNtryInf>VIITESIIRTO</AddtlNtryInf></Ntry>", 1)
+    assert [(t.archive_id, t.amount) for t in read(content).transactions] == [("F-1-A", Decimal("5.00"))]
+
+
 def test_unusable_entries_are_rejected_with_their_reasons() -> None:
     parsed = read(camt054([
         Entry("10.00", "OK-1", txs=[Tx("10.00", "1232")]),
@@ -51,9 +60,12 @@ def test_unusable_entries_are_rejected_with_their_reasons() -> None:
 @pytest.mark.parametrize("content, reason", [
     (b"<Document/>", "not a camt.054"),
     (camt054([Entry("1.00", "A")]).replace(b"camt.054.001.02", b"camt.054.001.01"), "not a camt.054"),
-    (camt054([Entry("1.00", "A")]).replace(b"<Dt>2025-09-15</Dt>", b"<Dt>2025-13-15</Dt>", 1), "is not a date"),
+    (camt054([Entry("1.00", "A")]).replace(b"<Dt>2025-09-15</Dt>", b"<Dt>2025-13-15</Dt>", 1), "month must be in 1..12 .at /Document/BkToCstmrDbtCdtNtfctn/Ntfctn/Ntry/BookgDt/Dt"),
     (camt054([Entry("1.00", "A")]).replace(b"CRDT", b"CREDIT"), "CdtDbtInd"),
-    (camt054([Entry("1.00", "A" * 36)]), "longer than 35"),
+    (camt054([Entry("1.00", "A" * 36)]), "length cannot be greater than 35 .at .*/Ntry/AcctSvcrRef"),
+    (camt054([Entry("1.00", "A")]).replace(b'<Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>',
+                                           b'<CdtDbtInd>CRDT</CdtDbtInd><Amt Ccy="EUR">1.00</Amt>'), "not a valid camt.054"),
+    (camt054([Entry("1.00", "A")]).replace(b"<GrpHdr><MsgId>MSG-1</MsgId>", b"<GrpHdr>"), "not a valid camt.054"),
     (camt054([Entry("1.005", "A")]), "is not an amount"),
     (b"<?xml version='1.0'?><!DOCTYPE d [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><d>&x;</d>", "document type"),
     (b"hello", "neither a camt.054"),
