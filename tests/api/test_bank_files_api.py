@@ -176,6 +176,15 @@ def test_only_finance_imports_bank_files(client: TestClient, tokens: dict[str, s
         assert post_file(client, tokens[role], content, XML, expect=403)["code"] == "forbidden"
     assert post_file(client, "", content, XML, expect=401)["code"] == "unauthorized"
     assert post_file(client, tokens["finance"], content, XML)["unassigned"] == 1
+    listed = {role: client.get("/v1/bank-transactions/unassigned", params={"month": "2025-09"}, headers=auth(tokens[role]))
+              for role in ("coordinator", "finance", "auditor", "scheduler", "party")}
+    assert {role: r.status_code for role, r in listed.items()} == {
+        "coordinator": 200, "finance": 200, "auditor": 200, "scheduler": 403, "party": 403}
+    [payment] = listed["auditor"].json()
+    one = client.get(f"/v1/bank-transactions/{payment['id']}", headers=auth(tokens["party"]))
+    assert one.status_code == 403
+    bad_month = client.get("/v1/bank-transactions/unassigned", params={"month": "2025-13"}, headers=auth(tokens["finance"]))
+    assert bad_month.status_code == 422
 
 
 def test_a_bank_file_may_be_larger_than_other_bodies_up_to_its_own_limit(client: TestClient,
