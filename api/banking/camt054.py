@@ -141,7 +141,8 @@ def _entry(parsed: ParsedFile, entry: _Element, number: int) -> None:
         if archive_id is None:
             return parsed.reject(position, "missing_archive_id",
                                  f"transaction {ordinal} of the entry has no AcctSvcrRef")
-        # The entry's own Amt is no transaction amount when the entry stands for its only transaction.
+        # A transaction's own amount (Amt from version 04, AmtDtls/TxAmt/Amt in 02); an entry without
+        # details, or with one detail that names none, is one transaction of the entry's amount.
         tx_amount = (detail.amount("c:Amt") or detail.amount("c:AmtDtls/c:TxAmt/c:Amt")) if details else amount
         if tx_amount is None and len(details) > 1:
             return parsed.reject(position, "missing_amount", f"transaction {ordinal} of a batch entry has no amount")
