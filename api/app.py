@@ -12,8 +12,9 @@ from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.resilience import DatabaseHiccups
-from api.routes import (agreements, audit, bank_files, contacts, decisions, exits, figures, funding, grants, health,
-                        invoices, membership, parties, payments, retention, spending, steering_group, summary)
+from api.routes import (agreements, audit, bank_files, billing, contacts, decisions, documents, exits, figures,
+                        funding, grants, health, interest, invoices, membership, parties, payments, payouts, retention,
+                        spending, steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -28,7 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = Ledger(env=settings.persistence_env())
-        app.state.audit = AuditChain(app.state.ledger, signer=settings.audit_signer())
+        signer = settings.audit_signer()
+        app.state.audit = AuditChain(app.state.ledger, signer=signer, trusted=settings.audit_trust(signer))
         app.state.audit.store.install_guards()  # the history is append-only from here on
         app.state.journal = JournalRunner(app.state.ledger, workers=settings.journal_workers)
         app.state.tokens = TokenCache(settings.token_cache_s)
@@ -54,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
-                   invoices, payments, bank_files, spending, figures, summary, retention, audit):
+                   billing, documents, invoices, interest, payments, bank_files, payouts, spending, figures, summary,
+                   retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once

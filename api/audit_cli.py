@@ -30,11 +30,20 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         help="verify an export offline instead, with no database")
     verify.add_argument("--public-key", metavar="BASE64",
                         help="with --export: require checkpoints signed with this key")
+    verify.add_argument("--trusted-keys", metavar="FILE", type=Path,
+                        help="a JSON key list (public_key, valid_from, valid_until): every checkpoint must be "
+                             "signed with one of them, valid when it signed")
+    verify.add_argument("--known-head", metavar="FILE", type=Path,
+                        help="an earlier export's manifest.json or a published checkpoint (JSON): the chain "
+                             "must pass through its position and hash (finds re-sealing and truncation)")
     verify.add_argument("--json", action="store_true",
                         help="print the verdict as one JSON object instead of a sentence (logs go to stderr)")
-    export = audit_commands.add_parser("export", help="write events, journal, checkpoints and a manifest")
+    export = audit_commands.add_parser("export", help="seal, sign the head, and write events, journal, "
+                                                      "checkpoints and a manifest")
     export.add_argument("directory", type=Path)
-    audit_commands.add_parser("checkpoint", help="sign the chain's head now")
+    checkpoint = audit_commands.add_parser("checkpoint", help="seal the log and sign the chain's head now")
+    checkpoint.add_argument("--json", action="store_true",
+                            help="print the signed checkpoint as JSON, to publish as a known head")
     audit_commands.add_parser("public-key", help="print the checkpoint signing public key (base64)")
     replay = audit_commands.add_parser(
         "replay", help="rebuild every figure from the events into a scratch journal and compare it with "
@@ -69,6 +78,16 @@ def _agreement(text: str) -> UUID:
         return agreement_id(text)
 
 
+def _trust(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The trusted keys and the known head the verify command was given (None where not)."""
+    from projections.audit.trust import KnownHead, TrustedKeys
+
+    trusted = TrustedKeys.load(args.trusted_keys) if args.trusted_keys else None
+    if trusted is None and args.public_key:
+        trusted = TrustedKeys.only(args.public_key)
+    return trusted, KnownHead.load(args.known_head) if args.known_head else None
+
+
 def offline(args: argparse.Namespace) -> int | None:
     """`ledger audit verify --export DIR`, which needs no settings nor database; None for the others."""
     if args.command != "audit" or args.audit_command != "verify" or args.export is None:
@@ -77,16 +96,29 @@ def offline(args: argparse.Namespace) -> int | None:
 
     started = time.monotonic()
     try:
-        verdict = verify_export(args.export, args.public_key)
+        trusted, known = _trust(args)
+    except (OSError, ValueError) as exc:
+        print(f"ledger: {exc}", file=sys.stderr)
+        return 2
+    try:
+        verdict = verify_export(args.export, trusted=trusted, known=known)
     except (OSError, ValueError) as exc:
         print(f"ledger: export unreadable: {exc}", file=sys.stderr)
         return 1
-    if verdict.ok:
-        print(f"export ok: {verdict.events_checked} events verified in {time.monotonic() - started:.1f} s")
-        return 0
+    elapsed = time.monotonic() - started
     where = f"{verdict.file} line {verdict.line}" if verdict.line else verdict.file
-    print(f"export BAD at {where}: {verdict.reason}")
-    return 1
+    at = f" (position {verdict.first_bad_position})" if verdict.first_bad_position else ""
+    return _report(verdict, args.json, elapsed, f"export ok: {verdict.events_checked} events verified in "
+                   f"{elapsed:.1f} s", f"export BAD at {where}{at}: {verdict.reason}")
+
+
+def _report(verdict: Any, as_json: bool, elapsed: float, good: str, bad: str) -> int:
+    """Print a verdict as JSON or as its sentence; the exit code (0 when intact, 1 when not)."""
+    if as_json:
+        print(json.dumps({**verdict.as_dict(), "elapsed_s": round(elapsed, 3)}))
+    else:
+        print(good if verdict.ok else bad)
+    return 0 if verdict.ok else 1
 
 
 def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
@@ -101,11 +133,9 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
     if args.audit_command == "public-key":
         print(signer.public_key)
         return 0
-    chain = AuditChain(ledger, signer=signer)  # type: ignore[arg-type]
+    chain = AuditChain(ledger, signer=signer, trusted=settings.audit_trust(signer))  # type: ignore[arg-type]
     if args.audit_command == "checkpoint":
-        head = chain.checkpoint()
-        print("nothing to sign: the log is empty" if head is None else f"signed position {head[0]} {head[1]}")
-        return 0
+        return _checkpoint(chain, args.json)
     if args.audit_command == "export":
         from projections.audit.export import export
         from projections.journal.runner import JournalRunner
@@ -115,17 +145,35 @@ def run(ledger: object, settings: Settings, args: argparse.Namespace) -> int:
         print(f"exported {manifest['events']} events, {manifest['journal_lines']} journal lines and "
               f"{manifest['checkpoints']} checkpoints to {args.directory}; head {manifest['head_hash']}")
         return 0
-    started = time.monotonic()
-    chain.catch_up()
-    verdict = chain.verify()
-    elapsed = time.monotonic() - started
-    if args.json:
-        print(json.dumps({**verdict.as_dict(), "elapsed_s": round(elapsed, 3)}))
-    elif verdict.ok:
-        print(f"chain ok: {verdict.events_checked} events in {elapsed:.1f} s")
+    return _verify(chain, args)
+
+
+def _checkpoint(chain: Any, as_json: bool) -> int:
+    head = chain.checkpoint()
+    if head is None:
+        print("nothing to sign: the log is empty")
+        return 0
+    if as_json:
+        position, digest, signature, public_key, signed_at = chain.store.checkpoints(after=head[0] - 1, limit=1)[0]
+        print(json.dumps({"position": position, "hash": digest, "signature": signature,
+                          "public_key": public_key, "signed_at": signed_at}))
     else:
-        print(f"chain BAD at position {verdict.first_bad_position}: {verdict.reason}")
-    return 0 if verdict.ok else 1
+        print(f"signed position {head[0]} {head[1]}")
+    return 0
+
+
+def _verify(chain: Any, args: argparse.Namespace) -> int:
+    """`ledger audit verify`: reads only; the service seals."""
+    try:
+        trusted, known = _trust(args)
+    except (OSError, ValueError) as exc:
+        print(f"ledger: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    verdict = chain.verify(trusted, known)
+    elapsed = time.monotonic() - started
+    return _report(verdict, args.json, elapsed, f"chain ok: {verdict.events_checked} events in {elapsed:.1f} s",
+                   f"chain BAD at position {verdict.first_bad_position}: {verdict.reason}")
 
 
 def _replay(ledger: Any, dates: list[date], agreements: list[UUID] | None) -> int:

@@ -10,6 +10,8 @@ from uuid import UUID
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
                       StringConstraints)
 from pydantic_core import PydanticCustomError
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from domain.kernel.calendar import FIRST_YEAR, LAST_YEAR
 from domain.kernel.money import MAX_INPUT_AMOUNT
@@ -21,7 +23,7 @@ from domain.records.contacts import (MAX_EMAIL_CHARS, MAX_LIVE_CONTACTS, MAX_NAM
 MONEY_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
 _AMOUNT_SHAPE = re.compile(r"-?([0-9]+)(\.[0-9]+)?", re.ASCII)
 # Pydantic error types that are the problem's stable code when they are the only errors of a request.
-STABLE_ERROR_CODES = frozenset({"date_out_of_range", "amount_out_of_range"})
+STABLE_ERROR_CODES = frozenset({"date_out_of_range", "amount_out_of_range", "invalid_iban", "invalid_bic"})
 
 
 def _iso_date(value: object) -> object:
@@ -143,6 +145,45 @@ class CoordinatorIn(Strict):
     key: KeyText | None = Field(None, description="The coordinator's fixed key, where the model is fixed_key.")
 
 
+def _iban(value: str) -> str:
+    """An IBAN checked by schwifty (country format, bank code and check digits): 422 ``invalid_iban``."""
+    try:
+        return str(IBAN(value).compact)
+    except SchwiftyException as exc:
+        raise PydanticCustomError("invalid_iban", "not a valid IBAN: {reason}", {"reason": str(exc)}) from None
+
+
+def _bic(value: str) -> str:
+    """A BIC checked by schwifty: 422 ``invalid_bic``."""
+    try:
+        return str(BIC(value).compact)
+    except SchwiftyException as exc:
+        raise PydanticCustomError("invalid_bic", "not a valid BIC: {reason}", {"reason": str(exc)}) from None
+
+
+class SellerBankIn(Strict):
+    iban: Annotated[str, StringConstraints(min_length=15, max_length=42), AfterValidator(_iban),
+                    Field(examples=["FI79 4405 2020 0360 82"], description="A Finnish IBAN (`invalid_iban`).")]
+    bic: Annotated[str, StringConstraints(min_length=8, max_length=11), AfterValidator(_bic),
+                   Field(examples=["NDEAFIHH"], description="The bank's BIC (`invalid_bic`).")]
+
+
+class VatTreatmentIn(Strict):
+    treatment: Literal["standard_rate", "outside_vat"] = Field(
+        description="`standard_rate`: the general rate of each invoice's supply date (24 % to 2024-08-31, "
+                    "25.5 % from 2024-09-01) on top of the shares; `outside_vat`: no VAT, for the reason given.")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = Field(
+        None, description="Why the shares are outside VAT (required with `outside_vat` only).")
+
+
+class EInvoicingIn(Strict):
+    address: Annotated[str, StringConstraints(min_length=4, max_length=35)] = Field(
+        examples=["003702462460"], description="An OVT code (0037 + business id digits) or an IBAN.")
+    operator: Annotated[str, StringConstraints(min_length=4, max_length=35)] = Field(
+        examples=["003721291126"], description="The e-invoice operator's (intermediator's) id.")
+    buyer_reference: Annotated[str, StringConstraints(min_length=1, max_length=70)] | None = None
+
+
 class AgreementIn(Strict):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,40}$")]
     title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -158,6 +199,8 @@ class AgreementIn(Strict):
     cost_sharing: CostSharingIn
     instalments: list[InstalmentIn] = Field(default_factory=list, max_length=24)
     terms: TermsIn | None = None
+    seller_bank: SellerBankIn | None = Field(None, description="The IBAN and BIC invoices are paid to (R-INV-6).")
+    vat: VatTreatmentIn | None = Field(None, description="The VAT treatment of the shares (R-INV-6).")
 
 
 # Contact persons: personal data, kept in an erasable store and never in events ------------------

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     audit_interval_s: float = Field(default=5.0, ge=0, le=3_600)
     audit_signing_key: SecretStr | None = Field(default=None, repr=False)
     audit_key_path: Path = Path("var/audit-signing.key")
-    audit_checkpoint_every: int = Field(default=1_000, ge=1, le=1_000_000)
+    audit_checkpoint_every: int = Field(default=100, ge=1, le=1_000_000)
+    audit_checkpoint_minutes: float = Field(default=5.0, ge=0.01, le=1_440)
+    audit_trusted_keys: Path | None = None
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
 
     @model_validator(mode="after")
@@ -89,7 +91,20 @@ class Settings(BaseSettings):
         """The checkpoint signer: the configured key, or in development a key file made once."""
         from projections.audit.signing import Ed25519Signer
 
+        every, minutes = self.audit_checkpoint_every, self.audit_checkpoint_minutes
         if self.audit_signing_key is not None:
-            return Ed25519Signer.from_base64(self.audit_signing_key.get_secret_value(),
-                                             self.audit_checkpoint_every)
-        return Ed25519Signer.development(self.audit_key_path, self.audit_checkpoint_every)
+            return Ed25519Signer.from_base64(self.audit_signing_key.get_secret_value(), every, minutes)
+        return Ed25519Signer.development(self.audit_key_path, every, minutes)
+
+    def audit_trust(self, signer: Any) -> Any:
+        """The keys verify trusts: the key list file if one is set (it must list the signing key, or the
+        service would sign checkpoints its own verify refuses), else the signing key alone."""
+        from projections.audit.trust import TrustedKeys
+
+        if self.audit_trusted_keys is None:
+            return TrustedKeys.only(signer.public_key)
+        trusted = TrustedKeys.load(self.audit_trusted_keys)
+        if signer.public_key not in trusted.public_keys():
+            raise ValueError(f"LEDGER_AUDIT_TRUSTED_KEYS ({self.audit_trusted_keys}) does not list the signing "
+                             "key's public key")
+        return trusted

@@ -18,6 +18,7 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Trans
 
 from domain.access.tokens import AccessCommands
 from domain.agreements.agreement import Agreement
+from domain.agreements.billing_commands import BillingCommands
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.commands import AgreementCommands
 from domain.banking.commands import BankCommands
@@ -25,7 +26,9 @@ from domain.banking.transactions import UnassignedBankPayments
 from domain.funding.commands import FundingCommands, RefundCommands
 from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
+from domain.funding.payout_commands import PayoutCommands
 from domain.invoicing.commands import InvoicingCommands
+from domain.invoicing.interest_commands import InterestCommands
 from domain.invoicing.invoices import InvoiceBook
 from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
@@ -53,9 +56,9 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCommands, InvoicingCommands,
-             RefundCommands, GrantCommands, ExitCommands, RetentionCommands, ContactCommands, AccessCommands, BankCommands,
-             Application[UUID]):
+class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCommands, FundingCommands,
+             InvoicingCommands, InterestCommands, RefundCommands, PayoutCommands, GrantCommands, ExitCommands,
+             RetentionCommands, ContactCommands, AccessCommands, BankCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"

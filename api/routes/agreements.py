@@ -27,14 +27,15 @@ def create_agreement(body: AgreementIn, request: Request, ledger: LedgerDep, pri
         code=data["code"], title=data["title"], coordinator=data["coordinator"],
         starts_on=data["starts_on"], ends_on=data["ends_on"], cost_sharing=data["cost_sharing"],
         instalments=data["instalments"], terms=body.terms.model_dump(exclude_none=True) if body.terms else None,
-        signed_on=data["signed_on"], invoicer=data["invoicer"], idempotency=claim(principal, key, request, _claimed(body)))
+        signed_on=data["signed_on"], invoicer=data["invoicer"], seller_bank=data["seller_bank"], vat=data["vat"],
+        idempotency=claim(principal, key, request, _claimed(body)))
 
 
 def _claimed(body: AgreementIn) -> dict[str, Any]:
     """The request as its idempotency record compares it; a body without ``signed_on`` hashes as it did
     before the field existed, so a retry across an upgrade still finds its first response."""
     claimed = body.model_dump(mode="json")
-    for added in ("signed_on", "invoicer"):
+    for added in ("signed_on", "invoicer", "seller_bank", "vat"):
         if claimed[added] is None:
             del claimed[added]
     if claimed["coordinator"]["key"] is None:

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.deps import LedgerDep, require
 from api.routes.common import DayQuery
 from domain.access.tokens import Principal
+from domain.kernel.errors import InvalidInput
 from domain.kernel.identifiers import parse_uuid
 from projections.audit.chain import AuditChain
 from projections.audit.replay import replay as replay_figures
+from projections.audit.trust import KnownHead
 
 MAX_REPLAY_DATES = 12  # each replay rebuilds the whole journal once, then computes every figure per date
 
@@ -23,18 +25,25 @@ AuditReader = Annotated[Principal, Depends(require("auditor", "coordinator", "fi
 Auditor = Annotated[Principal, Depends(require("auditor"))]
 
 
-def audit_chain(request: Request) -> AuditChain:
-    """The application's audit chain, extended to every event recorded so far."""
+def sealed_chain(request: Request) -> AuditChain:
+    """The application's audit chain, sealed by this service up to every event recorded so far."""
     chain: AuditChain = request.app.state.audit
     chain.catch_up()
     return chain
 
 
+def audit_chain(request: Request) -> AuditChain:
+    """The application's audit chain as it is stored (verifying never extends it)."""
+    chain: AuditChain = request.app.state.audit
+    return chain
+
+
+SealedChain = Annotated[AuditChain, Depends(sealed_chain)]
 Chain = Annotated[AuditChain, Depends(audit_chain)]
 
 
 @router.get("/events")
-def events(chain: Chain, principal: AuditReader,
+def events(principal: AuditReader, chain: SealedChain,
            after: Annotated[int, Query(ge=0, le=2**62,
                                        description="Position of the last event of the previous page.")] = 0,
            limit: Annotated[int, Query(ge=1, le=500, description="Page size (at most 500).")] = 100,
@@ -44,9 +53,20 @@ def events(chain: Chain, principal: AuditReader,
 
 
 @router.get("/verify")
-def verify(chain: Chain, principal: AuditReader) -> dict[str, Any]:
-    """Recompute the chain from the raw event table and compare it with the stored hashes."""
-    return chain.verify().as_dict()
+def verify(principal: AuditReader, chain: Chain,
+           known_position: Annotated[int | None, Query(ge=1, le=2**62, description=(
+               "A head known from outside the database (an earlier export's head_position or a published "
+               "checkpoint): the chain must pass through it. Give known_hash with it."))] = None,
+           known_hash: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", min_length=64, max_length=64,
+                                                   description="The known head's hash.")] = None,
+           ) -> dict[str, Any]:
+    """Recompute the chain from the raw event table and compare it with the stored hashes, the signed
+    checkpoints (made with the service's trusted keys) and a known head if given. Writes nothing: events
+    not yet sealed by the service are not counted. A failure names the check in `failed`."""
+    if (known_position is None) != (known_hash is None):
+        raise InvalidInput("give known_position and known_hash together", code="invalid_known_head")
+    known = None if known_position is None else KnownHead(known_position, str(known_hash))
+    return chain.verify(known=known).as_dict()
 
 
 ReplayDates = Annotated[list[DayQuery], Query(min_length=1, max_length=MAX_REPLAY_DATES,

@@ -11,12 +11,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import AfterValidator
 
 from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, Staff, claim
 from api.problems import ApiProblem
 from api.routes.common import AsOf, as_of_or_today, check_visible
+from api.spreadsheets import xlsx
 from api.schemas import RefundIn, in_business_years
 from domain.kernel.identifiers import parse_uuid
 from domain.kernel.money import ZERO
@@ -28,7 +29,10 @@ router = APIRouter(prefix="/v1/agreements/{agreement_id}", tags=["figures"])
 KnownAt = Annotated[datetime | None, AfterValidator(in_business_years), Query(
     description="Answer as the ledger knew it at this instant (ISO 8601 with offset): later records are "
                 "left out even if back-dated; in the years 2000 to 2199.")]
-Format = Annotated[str, Query(pattern="^(json|csv)$", description="json (default) or csv")]
+Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$", description="json (default), csv or xlsx (a workbook "
+                                                                   "whose totals are formulas)")]
+# The other forms a report is served in, declared in the schema beside JSON.
+FILES = {200: {"content": {"text/csv": {}, xlsx.MEDIA_TYPE: {}}}}
 
 
 def journal(request: Request) -> JournalRunner:
@@ -48,15 +52,19 @@ def journal(request: Request) -> JournalRunner:
 Journal = Annotated[JournalRunner, Depends(journal)]
 
 
-@router.get("/balances")
+@router.get("/balances", response_model=None, responses=FILES)
 def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
-             as_of: AsOf = None, known_at: KnownAt = None) -> dict[str, Any]:
-    """Each party's invoiced, paid, credited, refunded, outstanding and overdue; a party sees only itself."""
+             as_of: AsOf = None, known_at: KnownAt = None, format: Format = "json"
+             ) -> dict[str, Any] | Response:
+    """Each party's invoiced, paid, credited, refunded, outstanding and overdue; a party sees only itself.
+    As CSV or XLSX: one row per party, then the totals (in XLSX a `=SUM` of the rows above)."""
     aid = parse_uuid(agreement_id, "agreement")
     day = as_of_or_today(as_of)
     check_visible(ledger, principal, aid)
     result = answers.balances(ledger, runner.store, aid, as_of=day, known_at=known_at,
                               business_id=principal.business_id)
+    if format != "json":
+        return _party_rows(result, f"balances-{day.isoformat()}", format)
     return {**result, "known_at": known_at}
 
 
@@ -99,23 +107,25 @@ def issue_refunds(agreement_id: str, body: RefundIn, request: Request, ledger: L
                                 idempotency=claim(principal, key, request, body.model_dump(mode="json")))
 
 
-@router.get("/reports/quarterly", response_model=None)
+@router.get("/reports/quarterly", response_model=None, responses=FILES)
 def quarterly_report(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
                      year: Annotated[int, Query(ge=2000, le=2100)],
                      quarter: Annotated[int, Query(ge=1, le=4)], format: Format = "json"
-                     ) -> dict[str, Any] | PlainTextResponse:
+                     ) -> dict[str, Any] | Response:
     """Money in, money out and the balance of one quarter (R-REP-1). The staff and every party of the
     agreement read it (a party's token of another agreement gets 404); it holds no party's own figure."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
     report = answers.quarterly_report(ledger, runner.store, aid, year=year, quarter=quarter)
+    if format == "xlsx":
+        return _xlsx(xlsx.quarterly(report, f"{year}-Q{quarter}"), f"{year}-Q{quarter}")
     return _csv([report], f"{year}-Q{quarter}") if format == "csv" else report
 
 
-@router.get("/reports/annual", response_model=None)
+@router.get("/reports/annual", response_model=None, responses=FILES)
 def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
                    year: Annotated[int, Query(ge=2000, le=2100)], format: Format = "json"
-                   ) -> dict[str, Any] | PlainTextResponse:
+                   ) -> dict[str, Any] | Response:
     """The annual project account for the steering group and the network (R-REP-1): each quarter, the
     year, funding at year end. Every party of the agreement reads it too (another agreement's party: 404)."""
     aid = parse_uuid(agreement_id, "agreement")
@@ -123,29 +133,47 @@ def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princi
     quarters, year_row, funding = answers.annual_account(ledger, runner.store, aid, year=year)
     if format == "csv":
         return _csv([*quarters, year_row], f"{year}")
+    if format == "xlsx":
+        return _xlsx(xlsx.annual(quarters, year_row, funding, str(year)), str(year))
     return {"year": year, "quarters": quarters, "year_total": year_row, "funding": funding}
 
 
-@router.get("/final-account", response_model=None)
+@router.get("/final-account", response_model=None, responses=FILES)
 def final_account(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff, as_of: AsOf = None,
-                  format: Format = "json") -> dict[str, Any] | PlainTextResponse:
+                  format: Format = "json") -> dict[str, Any] | Response:
     """The closing statement when the network ends (R-FUND-4): each party's account, the funding and the
     unused funds with the steering group's decision on their use.
 
     ``status`` is `final` once the agreement has ended or been dissolved by ``as_of`` and `provisional`
     before; ``decision_required`` says a final account still leaves unused funds without a decision.
-    As CSV: one row per party, then the totals.
+    As CSV or XLSX: one row per party, then the totals (in XLSX a `=SUM` of the rows above, and the
+    funding and unused funds on a second sheet).
     """
     aid = parse_uuid(agreement_id, "agreement")
     day = as_of_or_today(as_of)
     account = answers.final_account(ledger, runner.store, aid, as_of=day)
-    if format == "csv":
-        rows = [{"party_id": row["party_id"], "name": _text_cell(row["name"]), "status": row["status"],
-                 **{key: row[key] for key in ("cost_share", *PARTY_FIGURES, "committed", "unpaid")}}
-                for row in account["parties"]]
-        rows.append({"party_id": "", "name": "total", "status": account["status"], **account["totals"]})
-        return _csv(rows, f"final-account-{day.isoformat()}")
+    if format != "json":
+        extra = {"status": account["status"], "unused_funds": account["unused_funds"], **account["funding"]}
+        return _party_rows(account, f"final-account-{day.isoformat()}", format, extra)
     return account
+
+
+PARTY_COLUMNS = ("cost_share", *PARTY_FIGURES, "committed", "unpaid")
+
+
+def _party_rows(table: dict[str, Any], name: str, format: str, extra: dict[str, Any] | None = None) -> Response:
+    """Balances or the final account as CSV or XLSX: one row per party, then the totals."""
+    if format == "xlsx":
+        return _xlsx(xlsx.party_table(table["parties"], table["totals"], PARTY_COLUMNS, name, extra), name)
+    rows = [{"party_id": row["party_id"], "name": _text_cell(row["name"]), "status": row["status"],
+             **{key: row[key] for key in PARTY_COLUMNS}} for row in table["parties"]]
+    rows.append({"party_id": "", "name": "total", "status": table.get("status", ""), **table["totals"]})
+    return _csv(rows, name)
+
+
+def _xlsx(content: bytes, name: str) -> Response:
+    return Response(content, media_type=xlsx.MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="report-{name}.xlsx"'})
 
 
 def _text_cell(text: str) -> str:

@@ -61,7 +61,7 @@ def get_invoice(invoice_id: str, ledger: LedgerDep, principal: BillReader, as_of
                 ) -> dict[str, Any]:
     """One invoice with its payments and credit notes."""
     iid = parse_uuid(invoice_id, "invoice")
-    _check_invoice_visible(ledger, principal, iid)
+    check_invoice_visible(ledger, principal, iid)
     return ledger.get_invoice(iid, as_of=as_of_or_today(as_of))
 
 
@@ -92,7 +92,7 @@ def _own_party(ledger: Ledger, principal: Principal, agreement_id: UUID) -> UUID
     return UUID(str(parties[0]["party_id"]))
 
 
-def _check_invoice_visible(ledger: Ledger, principal: Principal, invoice_id: UUID) -> None:
+def check_invoice_visible(ledger: Ledger, principal: Principal, invoice_id: UUID) -> None:
     """A party's token sees only its own invoices, and only while it is a party (R-TERM-5)."""
     if principal.role != "party":
         return

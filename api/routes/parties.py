@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, Request, Response, status
 
@@ -48,13 +49,14 @@ def list_parties(agreement_id: str, request: Request, response: Response, ledger
 @router.get("/{party_id}")
 def get_party(agreement_id: str, party_id: str, ledger: LedgerDep, principal: Reader,
               as_of: AsOf = None) -> dict[str, Any]:
-    """One party with its status as of a date; a party's token may read only its own."""
+    """One party with its status as of a date and its e-invoice details; a party's token may read only its
+    own."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
     party = ledger.get_party(aid, parse_uuid(party_id, "party"), as_of=as_of_or_today(as_of))
     if principal.role == "party" and party["business_id"] != principal.business_id:
         raise NotFound(f"no party {party_id}")
-    return party
+    return {**party, "e_invoicing": ledger.party_e_invoicing(aid, UUID(party["party_id"]))}  # R-INV-6
 
 
 @router.post("/{party_id}/metrics", status_code=status.HTTP_201_CREATED, response_model=KeyUpdateOut)

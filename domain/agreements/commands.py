@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.agreements.agreement import Agreement
+from domain.agreements.billing import BillingDetails
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.views import agreement_view, party_view
 from domain.kernel.calendar import check_business_year
@@ -55,9 +56,11 @@ class AgreementCommands:
     def create_agreement(self, *, code: str, title: str, coordinator: dict[str, Any], starts_on: date,
                          ends_on: date, cost_sharing: dict[str, Any], instalments: list[dict[str, Any]],
                          terms: dict[str, Any] | None = None, signed_on: date | None = None,
-                         invoicer: dict[str, Any] | None = None,
+                         invoicer: dict[str, Any] | None = None, seller_bank: dict[str, str] | None = None,
+                         vat: dict[str, Any] | None = None,
                          idempotency: Idempotency | None = None) -> dict[str, Any]:
-        """Sign a new agreement; its code must be new. ``signed_on`` defaults to the term's start."""
+        """Sign a new agreement; its code must be new. ``signed_on`` defaults to the term's start.
+        ``seller_bank`` (iban, bic) and ``vat`` (treatment, reason) may be recorded with it (R-INV-6)."""
         code = _check_code(code)
         for day in (starts_on, ends_on, signed_on, *(i.get("issue_on") for i in instalments
                                                      if isinstance(i, dict))):
@@ -73,7 +76,8 @@ class AgreementCommands:
                                        invoicer=invoicer)
             catalogue = self._catalogue()
             catalogue.list_agreement(agreement_id=agreement.id, code=code)
-            return [agreement, catalogue], {"id": str(agreement.id)}
+            billing = _billing(agreement, seller_bank, vat)
+            return [agreement, catalogue, *billing], {"id": str(agreement.id)}
 
         return self._execute(command, idempotency)
 
@@ -179,6 +183,20 @@ def _party_views(agreement: Agreement, parties: list[dict[str, Any]], as_of: dat
     return [{**party_view(agreement, p, shares, as_of),
              "committed": fmt(shares[p["party_id"]] + extra.get(str(p["party_id"]), ZERO))}
             for p in parties if business_id is None or p["business_id"] == business_id]
+
+
+def _billing(agreement: Agreement, seller_bank: dict[str, str] | None, vat: dict[str, Any] | None
+             ) -> list[BillingDetails]:
+    """The billing details recorded with a new agreement, if any were given."""
+    if seller_bank is None and vat is None:
+        return []
+    billing = BillingDetails(agreement_id=agreement.id)
+    if seller_bank is not None:
+        billing.set_seller_bank(iban=seller_bank.get("iban", ""), bic=seller_bank.get("bic", ""),
+                                recorded_on=agreement.signed)
+    if vat is not None:
+        billing.set_vat(treatment=vat.get("treatment"), reason=vat.get("reason"), recorded_on=agreement.signed)
+    return [billing]
 
 
 def _check_code(code: str) -> str:

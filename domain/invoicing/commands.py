@@ -12,12 +12,13 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.agreements.agreement import Agreement, text
+from domain.agreements.billing import invoice_vat
 from domain.agreements.views import key_history_view
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import Conflict, InvalidInput, NotFound
 from domain.invoicing.invoices import Invoice, InvoiceBook
 from domain.invoicing.schedule import (PlannedInvoice, closed_periods, instalment_invoices, not_yet_billed,
-                                       quarters_of, recharge_invoices)
+                                       quarters_of, recharge_invoices, supply_date)
 from domain.kernel.money import check_input_amount, fmt, money
 from domain.kernel.references import normalise
 from domain.invoicing.payments import PaymentIndex, UnmatchedPayment
@@ -44,6 +45,7 @@ class InvoicingCommands:
     save: Callable[..., Any]
     repository: Any
     _decision_ref: Callable[[UUID, UUID], Any]
+    _billing_or_none: Callable[[UUID], Any]
 
     # Runs -------------------------------------------------------------------------------------
 
@@ -160,9 +162,11 @@ class InvoicingCommands:
                 todo.append(unbilled)
         batch = todo[:MAX_INVOICES_PER_SAVE]
         term_days = agreement.rules.payment_term_days
+        treatment = self._vat_treatment(agreement.id)  # R-INV-6
         invoices = [Invoice.issue(book=book, party_id=p.party_id, kind=p.kind, instalments=p.instalments,
                                   period=p.period, lines=p.lines, issued_on=issued_on,
-                                  payment_term_days=term_days, late_batch=p.late_batch) for p in batch]
+                                  payment_term_days=term_days, late_batch=p.late_batch,
+                                  vat=invoice_vat(treatment, supply_date(p, issued_on), p.lines)) for p in batch]
         result = {"issued": [str(invoice.id) for invoice in invoices],
                   "already_issued": len(due) - len(todo), "more": len(todo) > len(batch)}
         if not invoices and not others:
@@ -379,6 +383,10 @@ class InvoicingCommands:
         return [log.view(e) for e in entries[:_limit(limit)]]
 
     # Plumbing ---------------------------------------------------------------------------------
+
+    def _vat_treatment(self, agreement_id: UUID) -> dict[str, Any] | None:
+        billing = self._billing_or_none(agreement_id)
+        return None if billing is None else billing.vat
 
     def _invoice(self, invoice_id: UUID) -> Invoice:
         return self._get(invoice_id, Invoice, "invoice")

@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.agreements.billing import vat_amount, vat_in, vat_view
 from domain.kernel.calendar import banking_day_on_or_after, days_after
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt
@@ -27,6 +28,8 @@ BANK_REFERENCE_CHARS = 35
 # An exit settlement at the checkpoint and a share of the host's costs (R-FUND-6): recharges of actual
 # costs, invoiced once, outside the instalment plan.
 SETTLEMENT_KINDS = ("settlement", "host_reimbursement")
+# Late-payment interest (R-INV-6): invoiced when finance decides, once per party and issue date.
+INTEREST_KIND = "interest"
 
 
 def instalment_invoice_id(agreement_id: UUID, party_id: UUID, instalments: list[int]) -> UUID:
@@ -113,7 +116,7 @@ class Invoice(Aggregate):
                   period: str | None, late_batch: int = 0) -> UUID:
         if kind == "instalments":
             return instalment_invoice_id(agreement_id, party_id, instalments)
-        if kind in SETTLEMENT_KINDS:  # once per party and checkpoint, or per party and decision (R-FUND-6)
+        if kind in (*SETTLEMENT_KINDS, INTEREST_KIND):  # once per party and checkpoint, decision or date
             return uuid5(agreement_id, f"{kind}:{party_id}:{period}")
         assert kind == "recharge" and period is not None
         return recharge_invoice_id(agreement_id, party_id, period, late_batch)
@@ -122,8 +125,9 @@ class Invoice(Aggregate):
     def __init__(self, *, agreement_id: UUID, party_id: UUID, kind: str, number: str, year: int,
                  sequence: int, reference: str, instalments: list[int], period: str | None,
                  lines: list[dict[str, Any]], amount: Decimal, issued_on: date, due_on: date,
-                 late_batch: int = 0) -> None:
+                 late_batch: int = 0, vat: dict[str, Any] | None = None) -> None:
         self.agreement_id = agreement_id
+        self.vat = vat  # the lines are before VAT; the amount includes the VAT (R-INV-6)
         self.late_batch = late_batch  # a recharge of late items of its period (R-INV-5); absent before them
         self.party_id = party_id
         self.kind = kind
@@ -144,17 +148,18 @@ class Invoice(Aggregate):
     @classmethod
     def issue(cls, *, book: InvoiceBook, party_id: UUID, kind: str,
               instalments: list[int], period: str | None, lines: list[dict[str, Any]],
-              issued_on: date, payment_term_days: int, late_batch: int = 0) -> Invoice:
+              issued_on: date, payment_term_days: int, late_batch: int = 0,
+              vat: dict[str, Any] | None = None) -> Invoice:
         """Issue an invoice under the book's next number, due after the payment term on a banking day
         (R-INV-3, R-INV-6)."""
-        amount = sum((line["amount"] for line in lines), ZERO)
+        amount = sum((line["amount"] for line in lines), ZERO) + vat_amount(vat)
         assert amount > 0, "an invoice bills something"
         sequence, number, reference = book.next_number(issued_on.year)
         invoice = cls(agreement_id=book.agreement_id, party_id=party_id, kind=kind, number=number,
                       year=issued_on.year, sequence=sequence, reference=reference,
                       instalments=instalments, period=period, lines=lines, amount=amount,
                       issued_on=issued_on, due_on=payment_due_on(issued_on, payment_term_days),
-                      late_batch=late_batch)
+                      late_batch=late_batch, vat=vat)
         book.number_document(document_id=invoice.id, kind="invoice", year=issued_on.year,
                              sequence=sequence, party_id=party_id, instalments=instalments)
         return invoice
@@ -196,15 +201,16 @@ class Invoice(Aggregate):
                              sequence=sequence, party_id=self.party_id, instalments=[])
         self.credit_note_issued(agreement_id=self.agreement_id, party_id=self.party_id,
                                 invoice_kind=self.kind, credit_note_id=note_id, number=number,
-                                amount=amount, issued_on=issued_on, reason=reason)
+                                amount=amount, issued_on=issued_on, reason=reason,
+                                vat_rate=None if self.vat is None else self.vat["rate"])
         return note_id
 
     @event("CreditNoteIssued")
     def credit_note_issued(self, *, agreement_id: UUID, party_id: UUID, invoice_kind: str,
                            credit_note_id: UUID, number: str, amount: Decimal, issued_on: date,
-                           reason: str) -> None:
+                           reason: str, vat_rate: Decimal | None = None) -> None:
         self.credit_notes.append({"credit_note_id": credit_note_id, "number": number, "amount": amount,
-                                  "issued_on": issued_on, "reason": reason})
+                                  "issued_on": issued_on, "reason": reason, "vat_rate": vat_rate})
 
     @event("MarkedOverdue")
     def mark_overdue(self, *, marked_on: date) -> None:
@@ -250,11 +256,21 @@ class Invoice(Aggregate):
             "overpaid": fmt(max(ZERO, paid + credited - self.amount)),
             "reference": self.reference, "reference_grouped": grouped(self.reference),
             "rf_reference": rf(self.reference), "status": self.status(as_of),
+            "vat": vat_view(self.vat, self.lines),
             "payments": [{"payment_id": str(p["payment_id"]), "amount": fmt(p["amount"]),
                           "paid_on": p["paid_on"], "bank_reference": p["bank_reference"]}
                          for p in self.payments if p["paid_on"] <= as_of],
             "credit_notes": [{"id": str(c["credit_note_id"]), "number": c["number"],
                               "amount": fmt(c["amount"]), "issued_on": c["issued_on"],
-                              "reason": c["reason"]}
+                              "reason": c["reason"], **_credit_vat(c)}
                              for c in self.credit_notes if c["issued_on"] <= as_of],
         }
+
+
+def _credit_vat(note: dict[str, Any]) -> dict[str, Any]:
+    """The VAT a credit note of a VAT invoice takes back (R-INV-6); nothing for other credit notes."""
+    rate = note.get("vat_rate")
+    if rate is None:
+        return {}
+    vat = vat_in(note["amount"], rate)
+    return {"vat": {"rate": str(rate), "net": fmt(note["amount"] - vat), "vat": fmt(vat)}}

@@ -127,6 +127,12 @@ def period_bounds(period: str) -> tuple[date, date]:
     return first, after - timedelta(days=1)
 
 
+def supply_date(planned: PlannedInvoice, issued_on: date) -> date:
+    """The supply date that chooses an invoice's VAT rate (R-INV-6): a recharge's is the last day of its
+    period; an instalment, billed in advance, and a settlement are supplied on their issue date."""
+    return period_bounds(planned.period)[1] if planned.kind == "recharge" and planned.period else issued_on
+
+
 def quarters_of(period: str) -> list[str]:
     """The quarters a period covers (spending is kept by quarter)."""
     first, last = period_bounds(period)

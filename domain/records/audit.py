@@ -90,12 +90,25 @@ class Verdict:
     reason: str | None = None
     head_hash: str = GENESIS
     head_position: int = 0
+    failed: str | None = None  # which check failed: one of CHECKS
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as the API and the command line give it."""
         return {"events_checked": self.events_checked, "ok": self.ok,
-                "first_bad_position": self.first_bad_position, "reason": self.reason,
+                "first_bad_position": self.first_bad_position, "reason": self.reason, "failed": self.failed,
                 "head_position": self.head_position, "head_hash": self.head_hash}
+
+
+# What a failed verification names: the stored chain, a checkpoint the recomputed chain does not meet, a
+# checkpoint's signature, its key (not trusted, or not valid when it signed), the known head, or a log
+# that ends before the known head.
+CHECKS = ("chain", "checkpoint", "signature", "untrusted_key", "known_head", "truncated")
+
+
+def failure(checked: int, position: int, reason: str, failed: str, head: tuple[int, str]) -> Verdict:
+    """A failed verdict after ``checked`` good events, the last good one being ``head``."""
+    assert failed in CHECKS
+    return Verdict(checked, False, position, reason, head[1], head[0], failed)
 
 
 def compare(recomputed: Iterable[tuple[int, str]], stored: Iterator[tuple[int, str]],
@@ -112,23 +125,21 @@ def compare(recomputed: Iterable[tuple[int, str]], stored: Iterator[tuple[int, s
     pending = next(stored, None)
     for position, digest in recomputed:
         if pending is not None and pending[0] < position:
-            return Verdict(checked, False, pending[0], "an event in the chain is missing", *head[::-1])
+            return failure(checked, pending[0], "an event in the chain is missing", "chain", head)
         expected_checkpoint = checkpoints.pop(position, None)
         if expected_checkpoint is not None and expected_checkpoint != digest:
-            return Verdict(checked, False, position, "differs from a signed checkpoint", *head[::-1])
+            return failure(checked, position, "differs from a signed checkpoint", "checkpoint", head)
         if pending is None:
             break  # past the stored head: not yet chained
         if pending[0] > position:
-            return Verdict(checked, False, position, "an event not in the chain was inserted", *head[::-1])
+            return failure(checked, position, "an event not in the chain was inserted", "chain", head)
         if pending[1] != digest:
-            return Verdict(checked, False, position, "the event's content differs from the chain",
-                           *head[::-1])
+            return failure(checked, position, "the event's content differs from the chain", "chain", head)
         checked += 1
         head = (position, digest)
         pending = next(stored, None)
     if pending is not None:
-        return Verdict(checked, False, pending[0], "an event in the chain is missing", *head[::-1])
+        return failure(checked, pending[0], "an event in the chain is missing", "chain", head)
     if checkpoints:
-        missing = min(checkpoints)
-        return Verdict(checked, False, missing, "a signed checkpoint's event is missing", *head[::-1])
+        return failure(checked, min(checkpoints), "a signed checkpoint's event is missing", "checkpoint", head)
     return Verdict(checked, True, None, None, head[1], head[0])

@@ -1,10 +1,12 @@
 """Keeps and checks the audit hash chain over the raw event table, in notification order.
 
-Catching up is a pull loop like the journal's: read the notifications after the chain's head straight
-from the event table, decode each state with the application's mapper (decrypt, decompress,
-transcode), hash it onto the chain, and store the batch's hashes in one transaction that checks the
-head did not move. Verifying reads every raw event again from the first, recomputes the chain from
-GENESIS and compares it with the stored hashes and the signed checkpoints.
+Sealing (``catch_up``) is the service's job: a pull loop like the journal's reads the notifications
+after the chain's head straight from the event table, decodes each state with the application's mapper
+(decrypt, decompress, transcode), hashes it onto the chain, and stores the batch's hashes in one
+transaction that checks the head did not move; it signs a checkpoint every ``checkpoint_every`` events
+and, when the last one is older than ``checkpoint_minutes``, at the head. Verifying only reads: it
+recomputes the chain from GENESIS over every raw event and compares it with the stored hashes, the
+signed checkpoints (with the trusted keys) and, if given, a head known from outside the database.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, Notification
 
-from domain.records.audit import GENESIS, Verdict, canonical, compare, content, link
+from domain.records.audit import GENESIS, Verdict, canonical, compare, content, failure, link
+from projections.audit.signing import stamp
 from projections.audit.store import AuditStore, ChainMoved
+from projections.audit.trust import KnownHead, TrustedKeys, Watch
 
 DEFAULT_BATCH = 500
 MAX_BATCH = 5_000
@@ -33,13 +38,11 @@ class Signer(Protocol):
     """Signs chain heads (see projections.audit.signing)."""
 
     checkpoint_every: int
+    checkpoint_minutes: float
+    public_key: str
 
-    def sign(self, position: int, digest: str) -> tuple[str, str]:
+    def sign(self, position: int, digest: str, signed_at: str) -> tuple[str, str]:
         """(signature, public key), both base64."""
-        ...
-
-    def check(self, position: int, digest: str, signature: str, public_key: str) -> bool:
-        """Whether a stored checkpoint's signature is good and made with the configured key."""
         ...
 
 
@@ -62,14 +65,18 @@ def decode_state(mapper: Mapper[Any], state: bytes) -> dict[str, Any]:
 
 
 class AuditChain:
-    """The hash chain of one application: catch up, verify, and read events with their hashes."""
+    """The hash chain of one application: seal (catch up), verify, and read events with their hashes.
+
+    ``trusted`` are the keys verify accepts checkpoints from (by default the signer's own, at any time).
+    """
 
     def __init__(self, app: Application[Any], *, signer: Signer | None = None,
-                 batch_size: int = DEFAULT_BATCH) -> None:
+                 trusted: TrustedKeys | None = None, batch_size: int = DEFAULT_BATCH) -> None:
         assert 0 < batch_size <= MAX_BATCH
         self.app = app
         self.store = AuditStore(app)
         self.signer = signer
+        self.trusted = trusted or (TrustedKeys.only(signer.public_key) if signer is not None else None)
         self.batch_size = batch_size
 
     def record(self, notification: Notification) -> Record:
@@ -95,7 +102,7 @@ class AuditChain:
     # Catching up -------------------------------------------------------------------------------
 
     def catch_up(self) -> int:
-        """Chain every event recorded after the head; returns how many were added."""
+        """Seal every event recorded after the head, signing checkpoints as due; returns how many."""
         added, retries = 0, 0
         while True:
             try:
@@ -107,7 +114,14 @@ class AuditChain:
                 continue
             added += count
             if count < self.batch_size:
-                return added
+                break
+        if self.signer is not None:
+            last = self.store.last_checkpoint()
+            head = self.store.head()
+            if head[0] and (last is None or (head[0] > last[0]
+                                             and last[1] >= self.signer.checkpoint_minutes * 60)):
+                self.checkpoint(head)
+        return added
 
     def _pull(self) -> int:
         after, prev = self.store.head()
@@ -118,20 +132,26 @@ class AuditChain:
         for record in batch:
             prev = link(prev, record.canonical)
             rows.append((record.position, prev))
+        due = self._due(rows)
         self.store.append(rows, after)
-        self._checkpoint_crossed(after, rows)
+        for row in due:
+            self.checkpoint(row)
         return len(rows)
 
-    def _checkpoint_crossed(self, after: int, rows: list[tuple[int, str]]) -> None:
-        # A checkpoint every N events: sign the head of the batch that reaches the next multiple.
+    def _due(self, rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """The rows of a batch to sign: each that completes ``checkpoint_every`` events since the last."""
         if self.signer is None:
-            return
+            return []
         every = self.signer.checkpoint_every
-        signed = self.store.checkpoints()
-        last = signed[-1][0] if signed else 0
-        chained = self._count_since(last)
-        if chained >= every:
-            self.checkpoint(rows[-1])
+        last = self.store.last_checkpoint()
+        since = self._count_since(last[0] if last else 0)
+        due = []
+        for row in rows:
+            since += 1
+            if since >= every:
+                due.append(row)
+                since = 0
+        return due
 
     def _count_since(self, position: int) -> int:
         rows = self.store.fetch(f"SELECT COUNT(*) FROM {self.store.chain_table} WHERE position > "
@@ -139,19 +159,21 @@ class AuditChain:
         return int(rows[0][0])
 
     def checkpoint(self, head: tuple[int, str] | None = None) -> tuple[int, str] | None:
-        """Sign and store the chain's head (after catching up); returns it, or None if nothing is chained."""
+        """Sign and store a head of the chain (by default: seal, then the head); returns it, or None if
+        nothing is chained. A head at or before the last checkpoint is not signed again."""
         assert self.signer is not None, "no signing key configured"
         if head is None:
             self.catch_up()
             head = self.store.head()
-        if head[0] == 0 or any(c[0] == head[0] for c in self.store.checkpoints()):
-            return None if head[0] == 0 else head
-        signature, public_key = self.signer.sign(*head)
-        self.store.add_checkpoint(head[0], head[1], signature, public_key)
-        log.info("audit_checkpoint", position=head[0])
+        if head[0] == 0:
+            return None
+        signed_at = datetime.now(timezone.utc).replace(microsecond=0)
+        signature, public_key = self.signer.sign(head[0], head[1], stamp(signed_at))
+        if self.store.add_checkpoint(head[0], head[1], signature, public_key, signed_at):
+            log.info("audit_checkpoint", position=head[0])
         return head
 
-    # Verifying ---------------------------------------------------------------------------------
+    # Verifying (reads only) ---------------------------------------------------------------------
 
     def recomputed(self) -> Iterator[tuple[int, str]]:
         """(position, hash) recomputed from GENESIS over the raw events."""
@@ -160,16 +182,27 @@ class AuditChain:
             prev = link(prev, record.canonical)
             yield record.position, prev
 
-    def verify(self) -> Verdict:
-        """Recompute the chain from the raw events and compare it with the stored hashes and checkpoints."""
+    def verify(self, trusted: TrustedKeys | None = None, known: KnownHead | None = None) -> Verdict:
+        """Recompute the chain from the raw events and compare it with the stored hashes, the checkpoints
+        (signed with ``trusted`` keys, by default the chain's own) and ``known``, a head known from
+        outside the database. Writes nothing."""
+        trusted = trusted or self.trusted
         signed: dict[int, str] = {}
-        for position, digest, signature, public_key in self.store.checkpoints():
-            if self.signer is not None and not self.signer.check(position, digest, signature, public_key):
-                return Verdict(0, False, position, "a checkpoint's signature does not verify")
+        for position, digest, signature, public_key, signed_at in self.store.iter_checkpoints():
+            problem = trusted.problem(position, digest, signature, public_key, signed_at) if trusted else None
+            if problem is not None:
+                return failure(0, position, problem[1], problem[0], (0, GENESIS))
             signed[position] = digest
-        verdict = compare(self.recomputed(), self.store.iter_chain(), signed)
+        watch = Watch(self.recomputed(), known.position if known else None)
+        verdict = compare(watch, self.store.iter_chain(), signed)
+        if verdict.ok and known is not None:
+            watch.drain()
+            problem = known.problem(watch.found, watch.last)
+            if problem is not None:
+                verdict = failure(verdict.events_checked, problem[0], problem[2], problem[1],
+                                  (verdict.head_position, verdict.head_hash))
         log.info("audit_verified", ok=verdict.ok, events_checked=verdict.events_checked,
-                 first_bad_position=verdict.first_bad_position)
+                 first_bad_position=verdict.first_bad_position, failed=verdict.failed)
         return verdict
 
     # Reading -----------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """An auditor's export: events, journal and checkpoints as JSON Lines with a manifest, and its offline check.
 
 ``events.jsonl`` holds one canonical JSON object per line: ``{"event", "hash", "prev_hash"}`` where
-``event`` is the content the chain covers. ``verify_export`` needs nothing but the files: it recomputes
-the chain line by line, checks each line is in canonical form, that the checkpoints meet the chain and
-their Ed25519 signatures hold, and that every file's SHA-256 matches the manifest.
+``event`` is the content the chain covers. Every export first seals the log and signs a checkpoint at
+its head. ``verify_export`` needs nothing but the files: it recomputes the chain line by line, checks
+each line is in canonical form, that the checkpoints meet the chain and their Ed25519 signatures hold
+(with trusted keys given: made with a key valid when it signed), that the chain passes through a known
+head if one is given, and that every file's SHA-256 matches the manifest.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from domain.records.audit import GENESIS, canonical, link, plain
 from projections.audit.chain import AuditChain
+from projections.audit.trust import KnownHead, TrustedKeys
 from projections.journal.queries import START, lines
 from projections.journal.runner import JournalRunner
 
@@ -35,6 +38,8 @@ class ExportVerdict:
     file: str | None = None
     line: int | None = None
     reason: str | None = None
+    first_bad_position: int | None = None
+    failed: str | None = None  # one of domain.records.audit.CHECKS, or "file" (form, manifest, SHA-256)
 
     def as_dict(self) -> dict[str, Any]:
         """The verdict as plain data."""
@@ -44,7 +49,10 @@ class ExportVerdict:
 def export(chain: AuditChain, runner: JournalRunner, directory: Path) -> dict[str, Any]:
     """Write the export of everything chained so far into ``directory``; returns the manifest."""
     directory.mkdir(parents=True, exist_ok=True)
-    chain.catch_up()
+    if chain.signer is not None:
+        chain.checkpoint()  # seal, then sign the head: every export ends at a signed checkpoint
+    else:
+        chain.catch_up()
     runner.catch_up()
     head_position, head_hash = chain.store.head()
     counts = {"events": 0, "journal_lines": 0, "checkpoints": 0}
@@ -68,9 +76,11 @@ def export(chain: AuditChain, runner: JournalRunner, directory: Path) -> dict[st
                 out.write(canonical(plain(asdict(line))) + b"\n")
                 counts["journal_lines"] += 1
     with open(directory / "checkpoints.jsonl", "wb") as out:
-        for position, digest, signature, public_key in chain.store.checkpoints():
+        for position, digest, signature, public_key, signed_at in chain.store.iter_checkpoints():
+            if position > head_position:
+                break
             out.write(canonical({"position": position, "hash": digest, "signature": signature,
-                                 "public_key": public_key}) + b"\n")
+                                 "public_key": public_key, "signed_at": signed_at}) + b"\n")
             counts["checkpoints"] += 1
     manifest = {"format": FORMAT, "chain": "sha256(prev_hash + canonical JSON of event), genesis 64 zeros",
                 **counts, "head_position": head_position, "head_hash": head_hash,
@@ -94,39 +104,48 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_export(directory: Path, public_key: str | None = None) -> ExportVerdict:
-    """Check an export with no database: the chain line by line, checkpoints, then the manifest."""
+def verify_export(directory: Path, public_key: str | None = None, trusted: TrustedKeys | None = None,
+                  known: KnownHead | None = None) -> ExportVerdict:
+    """Check an export with no database: the chain line by line, checkpoints, the known head, then the
+    manifest. ``public_key`` is a shorthand for ``trusted`` keys of one key valid at any time."""
+    if public_key is not None and trusted is None:
+        trusted = TrustedKeys.only(public_key)
     try:
         manifest = json.loads((directory / "manifest.json").read_bytes())
     except (OSError, ValueError) as exc:
-        return ExportVerdict(False, 0, "manifest.json", None, f"unreadable: {exc}")
-    checked, prev, by_position = 0, GENESIS, {}
+        return ExportVerdict(False, 0, "manifest.json", None, f"unreadable: {exc}", failed="file")
+    checked, prev, by_position, last = 0, GENESIS, {}, 0
     for number, raw in _lines(directory / "events.jsonl"):
         try:
             item = json.loads(raw)
             event = item["event"]
             ok_form = canonical(item) == raw
+            position = int(event["position"])
         except (ValueError, KeyError, TypeError) as exc:
-            return ExportVerdict(False, checked, "events.jsonl", number, f"not an event line: {exc}")
-        if not ok_form:
-            return ExportVerdict(False, checked, "events.jsonl", number, "not in canonical form")
-        if item["prev_hash"] != prev:
-            return ExportVerdict(False, checked, "events.jsonl", number,
-                                 "prev_hash does not follow the chain")
-        if link(prev, canonical(event)) != item["hash"]:
-            return ExportVerdict(False, checked, "events.jsonl", number, "hash does not match the event")
+            return ExportVerdict(False, checked, "events.jsonl", number, f"not an event line: {exc}",
+                                 failed="file")
+        reason = ("not in canonical form" if not ok_form
+                  else "prev_hash does not follow the chain" if item["prev_hash"] != prev
+                  else "hash does not match the event" if link(prev, canonical(event)) != item["hash"] else None)
+        if reason:
+            return ExportVerdict(False, checked, "events.jsonl", number, reason, position,
+                                 "file" if not ok_form else "chain")
         prev = item["hash"]
-        by_position[event["position"]] = prev
+        by_position[position], last = prev, position
         checked += 1
     for number, raw in _lines(directory / "checkpoints.jsonl"):
-        reason = _check_checkpoint(raw, by_position, public_key)
-        if reason:
-            return ExportVerdict(False, checked, "checkpoints.jsonl", number, reason)
+        problem = _check_checkpoint(raw, by_position, trusted)
+        if problem:
+            return ExportVerdict(False, checked, "checkpoints.jsonl", number, problem[2], problem[0], problem[1])
+    problem = known.problem(by_position.get(known.position), last) if known is not None else None
+    if problem:
+        return ExportVerdict(False, checked, "events.jsonl", None, problem[2], problem[0], problem[1])
     if checked != manifest.get("events") or prev != (manifest.get("head_hash") if checked else GENESIS):
-        return ExportVerdict(False, checked, "manifest.json", None, "event count or head hash differs")
+        return ExportVerdict(False, checked, "manifest.json", None, "event count or head hash differs",
+                             failed="file")
     for name in FILES:
         if _sha256(directory / name) != manifest.get("files", {}).get(name):
-            return ExportVerdict(False, checked, name, None, "SHA-256 differs from the manifest")
+            return ExportVerdict(False, checked, name, None, "SHA-256 differs from the manifest", failed="file")
     return ExportVerdict(True, checked)
 
 
@@ -138,18 +157,23 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
             yield number, raw.rstrip(b"\n")
 
 
-def _check_checkpoint(raw: bytes, by_position: dict[int, str], public_key: str | None) -> str | None:
-    try:
-        item = json.loads(raw)
-        position, digest = item["position"], item["hash"]
-    except (ValueError, KeyError, TypeError) as exc:
-        return f"not a checkpoint line: {exc}"
-    if by_position.get(position) != digest:
-        return f"the chain does not meet the checkpoint at position {position}"
-    if public_key is not None and item["public_key"] != public_key:
-        return "signed with another key"
+def _check_checkpoint(raw: bytes, by_position: dict[int, str], trusted: TrustedKeys | None
+                      ) -> tuple[int | None, str, str] | None:
+    """(position, check, reason) if a checkpoint line fails, else None."""
     from projections.audit.signing import signature_holds
 
-    if not signature_holds(position, digest, item["signature"], item["public_key"]):
-        return "the signature does not verify"
+    try:
+        item = json.loads(raw)
+        position, digest, signature, key = item["position"], item["hash"], item["signature"], item["public_key"]
+        signed_at = item.get("signed_at")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, "file", f"not a checkpoint line: {exc}"
+    if by_position.get(position) != digest:
+        return position, "checkpoint", f"the chain does not meet the checkpoint at position {position}"
+    if trusted is not None:
+        problem = trusted.problem(position, digest, signature, key, signed_at)
+        return None if problem is None else (position, *problem)
+    if not (signature_holds(position, digest, signature, key, signed_at)
+            or signature_holds(position, digest, signature, key)):
+        return position, "signature", "the signature does not verify"
     return None

@@ -17,6 +17,8 @@ from domain.invoicing.schedule import period_bounds
 from domain.kernel.money import ZERO, fmt, split
 from projections.journal.queries import Sums, account_total
 
+# The income accounts of invoices: cost shares, recharges and late-payment interest (R-INV-6).
+INVOICED = ("shares_invoiced", "recharges_invoiced", "interest_invoiced")
 PARTY_FIGURES = ("invoiced", "paid", "credited", "refunded", "outstanding", "overdue", "contributed")
 
 
@@ -29,7 +31,7 @@ def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str,
     for the coordinator, what it contributed of its own share, never invoiced (R-ACC-4), which its
     ``paid`` includes."""
     return {
-        "invoiced": -(_get(sums, "shares_invoiced", party) + _get(sums, "recharges_invoiced", party)),
+        "invoiced": -sum((_get(sums, account, party) for account in INVOICED), ZERO),
         "paid": _get(sums, "cash_received", party),
         "credited": _get(sums, "credit_notes", party),
         "refunded": _get(sums, "refunds", party),
@@ -73,7 +75,7 @@ def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: 
     pct = None if original == 0 else (remaining * 100 / original).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return {
         "as_of": as_of.isoformat(), "original_funding": fmt(original), "committed": fmt(committed),
-        "invoiced": fmt(-(account_total(sums, "shares_invoiced") + account_total(sums, "recharges_invoiced"))),
+        "invoiced": fmt(-sum((account_total(sums, account) for account in INVOICED), ZERO)),
         "credited": fmt(account_total(sums, "credit_notes")), "received": fmt(received),
         "unallocated": fmt(-account_total(sums, "unallocated")), "spent": fmt(spent),
         "refunded": fmt(refunded), "remaining": fmt(remaining),
@@ -215,7 +217,7 @@ def period_report(before: Sums, after: Sums, *, first: date, last: date) -> dict
     money_out = -moved("cash_paid")
     closing = opening + money_in - money_out
     return {"from": first.isoformat(), "to": last.isoformat(), "opening_balance": fmt(opening),
-            "invoiced": fmt(-(moved("shares_invoiced") + moved("recharges_invoiced"))),
+            "invoiced": fmt(-sum((moved(account) for account in INVOICED), ZERO)),
             "credited": fmt(moved("credit_notes")), "money_in": fmt(money_in), "spent": fmt(spent),
             "refunded": fmt(refunded), "money_out": fmt(money_out), "closing_balance": fmt(closing)}
 
@@ -246,7 +248,7 @@ def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
 
 # What each figure of a published summary is made of, per party: (account, sign as the figure reads it).
 SUMMARY_ACCOUNTS: dict[str, tuple[tuple[str, int], ...]] = {
-    "invoiced": (("shares_invoiced", -1), ("recharges_invoiced", -1)), "credited": (("credit_notes", 1),),
+    "invoiced": tuple((account, -1) for account in INVOICED), "credited": (("credit_notes", 1),),
     "received": (("cash_received", 1),), "spent": (("spending", 1),), "refunded": (("refunds", 1),)}
 # ``remaining`` is a total to the period's end: these are the figures behind it.
 REMAINING_FROM = ("received", "spent", "refunded")

@@ -8,6 +8,7 @@ carry the party they concern where there is one:
 | `receivable` | payer | an invoice | a payment, a credit note |
 | `shares_invoiced` | payer | | an instalment invoice (cost share income) |
 | `recharges_invoiced` | payer | | a recharge invoice |
+| `interest_invoiced` | payer | | an invoice of late-payment interest (R-INV-6) |
 | `credit_notes` | payer | a credit note | |
 | `cash_received` | payer, or none while unmatched | money in | the unmatched side of an allocation |
 | `unallocated` | none | an allocation | a payment whose reference named no invoice |
@@ -18,6 +19,7 @@ carry the party they concern where there is one:
 | `transfers_to_host` | none | what the invoicing operator paid the host | |
 | `transfers_from_operator` | none | | the same, from the operator's side |
 | `grants_received` | the grant (its id; the funder is no party) | | a grant payment from its funder (R-FUND-7) |
+| `output_vat` | payer | the VAT part of a credit note | the VAT an invoice adds to its lines (R-INV-6) |
 
 An exit settlement at the checkpoint and a forerunner's part of the host's costs (R-FUND-6) are invoices
 of kinds `settlement` and `host_reimbursement`: recharges of actual costs, posted to `recharges_invoiced`
@@ -45,6 +47,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.agreements.agreement import Agreement
+from domain.agreements.billing import vat_amount, vat_in
+from domain.kernel.money import ZERO
 from domain.invoicing.invoices import Invoice
 from domain.funding.exits import CheckpointExit
 from domain.funding.grants import Grant
@@ -54,14 +58,18 @@ from domain.invoicing.payments import UnmatchedPayment
 from projections.journal.entries import Event, JournalEntry, JournalLine
 
 D, C = JournalLine.debit, JournalLine.credit
+# The income account of an invoice by its kind; every other kind recharges actual costs.
+INCOME = {"instalments": "shares_invoiced", "interest": "interest_invoiced"}
 
 
 def _invoice_issued(event: Any) -> list[JournalEntry]:
-    income = "shares_invoiced" if event.kind == "instalments" else "recharges_invoiced"
+    income = INCOME.get(event.kind, "recharges_invoiced")
     invoice = event.originator_id
+    vat = vat_amount(getattr(event, "vat", None))  # events from before R-INV-6 carry none
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
                             lines=[D("receivable", event.amount, event.party_id),
-                                   C(income, event.amount, event.party_id),
+                                   C(income, event.amount - vat, event.party_id),
+                                   *([C("output_vat", vat, event.party_id)] if vat else []),
                                    D("open_items", event.amount, invoice),
                                    C("open_items_control", event.amount, invoice)]),
             JournalEntry.of(event, 1, business_date=event.due_on + timedelta(days=1),
@@ -87,8 +95,11 @@ def _payment_received(event: Any) -> list[JournalEntry]:
 
 
 def _credit_note_issued(event: Any) -> list[JournalEntry]:
+    rate = getattr(event, "vat_rate", None)
+    vat = ZERO if rate is None else vat_in(event.amount, rate)
     return [JournalEntry.of(event, business_date=event.issued_on, agreement_id=event.agreement_id,
-                            lines=[D("credit_notes", event.amount, event.party_id),
+                            lines=[D("credit_notes", event.amount - vat, event.party_id),
+                                   *([D("output_vat", vat, event.party_id)] if vat else []),
                                    C("receivable", event.amount, event.party_id),
                                    *_settles(event, event.amount)])]
 

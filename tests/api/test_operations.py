@@ -27,6 +27,7 @@ def _json_lines(text: str) -> list[dict[str, object]]:
 def test_verify_prints_a_sentence_on_stdout_and_logs_json_on_stderr(
         cli_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     assert main(["tokens", "create", "--role", "auditor"]) == 0
+    assert main(["audit", "checkpoint"]) == 0  # seal as the service does; verify itself only reads
     capsys.readouterr()
     assert main(["audit", "verify"]) == 0
     out, err = capsys.readouterr()
@@ -39,6 +40,7 @@ def test_verify_prints_a_sentence_on_stdout_and_logs_json_on_stderr(
 def test_verify_json_prints_only_the_verdict_on_stdout(
         cli_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     assert main(["tokens", "create", "--role", "auditor"]) == 0
+    assert main(["audit", "checkpoint"]) == 0  # seal as the service does; verify itself only reads
     capsys.readouterr()
     assert main(["audit", "verify", "--json"]) == 0
     out, err = capsys.readouterr()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date
 from typing import Any
@@ -16,6 +17,66 @@ from tests.conftest import PG
 from tests.projections.test_figures_rebuild import history
 
 KELA = "0246246-0"
+
+
+class Raw:
+    """A direct connection to the event table, as a superuser with a console would have."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.postgres = settings.database == "postgres"
+        if self.postgres:
+            schema = settings.postgres.schema_name
+            self.conn: Any = psycopg.connect(autocommit=True, **PG)
+            self.events, self.chain = f'"{schema}".ledger_events', f'"{schema}".ledger_audit_chain'
+            self.checkpoints = f'"{schema}".ledger_audit_checkpoints'
+            self.pos = "notification_id"
+        else:
+            self.conn = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+            self.events, self.chain, self.pos = "stored_events", "ledger_audit_chain", "rowid"
+            self.checkpoints = "ledger_audit_checkpoints"
+
+    def run(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement (written with ? placeholders) and return its rows."""
+        if self.postgres:
+            statement = statement.replace("?", "%s")
+        cursor = self.conn.execute(statement, params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def bypass_guards(self) -> None:
+        """What a superuser can do: switch the triggers off (PostgreSQL) or drop them (SQLite)."""
+        if self.postgres:
+            for table in (self.events, self.chain, self.checkpoints):
+                self.run(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+            return
+        for table in (self.events, self.chain, self.checkpoints):
+            for kind in ("update", "delete"):
+                self.run(f"DROP TRIGGER IF EXISTS {table}_no_{kind}")
+
+    def state(self, position: int) -> bytes:
+        return bytes(self.run(f"SELECT state FROM {self.events} WHERE {self.pos} = ?", (position,))[0][0])
+
+    def edit(self, position: int) -> None:
+        state = json.loads(self.state(position))
+        state["tampered"] = True
+        self.run(f"UPDATE {self.events} SET state = ? WHERE {self.pos} = ?",
+                 (json.dumps(state).encode(), position))
+
+    def move(self, old: int, new: int) -> None:
+        self.run(f"UPDATE {self.events} SET {self.pos} = ? WHERE {self.pos} = ?", (new, old))
+
+    def rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the chain and checkpoint tables, to show that something wrote nothing."""
+        return {table: self.run(f"SELECT * FROM {table} ORDER BY position")
+                for table in (self.chain, self.checkpoints)}
+
+    def truncate_after(self, position: int) -> None:
+        """Delete every event, chain row and checkpoint after a position (the guards bypassed)."""
+        self.run(f"DELETE FROM {self.events} WHERE {self.pos} > ?", (position,))
+        for table in (self.chain, self.checkpoints):
+            self.run(f"DELETE FROM {table} WHERE position > ?", (position,))
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def money_history(ledger: Ledger) -> dict[str, UUID]:

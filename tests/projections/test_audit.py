@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -18,54 +17,7 @@ from domain.application import Ledger
 from domain.records.audit import GENESIS, canonical, compare, link
 from projections.audit.chain import AuditChain
 from projections.audit.signing import Ed25519Signer
-from tests.conftest import PG
-
-
-class Raw:
-    """A direct connection to the event table, as a superuser with a console would have."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.postgres = settings.database == "postgres"
-        if self.postgres:
-            schema = settings.postgres.schema_name
-            self.conn: Any = psycopg.connect(autocommit=True, **PG)
-            self.events, self.chain = f'"{schema}".ledger_events', f'"{schema}".ledger_audit_chain'
-            self.pos = "notification_id"
-        else:
-            self.conn = sqlite3.connect(settings.sqlite_path, isolation_level=None)
-            self.events, self.chain, self.pos = "stored_events", "ledger_audit_chain", "rowid"
-
-    def run(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Run one statement (written with ? placeholders) and return its rows."""
-        if self.postgres:
-            statement = statement.replace("?", "%s")
-        cursor = self.conn.execute(statement, params)
-        return list(cursor.fetchall()) if cursor.description else []
-
-    def bypass_guards(self) -> None:
-        """What a superuser can do: switch the triggers off (PostgreSQL) or drop them (SQLite)."""
-        if self.postgres:
-            for table in (self.events, self.chain):
-                self.run(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
-            return
-        for table in (self.events, self.chain):
-            for kind in ("update", "delete"):
-                self.run(f"DROP TRIGGER IF EXISTS {table}_no_{kind}")
-
-    def state(self, position: int) -> bytes:
-        return bytes(self.run(f"SELECT state FROM {self.events} WHERE {self.pos} = ?", (position,))[0][0])
-
-    def edit(self, position: int) -> None:
-        state = json.loads(self.state(position))
-        state["tampered"] = True
-        self.run(f"UPDATE {self.events} SET state = ? WHERE {self.pos} = ?",
-                 (json.dumps(state).encode(), position))
-
-    def move(self, old: int, new: int) -> None:
-        self.run(f"UPDATE {self.events} SET {self.pos} = ? WHERE {self.pos} = ?", (new, old))
-
-    def close(self) -> None:
-        self.conn.close()
+from tests.projections.audit_helpers import Raw
 
 
 @pytest.fixture
@@ -89,7 +41,8 @@ def test_an_untouched_history_verifies_and_every_event_is_chained(audited: tuple
     assert verdict.ok and verdict.first_bad_position is None
     assert verdict.events_checked == head[0] == chain.app.recorder.max_notification_id()
     signed = chain.store.checkpoints()
-    assert len(signed) >= 2 and all(p <= head[0] and chain.signer.check(p, h, s, k) for p, h, s, k in signed)
+    assert len(signed) >= 2 and all(p <= head[0] and chain.trusted.problem(p, h, s, k, t) is None
+                                    for p, h, s, k, t in signed)
 
 
 def test_updates_and_deletes_on_the_event_table_are_refused(audited: tuple[AuditChain, Raw]) -> None:
