@@ -54,6 +54,8 @@ def run(ledger: Ledger, args: argparse.Namespace, max_bytes: int) -> int:
     print(f"  duplicates  {result['duplicates']:>6}")
     print(f"  debits      {result['debits']:>6}  {amounts['debits']:>16}")
     print(f"  returns     {result['returns']:>6}  {amounts['returns']:>16}")
+    print(f"  payouts     {result['payouts_confirmed']:>6}  confirmed paid, "
+          f"{result['payouts_amount_mismatch']} of another amount (not confirmed)")
     print(f"  rejected    {len(result['rejected']):>6}")
     for rejected in result["rejected"]:
         where = f"line {rejected['line']}" if "line" in rejected else f"entry {rejected['entry']}"

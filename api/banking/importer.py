@@ -48,11 +48,14 @@ class _Tally:
     """Counts and amounts of one import, as the response reports them."""
 
     def __init__(self, parsed: ParsedFile) -> None:
-        self.counts = dict.fromkeys(("matched", "unmatched", "unassigned", "duplicates", "debits", "returns"), 0)
+        self.counts = dict.fromkeys(("matched", "unmatched", "unassigned", "duplicates", "debits", "returns",
+                                     "payouts_confirmed", "payouts_amount_mismatch"), 0)
         self.amounts = dict.fromkeys(("matched", "unmatched", "debits", "returns"), ZERO)
         self.rejected = list(parsed.rejected)
 
-    def add(self, outcome: str, amount: Decimal) -> None:
+    def add(self, outcome: str, amount: Decimal, payout_status: str | None = None) -> None:
+        if payout_status in ("confirmed", "amount_mismatch"):
+            self.counts[f"payouts_{payout_status}"] += 1
         if outcome == "recorded_earlier":
             self.counts["duplicates"] += 1
             return
@@ -90,7 +93,10 @@ def import_file(ledger: Ledger, content: bytes, progress: Progress | None = None
                                        "detail": f"{transaction.archive_id}: {exc.detail}"})
         earlier = set(ledger.record_bank_transactions(the_file, records))
         for record in records:
-            tally.add("recorded_earlier" if record["archive_id"] in earlier else record["outcome"], record["amount"])
+            if record["archive_id"] in earlier:
+                tally.add("recorded_earlier", record["amount"])
+            else:
+                tally.add(record["outcome"], record["amount"], record["payout_status"])
         if progress is not None:
             progress(min(start + BATCH_SIZE, total), total)
     return {"format": parsed.format, "file_id": str(the_file),
@@ -104,7 +110,7 @@ def _record(ledger: Ledger, transaction: Transaction, agreement_id: UUID | None)
         check_business_year(transaction.value_on)
     money_in = _money_in(transaction)
     outcome = post_credit(ledger, transaction, agreement_id) if money_in else record_debit(ledger, transaction)
-    return {"archive_id": transaction.archive_id, "direction": transaction.direction,
+    return {"payout_status": None, "archive_id": transaction.archive_id, "direction": transaction.direction,
             "reversal": transaction.reversal, "amount": transaction.amount, "booked_on": transaction.booked_on,
             "value_on": transaction.value_on, "reference": transaction.reference,
             "end_to_end_id": transaction.end_to_end_id, **outcome}

@@ -41,9 +41,12 @@ def post_credit(ledger: Ledger, transaction: Transaction, agreement_id: UUID | N
 
 
 def record_debit(ledger: Ledger, transaction: Transaction) -> dict[str, Any]:
-    """Record money out, or a return of money in: kept with its end-to-end id as the bank reported it,
-    changing no invoice (the payouts it settles are found by that id)."""
-    del ledger  # the payouts it settles are not matched yet
+    """Record money out, or a return of money in, with its end-to-end id as the bank reported it; a debit
+    whose EndToEndId names one of the ledger's payouts marks that payout paid (``payout_status``:
+    confirmed, already_confirmed, amount_mismatch, or unknown for a debit of no payout of ours)."""
+    payout_status = None
+    if transaction.direction == "debit" and not transaction.reversal and transaction.end_to_end_id:
+        payout_status = ledger.confirm_payout(transaction.end_to_end_id, amount=transaction.amount,
+                                              booked_on=transaction.booked_on, archive_id=transaction.archive_id)
     return {"outcome": "return" if transaction.reversal else "debit", "agreement_id": None,
-            "invoice_id": None, "payment_id": None}
-
+            "invoice_id": None, "payment_id": None, "payout_status": payout_status}

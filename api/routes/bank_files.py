@@ -50,6 +50,8 @@ class BankFileOut(BaseModel):
     duplicates: int
     debits: int
     returns: int
+    payouts_confirmed: int
+    payouts_amount_mismatch: int
     rejected: list[Rejected]
     amounts: BankFileAmounts
 

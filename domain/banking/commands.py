@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from domain.agreements.catalogue import CATALOGUE_ID, AgreementCatalogue
-from domain.banking.transactions import OUTCOMES, BankTransaction, UnassignedBankPayments
+from domain.banking.transactions import OUTCOMES, PAYOUT_STATUSES, BankTransaction, UnassignedBankPayments
 from domain.invoicing.invoices import InvoiceBook
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import InvalidInput, NotFound
@@ -196,5 +196,6 @@ def _check(record: dict[str, Any]) -> None:
     check_business_year(record["booked_on"])
     if record["value_on"] is not None:
         check_business_year(record["value_on"])
-    if record["direction"] not in ("credit", "debit") or record["outcome"] not in OUTCOMES:
+    if (record["direction"] not in ("credit", "debit") or record["outcome"] not in OUTCOMES
+            or record.get("payout_status") not in PAYOUT_STATUSES):
         raise InvalidInput("a bank transaction is a credit or a debit with a known outcome", code="invalid_bank_file")

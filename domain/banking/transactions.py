@@ -11,7 +11,8 @@ said (direction, amount, booking and value dates, reference, end-to-end id) and 
   here outside every agreement's books and listed by booking month (``UnassignedBankPayments``)
   until finance allocates it to an invoice, which then records it as that invoice's payment;
 - ``debit`` / ``return``: money out, or a return or correction of an earlier transaction, kept with
-  its end-to-end id (to be matched to the payouts it settles);
+  its end-to-end id; a debit naming one of the ledger's payouts by that id has marked it paid
+  (``payout_status``);
 - ``recorded_earlier``: the payment was recorded before its record was (an import cut short).
 """
 
@@ -29,6 +30,7 @@ from domain.kernel.identifiers import LEDGER_NAMESPACE
 from domain.kernel.money import fmt
 
 OUTCOMES = ("matched", "unmatched", "unassigned", "debit", "return", "recorded_earlier")
+PAYOUT_STATUSES = (None, "confirmed", "already_confirmed", "unknown", "amount_mismatch")
 MAX_UNASSIGNED_PER_MONTH = 100_000
 
 
@@ -43,8 +45,9 @@ class BankTransaction(Aggregate):
     def __init__(self, *, archive_id: str, file_id: UUID, direction: str, reversal: bool, amount: Decimal,
                  booked_on: date, value_on: date | None, reference: str | None, end_to_end_id: str | None,
                  outcome: str, agreement_id: UUID | None, invoice_id: UUID | None,
-                 payment_id: UUID | None) -> None:
+                 payment_id: UUID | None, payout_status: str | None = None) -> None:
         assert outcome in OUTCOMES, outcome
+        assert payout_status in PAYOUT_STATUSES, payout_status
         self.archive_id = archive_id
         self.file_id = file_id
         self.direction = direction
@@ -58,6 +61,7 @@ class BankTransaction(Aggregate):
         self.agreement_id = agreement_id
         self.invoice_id = invoice_id
         self.payment_id = payment_id
+        self.payout_status = payout_status  # a debit naming a payout of ours by EndToEndId: what became of it
         self.allocated_on: date | None = None
 
     def check_allocatable(self) -> None:
@@ -87,7 +91,8 @@ class BankTransaction(Aggregate):
                 "end_to_end_id": self.end_to_end_id, "outcome": self.outcome,
                 "status": "allocated" if self.outcome == "unassigned" and self.invoice_id else self.outcome,
                 "agreement_id": text(self.agreement_id), "invoice_id": text(self.invoice_id),
-                "payment_id": text(self.payment_id), "allocated_on": self.allocated_on}
+                "payment_id": text(self.payment_id), "payout_status": self.payout_status,
+                "allocated_on": self.allocated_on}
 
 
 class UnassignedBankPayments(Aggregate):

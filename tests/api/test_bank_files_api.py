@@ -210,3 +210,35 @@ def test_the_schema_declares_the_bank_file_route_its_body_and_its_problems(tmp_p
     assert operation["responses"]["422"]["content"] == {"application/problem+json": {
         "schema": {"$ref": "#/components/schemas/Problem"}}}
     assert {"401", "403", "413", "503"} <= set(operation["responses"])
+
+
+def test_the_banks_debit_entries_in_a_file_mark_the_payouts_paid(client: TestClient, tokens: dict[str, str]) -> None:
+    """Issue 14 item 6 through item 1 (R-FUND-2 refunds paid out): after the refunds' pain.001 file, the
+    bank's camt.054 debit naming Kela's payout with its 75.00 confirms it paid; one of another amount
+    confirms nothing; a debit of no payout of ours is kept as a debit; the same file again changes nothing."""
+    from tests.api.test_payouts_api import FILE, VALTORI, payouts, post, record_accounts
+    from tests.api.money_helpers import refunded_network
+
+    aid, ids, _ = refunded_network(client, tokens)
+    record_accounts(client, tokens, aid, ids)
+    assert post(client, tokens["finance"], f"/v1/agreements/{aid}/debtor-account", VALTORI).status_code == 201
+    assert post(client, tokens["finance"], f"/v1/agreements/{aid}/payouts/pain001", FILE).status_code == 201
+    sent = payouts(client, tokens["finance"], aid)
+    kela, helsinki = sent[ids["0246246-0"]], sent[ids["0201256-6"]]
+    content = camt054([
+        Entry("100.01", "OUT-1", credit=False, booked_on=date(2026, 1, 7), value_on=date(2026, 1, 7), txs=[
+            Tx("75.00", end_to_end_id=kela["end_to_end_id"]), Tx("25.01", end_to_end_id=helsinki["end_to_end_id"])]),
+        Entry("9.90", "OUT-2", credit=False, booked_on=date(2026, 1, 7), txs=[Tx("9.90", end_to_end_id="BANK-FEE-1")])])
+    report = post_file(client, tokens["finance"], content, XML)
+    assert (report["debits"], report["payouts_confirmed"], report["payouts_amount_mismatch"]) == (3, 1, 1)
+    assert report["amounts"]["debits"] == "109.91"
+    after = payouts(client, tokens["finance"], aid)
+    assert (after[ids["0246246-0"]]["status"], after[ids["0246246-0"]]["booked_on"],
+            after[ids["0246246-0"]]["archive_id"]) == ("paid", "2026-01-07", "OUT-1-1")
+    assert after[ids["0201256-6"]]["status"] == "sent"  # the bank debited 25.01 for a payout of 25.00
+    ledger: Ledger = client.app.state.ledger
+    from domain.banking.transactions import BankTransaction
+    assert [ledger.get_bank_transaction(BankTransaction.create_id(a))["payout_status"]
+            for a in ("OUT-1-1", "OUT-1-2", "OUT-2")] == ["confirmed", "amount_mismatch", "unknown"]
+    again = post_file(client, tokens["finance"], content, XML)
+    assert (again["duplicates"], again["payouts_confirmed"], again["payouts_amount_mismatch"]) == (3, 0, 0)
