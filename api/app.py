@@ -13,9 +13,9 @@ from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.resilience import DatabaseHiccups
-from api.routes import (agreements, audit, billing, contacts, decisions, documents, exits, figures, funding, grants,
-                        health, interest, invoices, membership, parties, payments, payouts, retention, spending,
-                        steering_group, summary)
+from api.routes import (agreements, audit, bank_files, billing, contacts, decisions, documents, exits, figures,
+                        funding, grants, health, interest, invoices, membership, parties, payments, payouts, retention,
+                        spending, steering_group, summary)
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -59,11 +59,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     openapi.install(app)
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
-                   billing, documents, invoices, interest, payments, payouts, spending, figures, summary, retention,
-                   audit):
+                   billing, documents, invoices, interest, payments, bank_files, payouts, spending, figures, summary,
+                   retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
-    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes,
+                       limits_by_path={bank_files.PATH: settings.max_bank_file_bytes})
     app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics)  # outermost: times everything
     return app

@@ -1,4 +1,4 @@
-"""The `ledger` command line: serve, scheduler, tokens, demo, projections, audit."""
+"""The `ledger` command line: serve, scheduler, tokens, demo, projections, audit, bank."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from api import audit_cli
+from api.banking import command as bank_cli
 from api.logging import configure_logging
 from api.settings import Settings
 from domain.kernel.calendar import today
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     projection_commands.add_parser("rebuild", help="empty the journal and apply every event again")
     projection_commands.add_parser("status", help="the journal's position against the event log")
     audit_cli.add_parser(commands)
+    bank_cli.add_parser(commands)
     return parser
 
 
@@ -81,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tokens(ledger, args)
         if args.command == "scheduler":
             return _scheduler(ledger, args)
+        if args.command == "bank":
+            return bank_cli.run(ledger, args, settings.max_bank_file_bytes)
         if args.command == "projections":
             return _projections(ledger, args.projections_command, settings.journal_workers)
         return _demo(ledger, settings, args.tokens)

@@ -20,9 +20,10 @@ log = structlog.get_logger("api")
 class RequestContext:
     """Binds a request id, buffers the body up to a limit (413 beyond it) and logs each request."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, limits_by_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.limits_by_path = dict(limits_by_path or {})  # routes that take files: their own, larger limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,17 +46,18 @@ class RequestContext:
                                       (b"server-timing", f"app;dur={elapsed_ms:.2f}".encode())]
             await send(message)
 
-        body = await self._read_body(receive, headers)
+        limit = self.limits_by_path.get(scope["path"], self.max_body_bytes)
+        body = await self._read_body(receive, headers, limit)
         if body is None:
-            await self._too_large(send_with_id)
+            await self._too_large(send_with_id, limit)
         else:
             await self.app(scope, _replay(body), send_with_id)
         log.info("request", method=scope["method"], path=scope["path"], status=status["code"],
                  duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes | None:
+    async def _read_body(self, receive: Receive, headers: dict[str, str], limit: int) -> bytes | None:
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared.isdigit() and int(declared) > limit:
             return None
         chunks: list[bytes] = []
         size = 0
@@ -65,17 +67,17 @@ class RequestContext:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         return b"".join(chunks)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, limit: int) -> None:
         body = json.dumps({"type": "/problems/payload_too_large", "title": "Payload too large",
                            "status": 413, "code": "payload_too_large",
-                           "detail": f"request bodies are limited to {self.max_body_bytes} bytes"})
+                           "detail": f"request bodies are limited to {limit} bytes"})
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
                                 (b"content-length", str(len(body)).encode())]})

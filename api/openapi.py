@@ -74,7 +74,10 @@ def _idempotency_schema() -> dict[str, Any]:
 def _declare(path: str, method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status in statuses(path, method, operation):
+        declared = responses.get(str(status), {}).get("description")  # a route's own codes, if it names them
         responses[str(status)] = _problem_response(status)
+        if declared and declared != "Validation Error":
+            responses[str(status)]["description"] = declared
     responses["default"] = {"description": "Any other error, as a problem.",
                             "content": {PROBLEM_JSON: {"schema": dict(_PROBLEM_REF)}}}
     for parameter in operation.get("parameters", []):

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     database: Literal["sqlite", "postgres"] = "sqlite"
     sqlite_path: Path = Path("var/ledger.sqlite")
     max_body_bytes: int = Field(default=65_536, ge=1_024, le=10_485_760)
+    max_bank_file_bytes: int = Field(default=16_777_216, ge=1_024, le=67_108_864)  # POST /v1/bank-files
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
     journal_follow: bool = True

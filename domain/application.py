@@ -24,6 +24,8 @@ from domain.agreements.agreement import Agreement
 from domain.agreements.billing_commands import BillingCommands
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.agreements.commands import AgreementCommands
+from domain.banking.commands import BankCommands
+from domain.banking.transactions import UnassignedBankPayments
 from domain.funding.commands import FundingCommands, RefundCommands
 from domain.funding.exit_commands import ExitCommands
 from domain.funding.grant_commands import GrantCommands
@@ -61,7 +63,7 @@ class DateAsISO(Transcoding):
 
 class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCommands, FundingCommands,
              InvoicingCommands, InterestCommands, RefundCommands, PayoutCommands, GrantCommands, ExitCommands,
-             RetentionCommands, ContactCommands, AccessCommands, Application[UUID]):
+             RetentionCommands, ContactCommands, AccessCommands, BankCommands, Application[UUID]):
     """Cooperation agreements, their parties and money, as events."""
 
     name = "ledger"
@@ -69,7 +71,8 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
     # Every snapshot is of a bounded aggregate (the invoice book and payment index of earlier versions no
     # longer change); a number series is a few counters, a party's invoices grow with that party's alone.
     snapshotting_intervals = {Agreement: 50, AgreementCatalogue: 100, InvoiceBook: 100, PaymentIndex: 100,
-                              ContactRegister: 100, NumberSeries: 100, PartyInvoices: 50}
+                              ContactRegister: 100, NumberSeries: 100, PartyInvoices: 50,
+                              UnassignedBankPayments: 100}
     max_attempts = 6  # a command that loses a race is run again on fresh state, after a short random pause
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:

@@ -28,7 +28,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 OPERATIONS = [("/health", "GET"), ("/v1/agreements", "GET"), ("/v1/agreements", "POST"),
               ("/v1/agreements/{agreement_id}", "GET"), ("/v1/agreements/{agreement_id}/balances", "GET"),
-              ("/v1/audit/events", "GET"), ("/v1/invoices/{invoice_id}/payments", "POST")]
+              ("/v1/audit/events", "GET"), ("/v1/invoices/{invoice_id}/payments", "POST"),
+              ("/v1/bank-files", "POST"), ("/v1/bank-transactions/unassigned", "GET")]
 BOUNDED = hypothesis_settings(max_examples=12, derandomize=True, deadline=None, database=None,
                               suppress_health_check=list(HealthCheck))
 
