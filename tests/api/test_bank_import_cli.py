@@ -101,9 +101,6 @@ def test_an_import_cut_short_is_imported_again_without_doubles(
 
 
 def _invoice_of(ledger: Ledger, reference: str) -> Any:
-    from domain.invoicing.invoices import InvoiceBook
-    from domain.kernel.references import normalise
-
-    agreement_id = ledger.agreement_of_reference(reference)
-    book = ledger.repository.get(InvoiceBook.create_id(agreement_id))
-    return book.find_by_reference(normalise(reference))
+    invoice_id = ledger.find_invoice_by_reference(reference)
+    assert invoice_id is not None, reference
+    return invoice_id
