@@ -43,7 +43,7 @@ _CREATE = (
 _SUMS = ("SELECT k.account, k.party_id, CASE WHEN k.last_date <= {p} THEN k.balance_cents ELSE"
          " (SELECT b.balance_cents FROM {balances} b WHERE b.agreement_id = k.agreement_id"
          " AND b.account = k.account AND b.party_id = k.party_id AND b.business_date <= {p}"
-         " ORDER BY b.business_date DESC LIMIT 1) END FROM {accounts} k WHERE k.agreement_id = {p}"
+         " ORDER BY b.business_date DESC LIMIT 1) END FROM {accounts} k WHERE k.agreement_id = {p}{party}"
          " ORDER BY k.account, k.party_id")
 # The rows a batch may change: from the last one before its earliest date on.
 _ROWS_FROM = ("SELECT business_date, delta_cents, balance_cents FROM {balances} b WHERE b.agreement_id = {a}"
@@ -73,6 +73,7 @@ class BalanceStatements:
 
     create: tuple[str, ...]
     sums: str  # binds the date twice, then the agreement
+    party_sums: str  # the same, then one party: its accounts alone
     rows_from: str
     item_lines: str
     upserts: dict[str, str]
@@ -97,7 +98,8 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
         upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT * FROM unnest({arrays}) "
                          + _fill(conflict, names))
     return BalanceStatements(
-        create=create, sums=_fill(_SUMS, names, p="%s"),
+        create=create, sums=_fill(_SUMS, names, p="%s", party=""),
+        party_sums=_fill(_SUMS, names, p="%s", party=" AND k.party_id = %s"),
         rows_from=("SELECT r.a, r.acc, r.p, b.business_date, b.delta_cents, b.balance_cents FROM"
                    " unnest(%s::uuid[], %s::text[], %s::uuid[], %s::date[]) AS r(a, acc, p, first)"
                    f" CROSS JOIN LATERAL ({lateral}) b"),
@@ -116,7 +118,8 @@ def sqlite_balance_statements() -> BalanceStatements:
                + _fill({"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind], names)
                for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items"))}
     return BalanceStatements(
-        create=create, sums=_fill(_SUMS, names, p="?"),
+        create=create, sums=_fill(_SUMS, names, p="?", party=""),
+        party_sums=_fill(_SUMS, names, p="?", party=" AND k.party_id = ?"),
         rows_from=_fill(_ROWS_FROM, names, a="?1", acc="?2", party="?3", first="?4"),
         item_lines=_fill(_ITEM_LINES, names, a="?", item="?"),
         upserts=upserts, tables=(names["balances"], names["accounts"], names["items"]))

@@ -68,26 +68,32 @@ def sums(store: Store, agreement_id: UUID, *, as_of: date, known_at: datetime | 
     return _history(store, agreement_id, as_of)[0]
 
 
-def balance_sums(store: Store, agreement_id: UUID, *, as_of: date,
-                 known_at: datetime | None = None) -> tuple[Sums, dict[UUID, Decimal]]:
+def balance_sums(store: Store, agreement_id: UUID, *, as_of: date, known_at: datetime | None = None,
+                 party_id: UUID | None = None) -> tuple[Sums, dict[UUID, Decimal]]:
     """The sums, and what each party owes on invoices past their due date, in one round trip.
 
     Overdue is summed invoice by invoice: an overpaid invoice does not offset another one's arrears, each
-    counts only its own unpaid rest (kept per party by date in the history, see ``balances``).
+    counts only its own unpaid rest (kept per party by date in the history, see ``balances``). With
+    ``party_id``, the history is read for that party's accounts alone (the others may be left out).
     """
     if isinstance(store, FromLines) or known_at is not None:
         return line_balance_sums(_lines_of(store), agreement_id, as_of=as_of, known_at=known_at)
-    return _history(store, agreement_id, as_of)
+    return _history(store, agreement_id, as_of, party_id)
 
 
 def _lines_of(store: Store) -> JournalStore:
     return store.store if isinstance(store, FromLines) else store
 
 
-def _history(store: JournalStore, agreement_id: UUID, as_of: date) -> tuple[Sums, dict[UUID, Decimal]]:
+def _history(store: JournalStore, agreement_id: UUID, as_of: date, party_id: UUID | None = None
+             ) -> tuple[Sums, dict[UUID, Decimal]]:
     assert type(as_of) is date, f"as_of {as_of!r} is not a date"
-    day = store.param(as_of)
-    found, owed = sums_rows(store.fetch(store.balance_statements.sums, (day, day, store.param(agreement_id))))
+    params = [store.param(as_of), store.param(as_of), store.param(agreement_id)]
+    statement = store.balance_statements.sums
+    if party_id is not None:
+        statement = store.balance_statements.party_sums
+        params.append(store.param(party_id))
+    found, owed = sums_rows(store.fetch(statement, params))
     return ({key: from_cents(cents) for key, cents in found.items()},
             {party: from_cents(cents) for party, cents in owed.items()})
 
