@@ -19,8 +19,18 @@ from uuid import UUID
 
 from psycopg.rows import tuple_row
 
-from projections.journal import balances as history
-from projections.journal.balances import Changes, Item, Key, Move, Row
+from projections.journal.balances import (
+    NO_PARTY,
+    OVERDUE,
+    Changes,
+    Item,
+    Key,
+    Move,
+    Row,
+    item_changes,
+    recompute,
+    split,
+)
 
 BALANCES_TABLE, ACCOUNTS_TABLE, ITEMS_TABLE = "journal_balances", "journal_accounts", "journal_items"
 
@@ -141,11 +151,11 @@ class BalanceIO:
         """Fold a batch's moves into the history (the purges already applied, their moves left out)."""
         if not moves:
             return
-        keyed, items = history.split(moves)
+        keyed, items = split(moves)
         stored_items = self._item_lines(cursor, list(items)) if items else {}
-        item_writes = history.item_changes(items, stored_items, keyed)
+        item_writes = item_changes(items, stored_items, keyed)
         firsts = {key: min(moved) for key, moved in keyed.items()}
-        changes = history.recompute(keyed, self._rows(cursor, firsts))
+        changes = recompute(keyed, self._rows(cursor, firsts))
         self._write(cursor, Changes(changes.rows, changes.latest, item_writes))
 
     # Reads ---------------------------------------------------------------------------------------
@@ -211,9 +221,9 @@ def sums_rows(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[dict[tuple[str, UUI
         if cents is None:
             continue  # no line of this account by the date
         party_id = party if isinstance(party, UUID) else UUID(str(party))
-        if account == history.OVERDUE:
+        if account == OVERDUE:
             if cents:
                 overdue[party_id] = int(cents)
             continue
-        balances[(account, None if party_id == history.NO_PARTY else party_id)] = int(cents)
+        balances[(account, None if party_id == NO_PARTY else party_id)] = int(cents)
     return balances, overdue
