@@ -151,7 +151,7 @@ def serve(schema: str, port: int) -> subprocess.Popen[bytes]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parties", type=int, default=500, help="parties of the big agreement")
-    parser.add_argument("--rounds", type=int, default=300, help="requests per figure and agreement")
+    parser.add_argument("--rounds", type=int, default=100, help="requests per figure and agreement")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each throughput run")
     parser.add_argument("--port", type=int, default=8765)
@@ -171,25 +171,22 @@ def main() -> int:
             lines = {name: client.app.state.journal.store.count_lines(aid) for name, aid in (("small", small),
                                                                                          ("big", big))}
             print(f"events {ledger.recorder.max_notification_id()}, written in {built:.1f} s; journal caught up "
-                  f"in {caught:.1f} s; lines: small {lines['small']}, big {lines['big']}")
+                  f"in {caught:.1f} s; lines: small {lines['small']}, big {lines['big']}", flush=True)
             party = ledger.issue_token(role="party", business_id=big_bids[250 % len(big_bids)], label="bench",
                                        issued_on=date(2025, 1, 1))[1]
             small_party = ledger.issue_token(role="party", business_id=valid_business_ids(10)[5], label="bench",
                                              issued_on=date(2025, 1, 1))[1]
-            rows = []
-            for figure in ("balances", "funding"):
-                for name, aid in (("small", small), ("big", big)):
-                    timed(client, f"/v1/agreements/{aid}/{figure}", token, 20)  # warm the pools and caches
-                results = {name: timed(client, f"/v1/agreements/{aid}/{figure}", token, args.rounds)
-                           for name, aid in (("small", small), ("big", big))}
-                rows.append((figure, results["small"], results["big"]))
-            own = {name: timed(client, f"/v1/agreements/{aid}/balances", tok, args.rounds)
-                   for name, aid, tok in (("small", small, small_party), ("big", big, party))}
-            rows.append(("balances, a party's own", own["small"], own["big"]))
             print(f"{'figure':<26} {'10 p50':>8} {'10 p99':>8} {args.parties:>6} p50 {args.parties:>6} p99 "
-                  f"{'ratio p50':>10}")
-            for figure, (s50, s99), (b50, b99) in rows:
-                print(f"{figure:<26} {s50:>8.2f} {s99:>8.2f} {b50:>10.2f} {b99:>10.2f} {b50 / s50:>9.1f}×")
+                  f"{'ratio p50':>10}", flush=True)
+            measures = [(f"/v1/agreements/{{}}/{figure}", figure, token, token) for figure in ("balances", "funding")]
+            measures.append(("/v1/agreements/{}/balances", "balances, a party's own", small_party, party))
+            for path, figure, small_token, big_token in measures:
+                for aid, tok in ((small, small_token), (big, big_token)):
+                    timed(client, path.format(aid), tok, 20)  # warm the pools and caches
+                (s50, s99), (b50, b99) = (timed(client, path.format(aid), tok, args.rounds)
+                                          for aid, tok in ((small, small_token), (big, big_token)))
+                print(f"{figure:<26} {s50:>8.2f} {s99:>8.2f} {b50:>10.2f} {b99:>10.2f} {b50 / s50:>9.1f}×",
+                      flush=True)
         schema = settings.postgres.schema_name
         server = serve(schema, args.port)
         try:

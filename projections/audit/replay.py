@@ -7,8 +7,9 @@ read again from their events alone, without snapshots or the aggregate cache. Th
 agreement and date, the figures the API serves (``projections.figures.answers``: balances with overdue,
 funding, refund preview, the quarterly report of the date's quarter) are computed from both sides by
 the same functions and compared value by value; the live side twice, as served (from the live
-balance history) and summed from the live journal's lines, so a drift of either is found. An agreement whose records are purged (R-REC-1) has
-no figures: its journal sums are compared instead, which the purge leaves empty on both sides.
+balance history) and summed from the live journal's lines, so a drift of either is found. An
+agreement whose records are purged (R-REC-1) has no figures: its journal sums are compared instead,
+which the purge leaves empty on both sides.
 """
 
 from __future__ import annotations

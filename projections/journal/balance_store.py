@@ -124,7 +124,8 @@ def sqlite_balance_statements() -> BalanceStatements:
     names = {"balances": BALANCES_TABLE, "accounts": ACCOUNTS_TABLE, "items": ITEMS_TABLE}
     create = tuple(_fill(s, names, uuid="TEXT", text="TEXT", date="TEXT", int="INTEGER", rowid=" WITHOUT ROWID",
                          include="") for s in _CREATE)
-    upserts = {kind: f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) VALUES ({', '.join(['?'] * len(_PG_TYPES[kind]))}) "
+    marks = {kind: ", ".join(["?"] * len(types)) for kind, types in _PG_TYPES.items()}
+    upserts = {kind: f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) VALUES ({marks[kind]}) "
                + _fill({"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind], names)
                for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items"))}
     return BalanceStatements(
