@@ -14,11 +14,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from psycopg.rows import tuple_row
 
+from domain.kernel.money import from_cents
 from projections.journal.balances import (
     NO_PARTY,
     OVERDUE,
@@ -103,7 +105,7 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
     lateral = _fill(_ROWS_FROM, names, a="r.a", acc="r.acc", party="r.p", first="r.first")
     upserts = {}
     for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items")):
-        arrays = ", ".join(f"%s::{t}[]" for t in _PG_TYPES[kind])
+        arrays = ", ".join(f"%b::{t}[]" for t in _PG_TYPES[kind])
         conflict = {"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind]
         upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT * FROM unnest({arrays}) "
                          + _fill(conflict, names))
@@ -111,10 +113,10 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
         create=create, sums=_fill(_SUMS, names, p="%s", party=""),
         party_sums=_fill(_SUMS, names, p="%s", party=" AND k.party_id = %s"),
         rows_from=("SELECT r.a, r.acc, r.p, b.business_date, b.delta_cents, b.balance_cents FROM"
-                   " unnest(%s::uuid[], %s::text[], %s::uuid[], %s::date[]) AS r(a, acc, p, first)"
+                   " unnest(%b::uuid[], %b::text[], %b::uuid[], %b::date[]) AS r(a, acc, p, first)"
                    f" CROSS JOIN LATERAL ({lateral}) b"),
         item_lines=("SELECT r.a, r.i, x.account, x.business_date, x.amount_cents, x.owner_id FROM"
-                    " unnest(%s::uuid[], %s::uuid[]) AS r(a, i) CROSS JOIN LATERAL ("
+                    " unnest(%b::uuid[], %b::uuid[]) AS r(a, i) CROSS JOIN LATERAL ("
                     + _fill(_ITEM_LINES, names, a="r.a", item="r.i") + ") x"),
         upserts=upserts, tables=(names["balances"], names["accounts"], names["items"]))
 
@@ -214,17 +216,18 @@ def _sqlite(value: Any) -> Any:
     return value
 
 
-def sums_rows(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[dict[tuple[str, UUID | None], int], dict[UUID, int]]:
-    """The history's answer split into the accounts' balances (in cents) and each party's overdue."""
-    balances: dict[tuple[str, UUID | None], int] = {}
-    overdue: dict[UUID, int] = {}
+def sums_rows(rows: Sequence[tuple[Any, Any, Any]]) -> tuple[dict[tuple[str, UUID | None], Decimal],
+                                                              dict[UUID, Decimal]]:
+    """The history's answer split into the accounts' balances and each party's overdue, in one pass."""
+    balances: dict[tuple[str, UUID | None], Decimal] = {}
+    overdue: dict[UUID, Decimal] = {}
     for account, party, cents in rows:
         if cents is None:
             continue  # no line of this account by the date
-        party_id = party if isinstance(party, UUID) else UUID(str(party))
+        party_id = party if isinstance(party, UUID) else UUID(party)
         if account == OVERDUE:
             if cents:
-                overdue[party_id] = int(cents)
+                overdue[party_id] = from_cents(int(cents))
             continue
-        balances[(account, None if party_id == NO_PARTY else party_id)] = int(cents)
+        balances[(account, None if party_id == NO_PARTY else party_id)] = from_cents(int(cents))
     return balances, overdue

@@ -93,9 +93,7 @@ def _history(store: JournalStore, agreement_id: UUID, as_of: date, party_id: UUI
     if party_id is not None:
         statement = store.balance_statements.party_sums
         params.append(store.param(party_id))
-    found, owed = sums_rows(store.fetch(statement, params))
-    return ({key: from_cents(cents) for key, cents in found.items()},
-            {party: from_cents(cents) for party, cents in owed.items()})
+    return sums_rows(store.fetch(statement, params))
 
 
 def line_sums(store: JournalStore, agreement_id: UUID, *, as_of: date, known_at: datetime | None = None) -> Sums:
