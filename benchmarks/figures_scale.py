@@ -8,8 +8,8 @@ service. Each party gets 20 invoices over a year and pays 19 of them in full and
 so both agreements have overdue invoices; the big one's journal holds 100,048 lines.
 
 Printed: ``GET …/balances`` and ``GET …/funding`` p50 and p99 for each agreement (the service's own
-``Server-Timing``, in-process through FastAPI's test client), a party's own balances, and the ratio
-big / small; then, with a server process of its own (uvicorn, ``ledger serve``), requests per second
+``Server-Timing``, in-process through FastAPI's test client), a party's own balances, the journal's
+part of balances alone (``balance_sums``: every account's sum and overdue), and the ratio big / small; then, with a server process of its own (uvicorn, ``ledger serve``), requests per second
 at 16 clients for ``/health`` and for the big agreement's balances. Figures only: nothing is
 asserted on time.
 """
@@ -39,6 +39,7 @@ from benchmarks.history import PG, bench_settings  # noqa: E402
 from domain.application import Ledger  # noqa: E402
 from domain.invoicing.invoices import Invoice, InvoiceBook  # noqa: E402
 from domain.invoicing.spending import SpendingLog, quarter_of  # noqa: E402
+from projections.journal.queries import balance_sums  # noqa: E402
 from tests.api.helpers import valid_business_ids  # noqa: E402
 
 INVOICES_PER_PARTY = 20
@@ -99,6 +100,16 @@ def timed(client: TestClient, path: str, token: str, rounds: int) -> tuple[float
         assert response.status_code == 200, response.text
         server.append(float(response.headers["server-timing"].split("dur=")[1]))
     return statistics.median(server), p99(server)
+
+
+def journal_query(store: object, agreement_id: UUID, rounds: int) -> tuple[float, float]:
+    """p50 and p99 in ms of the journal's part of balances alone: every account's sum and overdue."""
+    samples = []
+    for i in range(rounds):
+        started = time.perf_counter()
+        balance_sums(store, agreement_id, as_of=AS_OF[i % len(AS_OF)])
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), p99(samples)
 
 
 def throughput(base: str, path: str, token: str, clients: int, seconds: float) -> float:
@@ -187,6 +198,10 @@ def main() -> int:
                                           for aid, tok in ((small, small_token), (big, big_token)))
                 print(f"{figure:<26} {s50:>8.2f} {s99:>8.2f} {b50:>10.2f} {b99:>10.2f} {b50 / s50:>9.1f}×",
                       flush=True)
+            store = client.app.state.journal.store
+            (s50, s99), (b50, b99) = (journal_query(store, aid, args.rounds) for aid in (small, big))
+            print(f"{'journal query alone':<26} {s50:>8.2f} {s99:>8.2f} {b50:>10.2f} {b99:>10.2f} "
+                  f"{b50 / s50:>9.1f}×", flush=True)
         schema = settings.postgres.schema_name
         server = serve(schema, args.port)
         try:
