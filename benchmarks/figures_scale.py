@@ -47,9 +47,11 @@ SAVE_EVERY = 200  # invoices per save: each save stays well under a megabyte of 
 AS_OF = (date(2025, 6, 30), date(2025, 12, 31), date(2026, 6, 30))
 
 
-def agreement(ledger: Ledger, code: str, parties: int, prefix: str) -> tuple[UUID, list[str]]:
-    """An agreement of ``parties`` parties, 20 invoices each over 2025, all but one paid, and two years
-    of monthly spending; returns its id and the parties' business ids."""
+def agreement(ledger: Ledger, code: str, parties: int, prefix: str,
+              per_party: int = INVOICES_PER_PARTY) -> tuple[UUID, list[str]]:
+    """An agreement of ``parties`` parties, ``per_party`` invoices each from 2025 on (17 days apart, or
+    daily when there are more than 20), all but one paid, and two years of monthly spending; returns its
+    id and the parties' business ids."""
     bids = valid_business_ids(parties)
     aid = ledger.create_agreement(
         code=code, title="Benchmark network", starts_on=date(2025, 1, 1), ends_on=date(2026, 12, 31),
@@ -63,14 +65,14 @@ def agreement(ledger: Ledger, code: str, parties: int, prefix: str) -> tuple[UUI
     ledger.save(held)
     book = InvoiceBook(agreement_id=held.id, code=held.code, reference_prefix=prefix)
     pending: list[Invoice] = []
-    for k in range(INVOICES_PER_PARTY):
-        issued_on = date(2025, 1, 15) + timedelta(days=17 * k)
+    for k in range(per_party):
+        issued_on = date(2025, 1, 15) + timedelta(days=(17 if per_party <= INVOICES_PER_PARTY else 1) * k)
         for party in held.parties_in_order():
             invoice = Invoice.issue(book=book, party_id=party["party_id"], kind="instalments", instalments=[k + 1],
                                     period=None, lines=[{"description": f"Instalment {k + 1}",
                                                          "amount": Decimal("2500.00")}],
                                     issued_on=issued_on, payment_term_days=21)
-            paid = Decimal("2500.00") if k < INVOICES_PER_PARTY - 1 else Decimal("1000.00")
+            paid = Decimal("2500.00") if k < per_party - 1 else Decimal("1000.00")
             invoice.receive_payment(payment_id=uuid4(), amount=paid, paid_on=issued_on + timedelta(days=20),
                                     bank_reference=None, source="invoice")
             pending.append(invoice)
@@ -162,6 +164,8 @@ def serve(schema: str, port: int) -> subprocess.Popen[bytes]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parties", type=int, default=500, help="parties of the big agreement")
+    parser.add_argument("--invoices-per-party", type=int, default=INVOICES_PER_PARTY,
+                        help="invoices of each party of the big agreement")
     parser.add_argument("--rounds", type=int, default=100, help="requests per figure and agreement")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each throughput run")
@@ -173,7 +177,7 @@ def main() -> int:
             token = ledger.issue_token(role="finance", business_id=None, label="bench", issued_on=date(2025, 1, 1))[1]
             started = time.perf_counter()
             small, _ = agreement(ledger, "SMALL", 10, "1")
-            big, big_bids = agreement(ledger, "BIG", args.parties, "2")
+            big, big_bids = agreement(ledger, "BIG", args.parties, "2", args.invoices_per_party)
             built = time.perf_counter() - started
             started = time.perf_counter()
             client.app.state.journal.catch_up()
@@ -187,7 +191,7 @@ def main() -> int:
                                        issued_on=date(2025, 1, 1))[1]
             small_party = ledger.issue_token(role="party", business_id=valid_business_ids(10)[5], label="bench",
                                              issued_on=date(2025, 1, 1))[1]
-            print(f"{'figure':<26} {'10 p50':>8} {'10 p99':>8} {args.parties:>6} p50 {args.parties:>6} p99 "
+            print(f"{'figure':<26} {'10 p50':>8} {'10 p99':>8} {'big p50':>10} {'big p99':>10} "
                   f"{'ratio p50':>10}", flush=True)
             measures = [(f"/v1/agreements/{{}}/{figure}", figure, token, token) for figure in ("balances", "funding")]
             measures.append(("/v1/agreements/{}/balances", "balances, a party's own", small_party, party))
