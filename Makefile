@@ -26,13 +26,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## make bench: journal rebuild against read-and-decode, balances latency at 10k and 100k events, the
-## audit chain's sealing and verifying rates, and writes at 500 parties against 10, on PostgreSQL (the
-## tests' server)
+## audit chain's sealing and verifying rates, writes at 500 parties against 10, and figures of a
+## 500-party agreement beside a 10-party one, on PostgreSQL (the tests' server)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/projection_rebuild.py
 	$(BIN)/python benchmarks/balances_latency.py
 	$(BIN)/python benchmarks/audit_verify.py
 	$(BIN)/python benchmarks/writes.py
+	$(BIN)/python benchmarks/figures_scale.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis

@@ -6,8 +6,10 @@ by a runner that posts every event up to the live journal's position. The ledger
 read again from their events alone, without snapshots or the aggregate cache. Then, for each
 agreement and date, the figures the API serves (``projections.figures.answers``: balances with overdue,
 funding, refund preview, the quarterly report of the date's quarter) are computed from both sides by
-the same functions and compared value by value. An agreement whose records are purged (R-REC-1) has
-no figures: its journal sums are compared instead, which the purge leaves empty on both sides.
+the same functions and compared value by value; the live side twice, as served (from the live
+balance history) and summed from the live journal's lines, so a drift of either is found. An
+agreement whose records are purged (R-REC-1) has no figures: its journal sums are compared instead,
+which the purge leaves empty on both sides.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from time import monotonic
@@ -29,11 +31,14 @@ from domain.application import Ledger
 from domain.kernel.errors import DomainError
 from domain.kernel.money import fmt
 from projections.figures import answers
-from projections.journal.queries import sums
+from projections.journal.queries import FromLines, Store, sums
 from projections.journal.runner import MAX_BATCH, JournalRunner
 from projections.journal.store import JournalStore, SQLiteJournalStore
 
 MAX_DATES = 100
+# The live side of a figure is computed twice: as served, from the balance history, and summed from the
+# live journal's lines; each is compared with the replay, so neither can drift from the events unseen.
+SERVED, FROM_LINES = "as served", "summed from the journal's lines"
 MAX_AGREEMENTS = 10_000
 
 
@@ -48,16 +53,18 @@ class Difference:
     key: str
     live: Any
     replayed: Any
+    source: str = SERVED  # which live figure differs: as served (from the balance history) or from the lines
 
     def line(self) -> str:
         """The difference as one line of text."""
         return (f"difference: {self.code} {self.as_of} {self.figure} {self.key}: "
-                f"live {_shown(self.live)}, replayed {_shown(self.replayed)}")
+                f"live {_shown(self.live)}, replayed {_shown(self.replayed)} ({self.source})")
 
     def as_dict(self) -> dict[str, Any]:
         """The difference as plain data."""
         return {"agreement_id": str(self.agreement_id), "code": self.code, "as_of": self.as_of.isoformat(),
-                "figure": self.figure, "key": self.key, "live": self.live, "replayed": self.replayed}
+                "figure": self.figure, "key": self.key, "live": self.live, "replayed": self.replayed,
+                "source": self.source}
 
 
 @dataclass
@@ -153,17 +160,21 @@ def _compare_agreement(report: ReplayReport, agreement_id: UUID, ledger: Ledger,
     for day in report.dates:
         if purged:
             found = {"journal_sums": (_sums(live, agreement_id, day, labels),
+                                      _sums(FromLines(live), agreement_id, day, labels),
                                       _sums(scratch, agreement_id, day, labels))}
         else:
             found = {name: (_answer(answer, ledger, live, agreement_id, day),
+                            _answer(answer, ledger, FromLines(live), agreement_id, day),
                             _answer(answer, replica, scratch, agreement_id, day))
                      for name, answer in answers.FIGURES_OF_A_DATE.items()}
-        for figure, (served, replayed) in found.items():
-            _compare(report, agreement_id, agreement["code"], day, figure,
-                     flatten(served, labels), flatten(replayed, labels))
+        for figure, (served, summed, replayed) in found.items():
+            again = flatten(replayed, labels)
+            for source, value in ((SERVED, served), (FROM_LINES, summed)):
+                _compare(report, Difference(agreement_id, agreement["code"], day, figure, "", None, None, source),
+                         flatten(value, labels), again)
 
 
-def _answer(answer: Callable[..., dict[str, Any]], source: Ledger, store: JournalStore, agreement_id: UUID,
+def _answer(answer: Callable[..., dict[str, Any]], source: Ledger, store: Store, agreement_id: UUID,
             day: date) -> dict[str, Any]:
     try:
         return answer(source, store, agreement_id, as_of=day)
@@ -171,18 +182,16 @@ def _answer(answer: Callable[..., dict[str, Any]], source: Ledger, store: Journa
         return {"problem": exc.code}
 
 
-def _sums(store: JournalStore, agreement_id: UUID, day: date, labels: dict[str, str]) -> dict[str, str]:
+def _sums(store: Store, agreement_id: UUID, day: date, labels: dict[str, str]) -> dict[str, str]:
     return {f"{account}[{'' if party is None else labels.get(str(party), str(party))}]": fmt(amount)
             for (account, party), amount in sums(store, agreement_id, as_of=day).items()}
 
 
-def _compare(report: ReplayReport, agreement_id: UUID, code: str, day: date, figure: str,
-             live: dict[str, Any], replayed: dict[str, Any]) -> None:
+def _compare(report: ReplayReport, where: Difference, live: dict[str, Any], replayed: dict[str, Any]) -> None:
     for key in sorted(live.keys() | replayed.keys()):
         report.figures_compared += 1
         if live.get(key, _MISSING) != replayed.get(key, _MISSING):
-            report.differences.append(Difference(agreement_id, code, day, figure, key,
-                                                 live.get(key), replayed.get(key)))
+            report.differences.append(replace(where, key=key, live=live.get(key), replayed=replayed.get(key)))
 
 
 def flatten(value: Any, labels: dict[str, str], prefix: str = "") -> dict[str, Any]:

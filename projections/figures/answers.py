@@ -21,8 +21,7 @@ from domain.agreements.terms import Terms
 from domain.funding.refunds import refund_exclusion
 from domain.kernel.errors import Gone, InvalidInput
 from projections.figures import calculations as figures
-from projections.journal.queries import Sums, balance_sums, sums
-from projections.journal.store import JournalStore
+from projections.journal.queries import Store, Sums, balance_sums, sums
 
 MAX_PARTIES = 500  # an agreement has at most 500 parties (domain.agreements.agreement.MAX_PARTIES)
 
@@ -66,7 +65,7 @@ def _refuse_purged(record: dict[str, Any]) -> None:
                    extra={key: record[key] for key in ("purged_on", "retention_ends_on")})
 
 
-def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
+def balances(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
              known_at: datetime | None = None, business_id: str | None = None) -> dict[str, Any]:
     """Each party's invoiced, paid, credited, refunded, outstanding and overdue (``business_id``: one)."""
     # One read of the agreement, and of it only what the balances need.
@@ -74,11 +73,13 @@ def balances(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: 
                                                    whole=False)
     _refuse_purged(record)
     _check_known_at(known_at)
-    journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at)
+    # A party reads its own row: only its accounts are looked up.
+    one = UUID(str(parties[0]["party_id"])) if business_id is not None and len(parties) == 1 else None
+    journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at, party_id=one)
     return figures.balances(journal_sums, parties, overdue, as_of)
 
 
-def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date,
+def funding(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
             known_at: datetime | None = None) -> dict[str, Any]:
     """Original and committed funding, invoiced, received, spent and remaining against the threshold; what
     each party committed, was invoiced, paid and has unpaid, and the ceilings (R-FUND-5); the
@@ -91,7 +92,7 @@ def funding(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: d
             "grants_total": granted["totals"], "funds": figures.funds_held(journal_sums, agreement)}
 
 
-def grants(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+def grants(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     """The grants in effect by a date (R-FUND-7): each one's terms, granted, cap in force, received and
     remaining to receive, and the totals."""
     agreement_of(ledger, agreement_id, as_of)
@@ -101,7 +102,7 @@ def grants(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: da
     return {"as_of": as_of.isoformat(), "grants": rows, "totals": figures_["totals"]}
 
 
-def refund_preview(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+def refund_preview(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     """What each party would get back of what remains on the date (R-FUND-2): nothing unless the
     cooperation was dissolved by then; never an expelled party; a party that left by notice as the
     agreement's terms say (``refund_to_withdrawn_parties``)."""
@@ -121,14 +122,14 @@ def _dissolved_on(agreement: dict[str, Any]) -> date | None:
     return date.fromisoformat(agreement["ended_on"]) if agreement["status"] == "dissolved" else None
 
 
-def quarterly_report(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int,
+def quarterly_report(ledger: Source, store: Store, agreement_id: UUID, *, year: int,
                      quarter: int) -> dict[str, Any]:
     """Money in, money out and the balance of one quarter (R-REP-1)."""
     agreement_of(ledger, agreement_id, date(year, 1, 1))
     return _period(store, agreement_id, year, quarter)
 
 
-def annual_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int
+def annual_account(ledger: Source, store: Store, agreement_id: UUID, *, year: int
                    ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """The annual project account (R-REP-1): each quarter, the year, and the funding at year end."""
     year_end = date(year, 12, 31)
@@ -141,7 +142,7 @@ def annual_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, y
     return quarters, year_row, _funding(agreement, after, year_end)
 
 
-def final_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+def final_account(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     """The closing statement when the network ends (R-FUND-4): each party's account, the funding and the
     unused funds with the steering group's latest passed ``unused_funds`` decision by the date."""
     agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
@@ -155,7 +156,7 @@ def final_account(ledger: Source, store: JournalStore, agreement_id: UUID, *, as
                                  money=_funding(agreement, journal_sums, as_of), decision=latest, as_of=as_of)
 
 
-def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: int
+def summary(ledger: Source, store: Store, agreement_id: UUID, *, year: int
             ) -> tuple[dict[str, Any], dict[str, list[Decimal]]]:
     """A year's totals across the parties, published to them too (R-CONF-1), with every party's own
     amount in each total, for the check that none of them can be taken out of it."""
@@ -170,7 +171,7 @@ def summary(ledger: Source, store: JournalStore, agreement_id: UUID, *, year: in
     return result, figures.summary_contributions(before, after)
 
 
-def _quarterly_of(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
+def _quarterly_of(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:
     return quarterly_report(ledger, store, agreement_id, year=as_of.year, quarter=(as_of.month - 1) // 3 + 1)
 
 
@@ -182,7 +183,7 @@ FIGURES_OF_A_DATE: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def every_figure(ledger: Source, store: JournalStore, agreement_id: UUID, *, as_of: date
+def every_figure(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date
                  ) -> dict[str, dict[str, Any]]:
     """Every figure of ``FIGURES_OF_A_DATE`` for one agreement and date."""
     return {name: answer(ledger, store, agreement_id, as_of=as_of)
@@ -194,7 +195,7 @@ def _check_known_at(known_at: datetime | None) -> None:
         raise InvalidInput("known_at needs a time zone offset", code="invalid_known_at")
 
 
-def _sums(store: JournalStore, agreement_id: UUID, as_of: date, known_at: datetime | None) -> Sums:
+def _sums(store: Store, agreement_id: UUID, as_of: date, known_at: datetime | None) -> Sums:
     _check_known_at(known_at)
     return sums(store, agreement_id, as_of=as_of, known_at=known_at)
 
@@ -206,7 +207,7 @@ def _funding(agreement: dict[str, Any], journal_sums: Sums, as_of: date) -> dict
                            dissolved=_dissolved_on(agreement) is not None)
 
 
-def _period(store: JournalStore, agreement_id: UUID, year: int, quarter: int) -> dict[str, Any]:
+def _period(store: Store, agreement_id: UUID, year: int, quarter: int) -> dict[str, Any]:
     first, last = figures.quarter_bounds(year, quarter)
     before = sums(store, agreement_id, as_of=first - timedelta(days=1))
     return figures.period_report(before, sums(store, agreement_id, as_of=last), first=first, last=last)

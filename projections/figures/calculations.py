@@ -26,19 +26,25 @@ def _get(sums: Sums, account: str, party: UUID | None) -> Decimal:
     return sums.get((account, party), ZERO)
 
 
-def party_figures(sums: Sums, party: UUID, overdue: Decimal = ZERO) -> dict[str, Decimal]:
+def by_party(sums: Sums) -> dict[UUID | None, dict[str, Decimal]]:
+    """The sums grouped by party, each party's by account: one pass, then one lookup per party."""
+    grouped: dict[UUID | None, dict[str, Decimal]] = {}
+    for (account, party), amount in sums.items():
+        grouped.setdefault(party, {})[account] = amount
+    return grouped
+
+
+def _figures_of(accounts: dict[str, Decimal], overdue: Decimal) -> dict[str, Decimal]:
     """What one party was invoiced, paid, was credited and refunded, and still owes (below zero: credit);
     for the coordinator, what it contributed of its own share, never invoiced (R-ACC-4), which its
-    ``paid`` includes."""
-    return {
-        "invoiced": -sum((_get(sums, account, party) for account in INVOICED), ZERO),
-        "paid": _get(sums, "cash_received", party),
-        "credited": _get(sums, "credit_notes", party),
-        "refunded": _get(sums, "refunds", party),
-        "outstanding": _get(sums, "receivable", party),
-        "overdue": overdue,
-        "contributed": -_get(sums, "own_contributions", party),
-    }
+    ``paid`` includes. ``accounts``: the party's sums by account (``by_party``)."""
+
+    def get(account: str) -> Decimal:
+        return accounts.get(account, ZERO)
+
+    return {"invoiced": -sum((get(account) for account in INVOICED), ZERO), "paid": get("cash_received"),
+            "credited": get("credit_notes"), "refunded": get("refunds"), "outstanding": get("receivable"),
+            "overdue": overdue, "contributed": -get("own_contributions")}
 
 
 def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], as_of: date
@@ -48,9 +54,11 @@ def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Deci
     paid."""
     rows = []
     totals = dict.fromkeys(("cost_share", *PARTY_FIGURES, "committed", "unpaid"), ZERO)
+    grouped = by_party(sums)
     for party in parties:
         pid = UUID(str(party["party_id"]))
-        figures = {"cost_share": Decimal(party["cost_share"]), **party_figures(sums, pid, overdue.get(pid, ZERO))}
+        own = _figures_of(grouped.get(pid, {}), overdue.get(pid, ZERO))
+        figures = {"cost_share": Decimal(party["cost_share"]), **own}
         figures["committed"] = Decimal(party.get("committed", party["cost_share"]))
         figures["unpaid"] = figures["committed"] - figures["paid"]
         for key, value in figures.items():
@@ -133,9 +141,10 @@ def commitments(sums: Sums, parties: list[dict[str, Any]], agreement: dict[str, 
     amendments, what of them is released (and committed) and what is not."""
     rows = []
     totals = dict.fromkeys(COMMITMENT_FIGURES, ZERO)
+    grouped = by_party(sums)
     for party in parties:
         pid = UUID(str(party["party_id"]))
-        own = party_figures(sums, pid)
+        own = _figures_of(grouped.get(pid, {}), ZERO)
         committed = Decimal(party.get("committed", party["cost_share"]))
         figures = {"committed": committed, "invoiced": own["invoiced"], "paid": own["paid"],
                    "unpaid": committed - own["paid"]}

@@ -29,7 +29,7 @@ IN_FLIGHT_PER_WORKER = 2  # ranges queued per worker, so none waits while the ru
 _worker: Any = None
 
 Range = tuple[int, int]  # first and last notification id
-Posted = tuple[list[Any], list[Any], int, int]  # encoded lines, purges, events read, last id read
+Posted = tuple[list[Any], list[Any], list[Any], int, int]  # encoded lines, purges, moves, events read, last id
 
 
 def _start(runner_class: Callable[[Application[Any]], Any], app_class: type[Application[Any]],
@@ -41,9 +41,9 @@ def _start(runner_class: Callable[[Application[Any]], Any], app_class: type[Appl
 def _post_range(first: int, last: int) -> Posted:
     notifications = _worker.app.recorder.select_notifications(start=first, limit=last - first + 1, stop=last)
     if not notifications:
-        return [], [], 0, 0
+        return [], [], [], 0, 0
     batch = _worker.batch(notifications)
-    return batch.rows, batch.purges, len(notifications), notifications[-1].id
+    return batch.rows, batch.purges, batch.moves, len(notifications), notifications[-1].id
 
 
 def _context(runner_class: type, app_class: type) -> multiprocessing.context.BaseContext:

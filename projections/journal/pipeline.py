@@ -71,7 +71,7 @@ def read_ahead(select: Callable[..., Sequence[Notification]], start: int, limit:
 class Committer:
     """Commits batches in order on a thread of its own; the first failure stops every later batch."""
 
-    def __init__(self, commit: Callable[[Sequence[Any], Tracking, int, Sequence[Any]], None],
+    def __init__(self, commit: Callable[[Sequence[Any], Tracking, int, Sequence[Any], Sequence[Any]], None],
                  committed: Callable[[int, int], None]) -> None:
         self._commit = commit
         self._committed = committed  # (events in the batch, its last position), after each commit
@@ -82,9 +82,9 @@ class Committer:
         self._thread = threading.Thread(target=self._run, name="journal-commit", daemon=True)
         self._thread.start()
 
-    def submit(self, batch: tuple[Sequence[Any], Sequence[Any]], tracking: Tracking, after: int,
+    def submit(self, batch: tuple[Sequence[Any], Sequence[Any], Sequence[Any]], tracking: Tracking, after: int,
                events: int) -> None:
-        """Queue a batch of (rows, purges) (blocking while two wait); raises an earlier batch's error."""
+        """Queue a batch of (rows, purges, moves) (blocking while two wait); raises an earlier batch's error."""
         if not _put(self._queue, (batch, tracking, after, events), self._failed):
             self.finish()
 
@@ -97,9 +97,9 @@ class Committer:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not _END:
-            (rows, purges), tracking, after, events = item
+            (rows, purges, moves), tracking, after, events = item
             try:
-                self._commit(rows, tracking, after, purges)
+                self._commit(rows, tracking, after, purges, moves)
             except BaseException as exc:
                 self.error = exc
                 self._failed.set()

@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.sqlite import SQLiteConnectionPool, SQLiteFactory
 
+from projections.journal.balances import Move, moves_of
 from projections.journal.follow import Follower
 from projections.journal.entries import MAX_ENTRIES_PER_EVENT, JournalEntry, Posting
 from projections.journal.parallel import MAX_WORKERS, Posted, post_in_workers
@@ -44,10 +45,12 @@ Progress = Callable[[int, int], None]  # (position reached, log position aimed a
 
 
 class Batch(NamedTuple):
-    """What a batch of events does to the journal: lines to add, then agreements to purge (R-REC-1)."""
+    """What a batch of events does to the journal: lines to add, then agreements to purge (R-REC-1),
+    and the lines' moves of the balance history."""
 
     rows: list[Any]
     purges: list[Purge]
+    moves: list[Move]
 
 
 class ProjectionLagging(TimeoutError):
@@ -174,9 +177,9 @@ class JournalRunner:
         reached = [after]
 
         def apply(posted: Posted) -> None:
-            rows, purges, events, last = posted
+            rows, purges, moves, events, last = posted
             if events:
-                committer.submit(Batch(rows, purges), Tracking(self.app.name, last), reached[0], events)
+                committer.submit(Batch(rows, purges, moves), Tracking(self.app.name, last), reached[0], events)
                 reached[0] = last
 
         post_in_workers(JournalRunner, self.app, self.workers, ranges, self.stopping.is_set, apply)
@@ -227,15 +230,16 @@ class JournalRunner:
 
     def apply(self, notifications: Sequence[Notification], after: int) -> None:
         """Post a batch and commit its lines with its last position, atomically (hold ``lock``)."""
-        rows, purges = self.batch(notifications)
-        self.store.commit(rows, Tracking(self.app.name, notifications[-1].id), after, purges)
+        rows, purges, moves = self.batch(notifications)
+        self.store.commit(rows, Tracking(self.app.name, notifications[-1].id), after, purges, moves)
         self._notify()
 
     def batch(self, notifications: Sequence[Notification]) -> Batch:
-        """The journal lines a batch posts, numbered within each event, encoded for the store, and the
-        agreements it purges."""
+        """The journal lines a batch posts, numbered within each event, encoded for the store, the
+        agreements it purges and the moves of the balance history."""
         rows: list[Any] = []
         purges: list[Purge] = []
+        moves: list[Move] = []
         add, decode, posting = self.store.add_entry, self.app.mapper.to_domain_event, self.posting
         wanted = self._wanted
         for notification in notifications:
@@ -262,7 +266,8 @@ class JournalRunner:
                 assert type(entry) is JournalEntry, f"{entry!r} is not a JournalEntry"
                 add(rows, position, line_no + 1, entry, recorded_at)
                 line_no += len(entry.lines)
-        return Batch(rows, purges)
+            moves += moves_of(position, entries)
+        return Batch(rows, purges, moves)
 
     def _notify(self) -> None:
         with self._advanced:

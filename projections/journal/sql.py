@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from projections.journal.balance_store import ACCOUNTS_TABLE, BALANCES_TABLE, ITEMS_TABLE
 from projections.journal.copy import COPY_COLUMNS
+
+BALANCE_TABLES = (BALANCES_TABLE, ACCOUNTS_TABLE, ITEMS_TABLE)
 
 LINE_COLUMNS = ("position", "line_no", "entry_id", "agreement_id", "party_id", "account", "amount_cents",
                 "business_date", "recorded_at", "event_type")
@@ -143,7 +146,8 @@ def postgres_statements(schema: str, events_table: str | None = None) -> Stateme
     """Statements for the tables in a PostgreSQL schema (``events_table``: the log the journal follows)."""
     prefix = quote(schema) + "."
     statements = _statements(PG_CREATE, "%s", prefix + LINES_TABLE, prefix + PG_TRACKING_TABLE, postgres=True)
-    statements = replace(statements, tidy=f"VACUUM (ANALYZE) {prefix}{LINES_TABLE}")
+    tables = ", ".join(prefix + name for name in (LINES_TABLE, *BALANCE_TABLES))
+    statements = replace(statements, tidy=f"VACUUM (ANALYZE) {tables}")
     if events_table is None:
         return statements
     heads = (f"SELECT (SELECT notification_id FROM {prefix}{PG_TRACKING_TABLE} WHERE application_name = %s),"

@@ -32,9 +32,17 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 from psycopg.sql import SQL
 
+from projections.journal.balance_store import (
+    BalanceIO,
+    BalanceStatements,
+    postgres_balance_statements,
+    purge_statements,
+    sqlite_balance_statements,
+)
+from projections.journal.balances import Move, surviving
 from projections.journal.copy import COPY_SIGNATURE, COPY_TRAILER, encode_copy_entry
 from projections.journal.entries import JournalEntry
-from projections.journal.sql import PG_TRACKING_TABLE, Statements, postgres_statements, sqlite_statements
+from projections.journal.sql import PG_TRACKING_TABLE, Statements, postgres_statements, quote, sqlite_statements
 
 # A line as the runner hands it over: position, line_no, entry_id, agreement_id, party_id, account,
 # amount_cents, business_date, recorded_at, event_type.
@@ -52,6 +60,8 @@ class JournalStore(ABC):
     """The journal lines and their tracking in one database."""
 
     statements: Statements
+    balance_statements: BalanceStatements
+    balance_io: BalanceIO
 
     def __init__(self, app_name: str) -> None:
         self.app_name = app_name
@@ -74,10 +84,11 @@ class JournalStore(ABC):
 
     @abstractmethod
     def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
-               purges: Sequence[Purge] = ()) -> None:
+               purges: Sequence[Purge] = (), moves: Sequence[Move] = ()) -> None:
         """Write a batch's encoded lines and its tracking in one transaction, if still at ``after``.
 
-        ``purges`` then remove each purged agreement's lines from before its purge's position.
+        ``purges`` then remove each purged agreement's lines from before its purge's position, and its
+        balance history; ``moves`` (the batch's lines as the balance history takes them) update it.
         """
 
     @abstractmethod
@@ -119,9 +130,9 @@ class JournalStore(ABC):
 class PostgresJournalRecorder(PostgresTrackingRecorder):
     """The library's tracking recorder, with the journal's table created beside its tracking table."""
 
-    def __init__(self, datastore: PostgresDatastore, statements: Statements) -> None:
+    def __init__(self, datastore: PostgresDatastore, statements: Sequence[str]) -> None:
         super().__init__(datastore, tracking_table_name=PG_TRACKING_TABLE)
-        creates = [SQL(statement) for statement in statements.create]  # type: ignore[arg-type]
+        creates = [SQL(statement) for statement in statements]  # type: ignore[arg-type]
         self.sql_create_statements.extend(creates)
 
 
@@ -133,7 +144,10 @@ class PostgresJournalStore(JournalStore):
         super().__init__(app_name)
         self.datastore = datastore
         self.statements = postgres_statements(datastore.schema, events_table)
-        self.recorder = PostgresJournalRecorder(datastore, self.statements)
+        self.balance_statements = postgres_balance_statements(quote(datastore.schema) + ".")
+        self.balance_io = BalanceIO(self.balance_statements, postgres=True)
+        self.recorder = PostgresJournalRecorder(datastore, [*self.statements.create,
+                                                            *self.balance_statements.create])
         if datastore.pre_ping:
             sweep_on_failed_check(datastore.pool)
         if create_table:  # CREATE_TABLE=false: a service role without DDL rights; the owner made them
@@ -154,7 +168,7 @@ class PostgresJournalStore(JournalStore):
         rows.append(encode_copy_entry(position, first_line_no, entry, recorded_at))
 
     def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
-               purges: Sequence[Purge] = ()) -> None:
+               purges: Sequence[Purge] = (), moves: Sequence[Move] = ()) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             cursor.execute(self.statements.relax_durability)
             cursor.execute(self.statements.tracked_for_update, (self.app_name,))
@@ -166,11 +180,15 @@ class PostgresJournalStore(JournalStore):
                     copy.write(b"".join((COPY_SIGNATURE, *rows, COPY_TRAILER)))
             for purge in purges:
                 cursor.execute(self.statements.purge_lines, purge)
+                for statement in purge_statements(self.balance_statements, "%s"):
+                    cursor.execute(statement, (purge[0],))
+            self.balance_io.apply(cursor, surviving(moves, purges))
             self.recorder._insert_tracking(cursor, tracking)
 
     def reset(self) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             cursor.execute(self.statements.reset_lines)
+            cursor.execute(f"TRUNCATE {', '.join(self.balance_statements.tables)}")
             cursor.execute(self.statements.reset_tracking, (self.app_name,))
 
     def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -228,7 +246,8 @@ class SQLiteJournalRecorder(SQLiteTrackingRecorder):
     """The library's tracking recorder, with the journal's table in the same file."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *sqlite_statements().create]
+        return [*super().construct_create_table_statements(), *sqlite_statements().create,
+                *sqlite_balance_statements().create]
 
 
 class SQLiteJournalStore(JournalStore):
@@ -243,6 +262,8 @@ class SQLiteJournalStore(JournalStore):
         self.datastore = datastore
         self.owned = owned
         self.statements = sqlite_statements()
+        self.balance_statements = sqlite_balance_statements()
+        self.balance_io = BalanceIO(self.balance_statements, postgres=False)
         self.recorder = SQLiteJournalRecorder(datastore)
         self.recorder.create_table()
 
@@ -258,7 +279,7 @@ class SQLiteJournalStore(JournalStore):
                          account, cents, business_date, instant, entry.event_type))
 
     def commit(self, rows: Sequence[Any], tracking: Tracking, after: int,
-               purges: Sequence[Purge] = ()) -> None:
+               purges: Sequence[Purge] = (), moves: Sequence[Move] = ()) -> None:
         def write(cursor: SQLiteCursor) -> None:
             cursor.execute(self.statements.tracked_for_update, (self.app_name,))
             found = cursor.fetchone()
@@ -266,6 +287,9 @@ class SQLiteJournalStore(JournalStore):
             cursor.executemany(self.statements.insert_lines, rows)
             for agreement_id, position in purges:
                 cursor.execute(self.statements.purge_lines, (str(agreement_id), position))
+                for statement in purge_statements(self.balance_statements, "?"):
+                    cursor.execute(statement, (str(agreement_id),))
+            self.balance_io.apply(cursor, surviving(moves, purges))
             self.recorder._insert_tracking(cursor, tracking)
 
         self._write(write)
@@ -273,6 +297,8 @@ class SQLiteJournalStore(JournalStore):
     def reset(self) -> None:
         def write(cursor: SQLiteCursor) -> None:
             cursor.execute(self.statements.reset_lines)
+            for table in self.balance_statements.tables:
+                cursor.execute(f"DELETE FROM {table}")
             cursor.execute(self.statements.reset_tracking, (self.app_name,))
 
         self._write(write)

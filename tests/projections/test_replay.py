@@ -19,7 +19,7 @@ from api.settings import Settings
 from domain.application import Ledger
 from domain.kernel.identifiers import party_id
 from projections.figures.answers import every_figure
-from projections.audit.replay import ReplayReport, replay
+from projections.audit.replay import FROM_LINES, SERVED, ReplayReport, replay
 from projections.journal.runner import JournalRunner
 from tests.projections.audit_helpers import KELA, Console, money_history
 from tests.projections.postings import env_of
@@ -96,6 +96,7 @@ def test_an_altered_live_journal_line_is_named_by_figure_and_key(ledger: Ledger,
                                                       "quarterly_report", "final_account"}
     assert {d.code for d in report.differences} == {"LYHTY"}
     assert all(d.as_of >= date(2026, 2, 5) for d in report.differences)  # the payment was on 2026-02-05
+    assert {d.source for d in report.differences} == {FROM_LINES}  # the served figures come from the history
 
 
 def test_a_deleted_live_journal_line_is_found(ledger: Ledger, live: JournalRunner,
@@ -109,6 +110,25 @@ def test_a_deleted_live_journal_line_is_found(ledger: Ledger, live: JournalRunne
     report = replay(ledger, live, DATES)
     spent = {(d.code, d.figure, d.key) for d in report.differences if d.key == "spent"}
     assert ("LYHTY", "funding", "spent") in spent and ("MH-HS-ICT", "quarterly_report", "spent") in spent
+
+
+def test_a_live_balance_row_drifted_from_the_lines_is_found_as_served(ledger: Ledger, live: JournalRunner,
+                                                                     settings: Settings) -> None:
+    """R-REC-1: shared spending raised by 1.00 in the live balance history alone (not in the lines) shows
+    as the served spending differing, while the figures summed from the live lines agree."""
+    console = Console(settings)
+    try:
+        for table in ("journal_balances", "journal_accounts"):
+            console.run(f"UPDATE {console.table(table)} SET balance_cents = balance_cents + 100"
+                        " WHERE account = 'spending'")
+    finally:
+        console.close()
+    report = replay(ledger, live, DATES)
+    spent = {(d.code, d.as_of.isoformat(), d.figure, d.key, d.source) for d in report.differences
+             if d.key == "spent"}
+    assert ("LYHTY", "2026-03-31", "funding", "spent", SERVED) in spent
+    assert {d.source for d in report.differences} == {SERVED}
+    assert next(d for d in report.differences if d.key == "spent").line().endswith(f"({SERVED})")
 
 
 def test_aggregates_are_replayed_from_their_events_not_from_a_tampered_snapshot(

@@ -13,6 +13,7 @@ from eventsourcing.persistence import Tracking
 from domain.application import Ledger
 from domain.kernel.money import from_cents
 from projections.journal.entries import JournalEntry, JournalLine
+from projections.journal.balances import moves_of
 from projections.journal.queries import lines, sums
 from projections.journal.store import JournalStore, TrackingMoved, open_store
 
@@ -42,7 +43,7 @@ def test_lines_come_back_exactly_as_written(store: JournalStore) -> None:
     rows: list[object] = []
     store.add_entry(rows, 7, 1, early, early_at)
     store.add_entry(rows, 9, 3, late, late_at)  # lines 1 and 2 of event 9 were another entry's
-    store.commit(rows, Tracking("ledger", 9), 0)
+    store.commit(rows, Tracking("ledger", 9), 0, (), [*moves_of(7, [early]), *moves_of(9, [late])])
     read = [(line.position, line.line_no, line.entry_id, line.agreement_id, line.party_id, line.account,
              line.amount, line.business_date, line.recorded_at, line.event_type)
             for line in lines(store, AGREEMENT)]
