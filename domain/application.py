@@ -107,6 +107,7 @@ class Ledger(AgreementCommands, MembershipCommands, SteeringCommands, FundingCom
                 if attempt == 2:
                     raise VersionConflict("the record changed concurrently; try again") from None
             else:
+                self.repository.refresh(aggregates)  # the saved copies are current: readers copy nothing
                 return result
         raise AssertionError("unreachable")
 

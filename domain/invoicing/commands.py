@@ -39,6 +39,7 @@ class InvoicingCommands:
     _execute: Callable[..., dict[str, Any]]
     _agreement: Callable[[UUID], Agreement]
     _get: Callable[[UUID, type, str], Any]
+    _read: Callable[[UUID, type, str], Any]
     _catalogue: Callable[[], Any]
     exists: Callable[[UUID], bool]
     save: Callable[..., Any]
@@ -178,8 +179,9 @@ class InvoicingCommands:
         marked: list[Invoice] = []
         count = 0
         for invoice_id in book.ids():
-            invoice = self._invoice(invoice_id)
-            if invoice.overdue_marked_on is None and invoice.status(as_of) == "overdue":
+            seen = self._read(invoice_id, Invoice, "invoice")  # a copy only of those to be marked
+            if seen.overdue_marked_on is None and seen.status(as_of) == "overdue":
+                invoice = self._invoice(invoice_id)
                 invoice.mark_overdue(marked_on=as_of)
                 marked.append(invoice)
             if len(marked) == MAX_INVOICES_PER_SAVE:
@@ -232,8 +234,8 @@ class InvoicingCommands:
             compact = normalise(reference)
         except InvalidInput:
             compact = None  # a mistyped reference is still money received: keep it, unmatched
-        agreement = self._agreement(agreement_id)
-        book = self._book_or_none(agreement.id)
+        agreement = self._read(agreement_id, Agreement, "agreement")  # looked up, not changed: no copy
+        book = self._book_or_none(agreement.id, copy=False)
         invoice_id = book.find_by_reference(compact) if book is not None and compact else None
         if invoice_id is not None:
             return self.record_payment(invoice_id, amount=value, paid_on=paid_on,
@@ -321,14 +323,14 @@ class InvoicingCommands:
     def list_invoices(self, agreement_id: UUID, *, as_of: date, limit: int, after: UUID | None = None,
                       party_id: UUID | None = None) -> list[dict[str, Any]]:
         """Invoices in number order with their figures as of a date, a page at a time."""
-        seller = self._agreement(agreement_id).invoiced_by
-        book = self._book_or_none(agreement_id)
+        seller = self._read(agreement_id, Agreement, "agreement").invoiced_by
+        book = self._book_or_none(agreement_id, copy=False)
         ids = [] if book is None else book.ids(party_id)
         if after is not None:
             ids = ids[ids.index(after) + 1:] if after in ids else []
         page = []
         for invoice_id in ids:
-            invoice = self._invoice(invoice_id)
+            invoice = self._read(invoice_id, Invoice, "invoice")
             if invoice.issued_on <= as_of:
                 page.append({**invoice.view(as_of), "seller": dict(seller)})
                 if len(page) == _limit(limit):
@@ -338,25 +340,26 @@ class InvoicingCommands:
     def get_invoice(self, invoice_id: UUID, *, as_of: date) -> dict[str, Any]:
         """One invoice with its payments and credit notes as of a date, in the name of who invoices it (the
         coordinator, or the operator the agreement names)."""
-        invoice = self._invoice(invoice_id)
-        return {**invoice.view(as_of), "seller": dict(self._agreement(invoice.agreement_id).invoiced_by)}
+        invoice = self._read(invoice_id, Invoice, "invoice")
+        return {**invoice.view(as_of),
+                "seller": dict(self._read(invoice.agreement_id, Agreement, "agreement").invoiced_by)}
 
     def invoice_party(self, invoice_id: UUID) -> tuple[UUID, UUID]:
         """The agreement and party an invoice bills (for access checks)."""
-        invoice = self._invoice(invoice_id)
+        invoice = self._read(invoice_id, Invoice, "invoice")
         return invoice.agreement_id, invoice.party_id
 
     def list_unmatched_payments(self, agreement_id: UUID, *, limit: int, after: UUID | None = None,
                                 include_allocated: bool = False) -> list[dict[str, Any]]:
         """Payments whose reference named no invoice, oldest first."""
-        self._agreement(agreement_id)
-        index = self._payment_index(agreement_id)
+        self._read(agreement_id, Agreement, "agreement")
+        index = self._payment_index(agreement_id, copy=False)
         ids = index.unmatched
         if after is not None:
             ids = ids[ids.index(after) + 1:] if after in ids else []
         page = []
         for pid in ids:
-            payment = self._get(pid, UnmatchedPayment, "unmatched payment")
+            payment = self._read(pid, UnmatchedPayment, "unmatched payment")
             if include_allocated or payment.invoice_id is None:
                 page.append(payment.view())
                 if len(page) == _limit(limit):
@@ -366,10 +369,10 @@ class InvoicingCommands:
     def list_spending(self, agreement_id: UUID, *, quarter: str, limit: int,
                       after: UUID | None = None) -> list[dict[str, Any]]:
         """The spending entries of one quarter, in booking order."""
-        agreement = self._agreement(agreement_id)
+        agreement = self._read(agreement_id, Agreement, "agreement")
         if quarters_of(quarter) != [quarter]:  # also refuses a malformed name
             raise InvalidInput("spending is listed by quarter, like 2025-Q4", code="invalid_period")
-        log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter))
+        log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter), copy=False)
         if log is None:
             return []
         entries = log.entries
@@ -383,9 +386,11 @@ class InvoicingCommands:
     def _invoice(self, invoice_id: UUID) -> Invoice:
         return self._get(invoice_id, Invoice, "invoice")
 
-    def _book_or_none(self, agreement_id: UUID) -> InvoiceBook | None:
+    # ``copy=False`` shares the cached object, for reading only (see ``Ledger._read``).
+
+    def _book_or_none(self, agreement_id: UUID, *, copy: bool = True) -> InvoiceBook | None:
         try:
-            return self.repository.get(InvoiceBook.create_id(agreement_id))
+            return self.repository.get(InvoiceBook.create_id(agreement_id), deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
 
@@ -397,15 +402,15 @@ class InvoicingCommands:
             book = InvoiceBook(agreement_id=agreement.id, code=agreement.code, reference_prefix=str(ordinal))
         return book
 
-    def _payment_index(self, agreement_id: UUID) -> PaymentIndex:
+    def _payment_index(self, agreement_id: UUID, *, copy: bool = True) -> PaymentIndex:
         try:
-            return self.repository.get(PaymentIndex.create_id(agreement_id))
+            return self.repository.get(PaymentIndex.create_id(agreement_id), deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return PaymentIndex(agreement_id=agreement_id)
 
-    def _spending_log_or_none(self, log_id: UUID) -> SpendingLog | None:
+    def _spending_log_or_none(self, log_id: UUID, *, copy: bool = True) -> SpendingLog | None:
         try:
-            return self.repository.get(log_id)
+            return self.repository.get(log_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
 

@@ -242,7 +242,7 @@ class Invoice(Aggregate):
         return {
             "id": str(self.id), "number": self.number, "kind": self.kind,
             "agreement_id": str(self.agreement_id), "party_id": str(self.party_id),
-            "instalments": self.instalments, "period": self.period,
+            "instalments": list(self.instalments), "period": self.period,
             "lines": [{"description": line["description"], "amount": fmt(line["amount"])}
                       for line in self.lines],
             "issued_on": self.issued_on, "due_on": self.due_on, "amount": fmt(self.amount),
