@@ -50,6 +50,7 @@ def test_compose_gives_secrets_as_files_never_as_values(compose: dict[str, Any])
         assert "LEDGER_AUDIT_SIGNING_KEY" not in environment and "POSTGRES_PASSWORD" not in environment
         assert set(service["secrets"]) == {"postgres_password", "audit_signing_key"}
     assert (ROOT / "deploy" / ".gitignore").read_text().split() == ["secrets/"]
+    assert "deploy/secrets" in (ROOT / ".dockerignore").read_text().split()  # not sent to a build
 
 
 def test_production_settings_read_the_secret_files(compose: dict[str, Any], tmp_path: Path,
