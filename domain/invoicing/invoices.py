@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.kernel.append_only import AppendOnlyCopy
 from domain.kernel.calendar import banking_day_on_or_after, days_after
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt
@@ -105,8 +106,10 @@ class InvoiceBook(Aggregate):
                 if entry["kind"] in kinds and (party_id is None or entry["party_id"] == party_id)]
 
 
-class Invoice(Aggregate):
+class Invoice(AppendOnlyCopy, Aggregate):
     """One invoice to one party, with the payments and credit notes recorded against it."""
+
+    APPEND_ONLY = ("payments", "credit_notes")  # entries never changed once recorded: a copy shares them
 
     @staticmethod
     def create_id(agreement_id: UUID, party_id: UUID, kind: str, instalments: list[int],

@@ -9,6 +9,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.kernel.append_only import AppendOnlyCopy
 from domain.kernel.errors import Conflict
 from domain.kernel.money import fmt
 
@@ -42,8 +43,10 @@ class UnmatchedPayment(Aggregate):
                 "allocated_on": self.allocated_on}
 
 
-class PaymentIndex(Aggregate):
+class PaymentIndex(AppendOnlyCopy, Aggregate):
     """An agreement's list of unmatched payments, and the bank archive ids already recorded."""
+
+    APPEND_ONLY = ("unmatched", "bank_references")  # ids only ever added: a copy shares them
 
     @staticmethod
     def create_id(agreement_id: UUID) -> UUID:

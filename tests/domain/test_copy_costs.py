@@ -87,3 +87,24 @@ def test_a_saved_aggregate_is_cached_and_never_changed_afterwards(ledger: Ledger
     fresh = ledger.repository.get(invoice_id, deepcopy_from_cache=False)
     assert fresh is not held and fresh.version == held.version + 1
     assert ledger.get_invoice(invoice_id, as_of=date(2025, 3, 6))["paid"] == "12.00"
+
+
+def test_a_copy_of_an_invoice_or_the_index_shares_entries_but_grows_alone(ledger: Ledger) -> None:
+    """A command's copy shares the recorded payments (never changed once recorded) and archive ids,
+    so copying costs no walk through them; what the copy records leaves the cached object as it was."""
+    aid, invoices = _invoiced(ledger)
+    invoice_id = UUID(invoices[0]["id"])
+    cached = ledger.repository.get(invoice_id, deepcopy_from_cache=False)
+    mine = ledger.repository.get(invoice_id)
+    assert mine is not cached and mine.payments is not cached.payments
+    assert mine.payments[0] is cached.payments[0] and mine.lines is not cached.lines
+    mine.receive_payment(payment_id=UUID(int=7), amount=mine.amount, paid_on=date(2025, 3, 9),
+                         bank_reference=None, source="invoice")
+    assert [len(mine.payments), len(cached.payments)] == [2, 1]
+    assert [len(mine.pending_events), len(cached.pending_events)] == [1, 0]
+    index_id = PaymentIndex.create_id(aid)
+    shared = ledger.repository.get(index_id, deepcopy_from_cache=False)
+    copied = ledger.repository.get(index_id)
+    copied.add(payment_id=UUID(int=8), bank_reference="ARCHIVE-NEW", unmatched=True)
+    assert "ARCHIVE-NEW" in copied.bank_references and "ARCHIVE-NEW" not in shared.bank_references
+    assert copied.unmatched == [UUID(int=8)] and shared.unmatched == []
