@@ -152,19 +152,23 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def seed(svc: Service, url: str) -> None:
-    """Lyhty with Kela, the county and Haaga-Helia acceded, and its first instalments invoiced."""
+def seed(svc: Service, url: str, agreements: int = 1) -> None:
+    """Lyhty with Kela, the county and Haaga-Helia acceded, and its first instalments invoiced; with
+    ``agreements`` above 1, as many copies under other codes (their invoices are listed too)."""
     if not svc.tokens:
         issue_tokens(svc)
     with httpx.Client(base_url=url, timeout=60) as client:
         coordinator, finance = auth(svc.tokens["coordinator"]), auth(svc.tokens["finance"])
-        created = client.post("/v1/agreements", json=LYHTY_BODY, headers=coordinator)
-        created.raise_for_status()
-        svc.agreement_id = created.json()["id"]
-        for party in (KELA, COUNTY, UAS):
-            client.post(f"/v1/agreements/{svc.agreement_id}/parties", json=party,
-                        headers=coordinator).raise_for_status()
-        client.post(f"/v1/agreements/{svc.agreement_id}/invoicing-runs", json={"as_of": INVOICED_AS_OF},
-                    headers=finance).raise_for_status()
-        svc.invoices = client.get(f"/v1/agreements/{svc.agreement_id}/invoices", headers=finance).json()
-        svc.parties = client.get(f"/v1/agreements/{svc.agreement_id}/parties", headers=finance).json()
+        for number in range(agreements):
+            body = {**LYHTY_BODY, "code": LYHTY_BODY["code"] + (f"-{number}" if number else "")}
+            created = client.post("/v1/agreements", json=body, headers=coordinator)
+            created.raise_for_status()
+            aid = created.json()["id"]
+            for party in (KELA, COUNTY, UAS):
+                client.post(f"/v1/agreements/{aid}/parties", json=party, headers=coordinator).raise_for_status()
+            client.post(f"/v1/agreements/{aid}/invoicing-runs", json={"as_of": INVOICED_AS_OF},
+                        headers=finance).raise_for_status()
+            svc.invoices += client.get(f"/v1/agreements/{aid}/invoices", headers=finance).json()
+            if not number:
+                svc.agreement_id = aid
+                svc.parties = client.get(f"/v1/agreements/{aid}/parties", headers=finance).json()

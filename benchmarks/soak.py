@@ -84,6 +84,7 @@ class Load:
         self.lock = threading.Lock()
         self.samples: list[tuple[float, float, int]] = []  # (finished at, ms, status)
         self.stop = threading.Event()
+        self.refused = 0
 
     def client(self, seed_value: int) -> None:
         rng = random.Random(seed_value)
@@ -95,7 +96,7 @@ class Load:
                 archive = uuid.uuid4().hex[:30]
                 if roll < 0.25:
                     invoice = rng.choice(self.invoices)
-                    request = ("POST", f"{base}/payments", finance, {
+                    request = ("POST", f"/v1/agreements/{invoice['agreement_id']}/payments", finance, {
                         "reference": invoice["reference"], "amount": "1.00", "paid_on": "2025-10-15",
                         "bank_reference": archive})
                 elif roll < 0.30:
@@ -121,20 +122,32 @@ class Load:
                     status = 0
                 with self.lock:
                     self.samples.append((time.monotonic(), (time.perf_counter() - started) * 1000, status))
+                    if body is not None and 400 <= status < 500:
+                        self.refused += 1
 
     def minute(self, since: float) -> tuple[int, float, float, int]:
+        """Requests since then, their p50 and p99 (ms), and how many were 5xx or got no answer."""
+        count, p50, p99, errors, _refused = self.figures(since)
+        return count, p50, p99, errors
+
+    def figures(self, since: float) -> tuple[int, float, float, int, int]:
+        """As ``minute``, and the writes refused (4xx; the soak's reads of 404 and 401 not counted)."""
         with self.lock:
-            window = sorted(ms for at, ms, _ in self.samples if at >= since)
-            errors = sum(1 for at, _, status in self.samples if at >= since and (status >= 500 or not status))
-            self.samples = [sample for sample in self.samples if sample[0] >= since]
+            recent = [sample for sample in self.samples if sample[0] >= since]
+            self.samples = recent
+            self.refused, refused = 0, self.refused
+        window = sorted(ms for _, ms, _ in recent)
+        errors = sum(1 for _, _, status in recent if status >= 500 or not status)
         if not window:
-            return 0, 0.0, 0.0, errors
-        return len(window), window[len(window) // 2], window[min(len(window) - 1, int(len(window) * 0.99))], errors
+            return 0, 0.0, 0.0, errors, refused
+        return (len(window), window[len(window) // 2], window[min(len(window) - 1, int(len(window) * 0.99))],
+                errors, refused)
 
 
 def main() -> int:
     minutes = float(os.environ.get("SOAK_MINUTES", "10"))
     clients = int(os.environ.get("SOAK_CLIENTS", "4"))
+    agreements = int(os.environ.get("SOAK_AGREEMENTS", "20"))
     traced = os.environ.get("SOAK_TRACEMALLOC") == "1" or os.environ.get("SOAK_PROFILE") == "1"
     with service("soak", log_level=os.environ.get("SOAK_LOG_LEVEL", "WARNING")) as svc:
         issue_tokens(svc)
@@ -145,20 +158,22 @@ def main() -> int:
             port_argv = [sys.executable, __file__, "--serve", str(port)]
         server = Server(svc, port=port if traced else None, argv=port_argv)
         try:
-            seed(svc, server.url)
+            seed(svc, server.url, agreements)
             load = Load(server.url, svc.tokens, svc.agreement_id, svc.invoices)
             threads = [threading.Thread(target=load.client, args=(n,), daemon=True) for n in range(clients)]
             for thread in threads:
                 thread.start()
-            print(f"soak: {clients} clients, {minutes:g} min, server pid {server.process.pid}", flush=True)
-            print(f"{'minute':>6} {'RSS MiB':>8} {'requests':>9} {'p50 ms':>7} {'p99 ms':>7} {'5xx':>4}", flush=True)
+            print(f"soak: {clients} clients, {minutes:g} min, {agreements} agreements, {len(svc.invoices)} "
+                  f"invoices, server pid {server.process.pid}", flush=True)
+            print(f"{'minute':>6} {'RSS MiB':>8} {'requests':>9} {'p50 ms':>7} {'p99 ms':>7} {'5xx':>4} "
+                  f"{'writes refused':>14}", flush=True)
             started = time.monotonic()
             for n in range(1, int(minutes) + 1):
                 since = started + (n - 1) * 60
                 time.sleep(max(0.0, started + n * 60 - time.monotonic()))
-                count, p50, p99, errors = load.minute(since)
-                print(f"{n:>6} {server.rss_kib() / 1024:>8.1f} {count:>9} {p50:>7.1f} {p99:>7.1f} {errors:>4}",
-                      flush=True)
+                count, p50, p99, errors, refused = load.figures(since)
+                print(f"{n:>6} {server.rss_kib() / 1024:>8.1f} {count:>9} {p50:>7.1f} {p99:>7.1f} {errors:>4} "
+                      f"{refused:>14}", flush=True)
             load.stop.set()
             for thread in threads:
                 thread.join(timeout=30)
