@@ -1,11 +1,11 @@
-# `make run`, `make test` and `make bench`. Each builds the virtual environment on first use.
+# `make run`, `make test`, `make bench`, `make drills` and `make soak`. Each builds the virtual environment on first use.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install demo-tokens clean bench
+.PHONY: run test install demo-tokens clean bench drills soak
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/audit_verify.py
 	$(BIN)/python benchmarks/writes.py
 	$(BIN)/python benchmarks/figures_scale.py
+
+## make drills: the drills against two `ledger serve` replicas on loopback and PostgreSQL (the tests'
+## server), a few minutes; prints a table and fails on any loss, duplicate, leak, 5xx or missed tamper
+drills: $(STAMP)
+	PYTHONPATH=$(CURDIR) timeout 600 $(BIN)/python -m benchmarks.drills
+
+## make soak [SOAK_MINUTES=10]: mixed load against `ledger serve`, RSS and p99 minute by minute
+soak: $(STAMP)
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tokens":
             return _tokens(ledger, args)
         if args.command == "scheduler":
-            return _scheduler(ledger, args)
+            return _scheduler(ledger, args, settings)
         if args.command == "bank":
             return bank_cli.run(ledger, args, settings.max_bank_file_bytes)
         if args.command == "projections":
@@ -116,8 +116,9 @@ def _tokens(ledger: Ledger, args: argparse.Namespace) -> int:
     return 0
 
 
-def _scheduler(ledger: Ledger, args: argparse.Namespace) -> int:
+def _scheduler(ledger: Ledger, args: argparse.Namespace, settings: Settings) -> int:
     from scheduler.jobs import sweep_all
+    from scheduler.metrics import SchedulerMetrics
     from scheduler.service import build
 
     if args.once:
@@ -126,7 +127,10 @@ def _scheduler(ledger: Ledger, args: argparse.Namespace) -> int:
     if args.as_of:
         print("ledger: --as-of needs --once; the daily scheduler sweeps as of today", file=sys.stderr)
         return 2
-    scheduler = build(ledger, hour=args.hour)
+    metrics = SchedulerMetrics()
+    if settings.scheduler_metrics_port:  # Prometheus scrapes the scheduler on a port of its own
+        metrics.serve(settings.scheduler_metrics_port, settings.scheduler_metrics_host)
+    scheduler = build(ledger, hour=args.hour, metrics=metrics)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -12,6 +12,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from projections.records.personal_data import POSTGRES_TOPIC, SQLITE_TOPIC
 
+def _secret(path: Path) -> str:
+    """A secret kept in a file (Docker and Kubernetes secrets), without its trailing newline."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read the secret file {path}: {exc.strerror}") from None
+
+
 class PostgresSettings(BaseSettings):
     """The eventsourcing library's own POSTGRES_* variables."""
 
@@ -22,11 +30,18 @@ class PostgresSettings(BaseSettings):
     dbname: str = "ledger"
     user: str = "ledger"
     password: str = Field(default="", repr=False)
+    password_file: Path | None = None  # POSTGRES_PASSWORD_FILE: read the password from it (a Docker secret)
     schema_name: str = Field(default="", alias="POSTGRES_SCHEMA")
     pool_size: int = 5
     max_overflow: int = 10
     connect_timeout: int = 10
     pre_ping: bool = True  # check a pooled connection before use: one PostgreSQL terminated is replaced
+
+    @model_validator(mode="after")
+    def read_password_file(self) -> PostgresSettings:
+        if self.password_file is not None and not self.password:
+            self.password = _secret(self.password_file)
+        return self
 
 
 class Settings(BaseSettings):
@@ -47,14 +62,19 @@ class Settings(BaseSettings):
     token_cache_s: float = Field(default=5.0, ge=0, le=300)
     audit_interval_s: float = Field(default=5.0, ge=0, le=3_600)
     audit_signing_key: SecretStr | None = Field(default=None, repr=False)
+    audit_signing_key_file: Path | None = None  # the key from a file (a Docker secret) instead
     audit_key_path: Path = Path("var/audit-signing.key")
     audit_checkpoint_every: int = Field(default=100, ge=1, le=1_000_000)
     audit_checkpoint_minutes: float = Field(default=5.0, ge=0.01, le=1_440)
     audit_trusted_keys: Path | None = None
+    scheduler_metrics_port: int = Field(default=0, ge=0, le=65_535)  # 0: the scheduler serves no metrics
+    scheduler_metrics_host: str = Field(default="127.0.0.1", max_length=255)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
 
     @model_validator(mode="after")
     def refuse_unsafe_production(self) -> Settings:
+        if self.audit_signing_key is None and self.audit_signing_key_file is not None:
+            self.audit_signing_key = SecretStr(_secret(self.audit_signing_key_file))
         if self.environment == "production":
             if self.database != "postgres":
                 raise ValueError("production runs on PostgreSQL: set LEDGER_DATABASE=postgres")

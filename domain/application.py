@@ -126,6 +126,7 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
                     raise VersionConflict("the record changed concurrently; try again") from None
                 time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # noqa: S311 - jitter, not a secret
             else:
+                self.repository.refresh(aggregates)  # the saved copies are current: readers copy nothing
                 return result
         raise AssertionError("unreachable")
 

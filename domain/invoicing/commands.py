@@ -361,10 +361,10 @@ class InvoicingCommands(RunCommands, RegisterAccess):
     def list_spending(self, agreement_id: UUID, *, quarter: str, limit: int,
                       after: UUID | None = None) -> list[dict[str, Any]]:
         """The spending entries of one quarter, in booking order."""
-        agreement = self._agreement(agreement_id)
+        agreement = self._read(agreement_id, Agreement, "agreement")
         if quarters_of(quarter) != [quarter]:  # also refuses a malformed name
             raise InvalidInput("spending is listed by quarter, like 2025-Q4", code="invalid_period")
-        log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter))
+        log = self._spending_log_or_none(SpendingLog.create_id(agreement.id, quarter), copy=False)
         if log is None:
             return []
         entries = log.entries
@@ -382,9 +382,11 @@ class InvoicingCommands(RunCommands, RegisterAccess):
     def _invoice(self, invoice_id: UUID) -> Invoice:
         return self._get(invoice_id, Invoice, "invoice")
 
-    def _spending_log_or_none(self, log_id: UUID) -> SpendingLog | None:
+    # ``copy=False`` shares the cached object, for reading only (see ``Ledger._read``).
+
+    def _spending_log_or_none(self, log_id: UUID, *, copy: bool = True) -> SpendingLog | None:
         try:
-            return self.repository.get(log_id)
+            return self.repository.get(log_id, deepcopy_from_cache=copy)
         except AggregateNotFoundError:
             return None
 

@@ -16,6 +16,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.agreements.billing import vat_amount, vat_in, vat_view
+from domain.kernel.append_only import AppendOnlyCopy
 from domain.kernel.calendar import banking_day_on_or_after, days_after
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt
@@ -108,8 +109,10 @@ class InvoiceBook(Aggregate):
                 if entry["kind"] in kinds and (party_id is None or entry["party_id"] == party_id)]
 
 
-class Invoice(Aggregate):
+class Invoice(AppendOnlyCopy, Aggregate):
     """One invoice to one party, with the payments and credit notes recorded against it."""
+
+    APPEND_ONLY = ("payments", "credit_notes")  # entries never changed once recorded: a copy shares them
 
     @staticmethod
     def create_id(agreement_id: UUID, party_id: UUID, kind: str, instalments: list[int],
@@ -248,7 +251,7 @@ class Invoice(Aggregate):
         return {
             "id": str(self.id), "number": self.number, "kind": self.kind,
             "agreement_id": str(self.agreement_id), "party_id": str(self.party_id),
-            "instalments": self.instalments, "period": self.period,
+            "instalments": list(self.instalments), "period": self.period,
             "lines": [{"description": line["description"], "amount": fmt(line["amount"])}
                       for line in self.lines],
             "issued_on": self.issued_on, "due_on": self.due_on, "amount": fmt(self.amount),

@@ -10,6 +10,7 @@ the cached object: what is in the cache is never mutated again, so copying or re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import deepcopy
 from typing import Any
 
@@ -63,3 +64,19 @@ class CopyOnWriteRepository(Repository[Any]):
                 lock.release()
         finally:
             self._disuse_fastforward_lock(aggregate_id)
+
+    def refresh(self, aggregates: Iterable[Any]) -> None:
+        """Cache aggregates just saved (and no longer changed by anyone) in place of older cached ones.
+
+        Only aggregates already in the cache are refreshed, so the records a write saves once (an
+        idempotency record, say) do not push the working set out of it.
+        """
+        if not self.cache:
+            return
+        for aggregate in aggregates:
+            try:
+                cached = self.cache.get(aggregate.id)
+            except KeyError:
+                continue
+            if cached.version < aggregate.version:
+                self.cache.put(aggregate.id, aggregate)

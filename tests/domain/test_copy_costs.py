@@ -1,0 +1,110 @@
+"""Issue 16 item 7: latency crept up under load because every request deep-copied aggregates that
+grow with the history (an invoice's payments, the payment index), some of them twice: a query copied
+what it only reads, and a write copied each aggregate once to bring the cache up to date and once for
+the command. A query now copies nothing, and a write copies each aggregate it changes once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+import domain.kernel.repository as repository
+from domain.application import Ledger
+from domain.invoicing.invoices import Invoice
+from domain.invoicing.payments import PaymentIndex
+from tests.domain.test_ledger_persistence import CITIES, EQUAL
+
+
+@pytest.fixture
+def copies(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Deep copies made by the repository, by the class of what was copied."""
+    counted: Counter[str] = Counter()
+    real = repository.deepcopy
+
+    def counting(value: Any, *args: Any) -> Any:
+        counted[type(value).__name__] += 1
+        return real(value, *args)
+
+    monkeypatch.setattr(repository, "deepcopy", counting)
+    return counted
+
+
+def _invoiced(ledger: Ledger) -> tuple[UUID, list[dict[str, Any]]]:
+    aid = UUID(ledger.create_agreement(**EQUAL)["id"])
+    for name, bid in CITIES:
+        ledger.accede(aid, name=name, business_id=bid, signed_on=date(2025, 2, 1))
+    ledger.run_invoicing(aid, as_of=date(2025, 3, 1))
+    invoices = ledger.list_invoices(aid, as_of=date(2025, 3, 1), limit=100)
+    for number, invoice in enumerate(invoices):  # every cached aggregate is current
+        ledger.record_payment(UUID(invoice["id"]), amount="1.00", paid_on=date(2025, 3, 2),
+                              bank_reference=f"ARCHIVE-{number}")
+    ledger.list_invoices(aid, as_of=date(2025, 3, 2), limit=100)
+    ledger.list_unmatched_payments(aid, limit=10)
+    return aid, invoices
+
+
+def test_queries_of_invoices_and_payments_copy_nothing(ledger: Ledger, copies: Counter[str]) -> None:
+    aid, invoices = _invoiced(ledger)
+    copies.clear()
+    listed = ledger.list_invoices(aid, as_of=date(2025, 12, 31), limit=100)
+    one = ledger.get_invoice(UUID(invoices[0]["id"]), as_of=date(2025, 12, 31))
+    ledger.invoice_party(UUID(invoices[0]["id"]))
+    ledger.list_unmatched_payments(aid, limit=10)
+    ledger.list_spending(aid, quarter="2025-Q1", limit=10)
+    assert copies == Counter()
+    assert len(listed) == len(CITIES) and all(i["paid"] == "1.00" for i in listed)
+    assert one["payments"][0]["bank_reference"] == "ARCHIVE-0"
+
+
+def test_a_payment_copies_each_aggregate_it_changes_once(ledger: Ledger, copies: Counter[str]) -> None:
+    aid, invoices = _invoiced(ledger)
+    copies.clear()
+    paid = ledger.record_payment_by_reference(aid, reference=invoices[1]["reference"], amount="2.00",
+                                              paid_on=date(2025, 3, 3), bank_reference="ARCHIVE-X")
+    assert paid["matched"] is True
+    # The invoice and the index for the command; the agreement and the book are only looked up.
+    assert copies == Counter({Invoice.__name__: 1, PaymentIndex.__name__: 1})
+    copies.clear()
+    again = ledger.record_payment_by_reference(aid, reference=invoices[1]["reference"], amount="3.00",
+                                               paid_on=date(2025, 3, 4), bank_reference="ARCHIVE-Y")
+    assert copies == Counter({Invoice.__name__: 1, PaymentIndex.__name__: 1})  # the cache was current
+    stored = ledger.get_invoice(UUID(invoices[1]["id"]), as_of=date(2025, 3, 4))
+    assert again["outstanding"] == stored["outstanding"] and stored["paid"] == "6.00"
+
+
+def test_a_saved_aggregate_is_cached_and_never_changed_afterwards(ledger: Ledger) -> None:
+    aid, invoices = _invoiced(ledger)
+    invoice_id = UUID(invoices[2]["id"])
+    ledger.record_payment(invoice_id, amount="5.00", paid_on=date(2025, 3, 5), bank_reference="ARCHIVE-Z")
+    held = ledger.repository.get(invoice_id, deepcopy_from_cache=False)
+    assert [p["bank_reference"] for p in held.payments] == ["ARCHIVE-2", "ARCHIVE-Z"]
+    ledger.record_payment(invoice_id, amount="6.00", paid_on=date(2025, 3, 6), bank_reference="ARCHIVE-W")
+    assert [p["bank_reference"] for p in held.payments] == ["ARCHIVE-2", "ARCHIVE-Z"]  # untouched
+    fresh = ledger.repository.get(invoice_id, deepcopy_from_cache=False)
+    assert fresh is not held and fresh.version == held.version + 1
+    assert ledger.get_invoice(invoice_id, as_of=date(2025, 3, 6))["paid"] == "12.00"
+
+
+def test_a_copy_of_an_invoice_or_the_index_shares_entries_but_grows_alone(ledger: Ledger) -> None:
+    """A command's copy shares the recorded payments (never changed once recorded) and archive ids,
+    so copying costs no walk through them; what the copy records leaves the cached object as it was."""
+    aid, invoices = _invoiced(ledger)
+    invoice_id = UUID(invoices[0]["id"])
+    cached = ledger.repository.get(invoice_id, deepcopy_from_cache=False)
+    mine = ledger.repository.get(invoice_id)
+    assert mine is not cached and mine.payments is not cached.payments
+    assert mine.payments[0] is cached.payments[0] and mine.lines is not cached.lines
+    mine.receive_payment(payment_id=UUID(int=7), amount=mine.amount, paid_on=date(2025, 3, 9),
+                         bank_reference=None, source="invoice")
+    assert [len(mine.payments), len(cached.payments)] == [2, 1]
+    assert [len(mine.pending_events), len(cached.pending_events)] == [1, 0]
+    index_id = PaymentIndex.create_id(aid)
+    shared = ledger.repository.get(index_id, deepcopy_from_cache=False)
+    copied = ledger.repository.get(index_id)
+    copied.add(payment_id=UUID(int=8), bank_reference="ARCHIVE-NEW", unmatched=True)
+    assert "ARCHIVE-NEW" in copied.bank_references and "ARCHIVE-NEW" not in shared.bank_references
+    assert copied.unmatched == [UUID(int=8)] and shared.unmatched == []
