@@ -17,7 +17,6 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.kernel.append_only import AppendOnlyCopy
 from domain.kernel.errors import Conflict
 from domain.kernel.money import fmt
 
@@ -106,11 +105,10 @@ class UnmatchedPage(Aggregate):
         return len(self.ids) >= UNMATCHED_PAGE
 
 
-class PaymentIndex(AppendOnlyCopy, Aggregate):
+class PaymentIndex(Aggregate):
     """An agreement's list of unmatched payments, and the bank archive ids already recorded (written by
     earlier versions only; still read)."""
 
-    APPEND_ONLY = ("unmatched", "bank_references")  # ids only ever added: a copy shares them
 
     @staticmethod
     def create_id(agreement_id: UUID) -> UUID:

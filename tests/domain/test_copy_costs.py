@@ -15,7 +15,6 @@ import pytest
 import domain.kernel.repository as repository
 from domain.application import Ledger
 from domain.invoicing.invoices import Invoice
-from domain.invoicing.payments import PaymentIndex
 from tests.domain.test_ledger_persistence import CITIES, EQUAL
 
 
@@ -66,12 +65,13 @@ def test_a_payment_copies_each_aggregate_it_changes_once(ledger: Ledger, copies:
     paid = ledger.record_payment_by_reference(aid, reference=invoices[1]["reference"], amount="2.00",
                                               paid_on=date(2025, 3, 3), bank_reference="ARCHIVE-X")
     assert paid["matched"] is True
-    # The invoice and the index for the command; the agreement and the book are only looked up.
-    assert copies == Counter({Invoice.__name__: 1, PaymentIndex.__name__: 1})
+    # The invoice alone, for the command; the agreement and the numbering are only looked up, and the
+    # archive id is claimed by the payment's own id (no shared index is read or copied).
+    assert copies == Counter({Invoice.__name__: 1})
     copies.clear()
     again = ledger.record_payment_by_reference(aid, reference=invoices[1]["reference"], amount="3.00",
                                                paid_on=date(2025, 3, 4), bank_reference="ARCHIVE-Y")
-    assert copies == Counter({Invoice.__name__: 1, PaymentIndex.__name__: 1})  # the cache was current
+    assert copies == Counter({Invoice.__name__: 1})  # the cache was current
     stored = ledger.get_invoice(UUID(invoices[1]["id"]), as_of=date(2025, 3, 4))
     assert again["outstanding"] == stored["outstanding"] and stored["paid"] == "6.00"
 
@@ -89,8 +89,8 @@ def test_a_saved_aggregate_is_cached_and_never_changed_afterwards(ledger: Ledger
     assert ledger.get_invoice(invoice_id, as_of=date(2025, 3, 6))["paid"] == "12.00"
 
 
-def test_a_copy_of_an_invoice_or_the_index_shares_entries_but_grows_alone(ledger: Ledger) -> None:
-    """A command's copy shares the recorded payments (never changed once recorded) and archive ids,
+def test_a_copy_of_an_invoice_shares_entries_but_grows_alone(ledger: Ledger) -> None:
+    """A command's copy shares the recorded payments and credit notes (never changed once recorded),
     so copying costs no walk through them; what the copy records leaves the cached object as it was."""
     aid, invoices = _invoiced(ledger)
     invoice_id = UUID(invoices[0]["id"])
@@ -102,9 +102,3 @@ def test_a_copy_of_an_invoice_or_the_index_shares_entries_but_grows_alone(ledger
                          bank_reference=None, source="invoice")
     assert [len(mine.payments), len(cached.payments)] == [2, 1]
     assert [len(mine.pending_events), len(cached.pending_events)] == [1, 0]
-    index_id = PaymentIndex.create_id(aid)
-    shared = ledger.repository.get(index_id, deepcopy_from_cache=False)
-    copied = ledger.repository.get(index_id)
-    copied.add(payment_id=UUID(int=8), bank_reference="ARCHIVE-NEW", unmatched=True)
-    assert "ARCHIVE-NEW" in copied.bank_references and "ARCHIVE-NEW" not in shared.bank_references
-    assert copied.unmatched == [UUID(int=8)] and shared.unmatched == []
