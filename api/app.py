@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import metrics, openapi, problems
+from api.web import site
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
 from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, contacts, decisions, exits, figures, funding, grants, health,
                         invoices, membership, parties, payments, retention, spending, steering_group, summary)
+from api.sessions import Sessions
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -46,9 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.journal.close()
             app.state.ledger.close()
 
-    app = FastAPI(title="Cooperation ledger", version="0.1.0", lifespan=lifespan,
+    # /docs and /redoc come from api.web, with their scripts served here rather than from a CDN.
+    app = FastAPI(title="Cooperation ledger", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
+    app.state.sessions = Sessions()
     app.state.metrics = metrics.Metrics()
     app.state.metrics.watch(app)
     problems.install(app)
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    invoices, payments, spending, figures, summary, retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
+    site.install(app)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics)  # outermost: times everything
