@@ -54,14 +54,16 @@ def funding_over_time(points: list[tuple[date, dict[str, Any]]], threshold: Deci
     every = max(1, len(points) // 8)
     for index, (when, _) in enumerate(points):
         if index % every == 0 or index == len(points) - 1:
-            parts.append(f'<text x="{_px(x(index))}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
+            anchor = "end" if index == len(points) - 1 else "start" if index == 0 else "middle"
+            parts.append(f'<text x="{_px(x(index))}" y="{HEIGHT - BOTTOM + 18}" text-anchor="{anchor}" '
                          f'class="axis">{escape(day(when))}</text>')
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_px(y(threshold))}" y2="{_px(y(threshold))}" '
                  f'stroke="{THRESHOLD_COLOUR}" stroke-width="2" stroke-dasharray="2 4"/>')
     for key, colour, dashes in SERIES:
         path = " ".join(f"{_px(x(i))},{_px(y(v))}" for i, v in enumerate(values[key]))
         dash = f' stroke-dasharray="{dashes}"' if dashes else ""
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
+        width = "5" if key == "received" else "2.5"  # received drawn wider, so it shows under remaining
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="{width}"{dash}/>')
     parts.append("</svg>")
     return "".join(parts)
 
