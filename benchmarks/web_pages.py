@@ -8,7 +8,6 @@ time in the service read from the Server-Timing header: p50 and p99 per page.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -22,17 +21,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 from api.app import create_app  # noqa: E402
 from benchmarks.history import agreement_with_history, bench_settings, grow  # noqa: E402
 from domain.application import Ledger  # noqa: E402
+from tests.web.browser import sign_in_with_form  # noqa: E402
 
 PAGES = ("", "/invoices", "/payments", "/funding", "/reports")
-
-
-def sign_in(client: TestClient, token: str) -> None:
-    form = client.get("/sign-in").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert csrf is not None
-    response = client.post("/sign-in", data={"token": token, "csrf": csrf.group(1), "next": "/agreements"},
-                           follow_redirects=False)
-    assert response.status_code == 303, response.text
 
 
 def timings(client: TestClient, path: str, rounds: int) -> tuple[float, float]:
@@ -49,26 +40,26 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000", help="event counts to measure at")
     parser.add_argument("--rounds", type=int, default=30, help="requests per page and size")
     args = parser.parse_args()
-    with bench_settings(journal_follow=False, log_level="ERROR") as settings:
-        with TestClient(create_app(settings)) as client:
-            ledger: Ledger = client.app.state.ledger
-            token = ledger.issue_token(role="finance", business_id=None, label="bench", issued_on=date(2025, 1, 1))[1]
-            agreement_with_history(ledger, 1)
-            number, probe = 1, ledger.agreement_ids()[0]
-            sign_in(client, token)
-            print(f"{'events':>8} {'page':<14} {'p50 ms':>8} {'p99 ms':>8}")
-            for size in (int(s) for s in args.sizes.split(",")):
-                number = grow(ledger, size, number)
-                started = time.perf_counter()
-                client.app.state.journal.catch_up()
-                client.app.state.audit.catch_up()
-                print(f"caught up in {time.perf_counter() - started:.1f} s")
-                events = ledger.recorder.max_notification_id()
-                for page in (*PAGES, "agreements"):
-                    path = "/agreements" if page == "agreements" else f"/agreements/{probe}{page}"
-                    timings(client, path, 3)  # warm the caches
-                    p50, p99 = timings(client, path, args.rounds)
-                    print(f"{events:>8} {page or 'overview':<14} {p50:>8.1f} {p99:>8.1f}")
+    with bench_settings(journal_follow=False, log_level="ERROR") as settings, \
+            TestClient(create_app(settings)) as client:
+        ledger: Ledger = client.app.state.ledger
+        agreement_with_history(ledger, 1)
+        number, probe = 1, ledger.agreement_ids()[0]
+        sign_in_with_form(client, ledger.issue_token(role="finance", business_id=None, label="bench",
+                                                     issued_on=date(2025, 1, 1))[1])
+        print(f"{'events':>8} {'page':<14} {'p50 ms':>8} {'p99 ms':>8}")
+        for size in (int(s) for s in args.sizes.split(",")):
+            number = grow(ledger, size, number)
+            started = time.perf_counter()
+            client.app.state.journal.catch_up()
+            client.app.state.audit.catch_up()
+            print(f"caught up in {time.perf_counter() - started:.1f} s")
+            events = ledger.recorder.max_notification_id()
+            for page in (*PAGES, "agreements"):
+                path = "/agreements" if page == "agreements" else f"/agreements/{probe}{page}"
+                timings(client, path, 3)  # warm the caches
+                p50, p99 = timings(client, path, args.rounds)
+                print(f"{events:>8} {page or 'overview':<14} {p50:>8.1f} {p99:>8.1f}")
     return 0
 
 

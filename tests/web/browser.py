@@ -28,6 +28,17 @@ DEMO_DAY = date(2026, 11, 29)
 ROLES = ("finance", "coordinator", "auditor", "party")
 
 
+def sign_in_with_form(client: Any, token: str) -> Any:
+    """Sign in through the sign-in form with an in-process client (FastAPI's test client); the 303 response."""
+    form = client.get("/sign-in").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    response = client.post("/sign-in", data={"token": token, "csrf": csrf.group(1), "next": "/agreements"},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.web.formats import day, from_accept_language, money
+from tests.web.browser import sign_in_with_form
 
 NBSP = "\u00a0"
 
@@ -29,12 +30,7 @@ def test_the_language_follows_the_browser_by_weight_and_falls_back_to_finnish() 
 
 
 def _sign_in(client: TestClient, token: str) -> str:
-    form = client.get("/sign-in").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert csrf is not None
-    response = client.post("/sign-in", data={"token": token, "csrf": csrf.group(1), "next": "/agreements"},
-                           follow_redirects=False)
-    assert response.status_code == 303
+    response = sign_in_with_form(client, token)
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie  # plain http here
     assert "ledger_session=" in cookie
