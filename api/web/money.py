@@ -28,8 +28,9 @@ from projections.figures.calculations import threshold_amount
 router = APIRouter(prefix="/agreements/{agreement_id}", route_class=WebRoute, include_in_schema=False)
 READERS = (*STAFF, "party")
 STATUSES = ("issued", "partly_paid", "paid", "overdue", "credited")
-PAGE = 100
+PAGE = 50  # invoices or payments a page: each is one read of its aggregate
 MAX_CHART_POINTS = 48  # quarter ends: twelve years of a term
+OPEN_INVOICES = 100  # the first invoices of the agreement offered to allocate a payment to
 
 
 @router.get("/invoices", response_class=HTMLResponse)
@@ -62,12 +63,13 @@ def _payments_page(request: Request, user: WebUser, agreement_id: str, done: Sub
     runner = journal(request)
     balances = answers.balances(ledger, runner.store, aid, as_of=day)
     unmatched = ledger.list_unmatched_payments(aid, limit=PAGE, include_allocated=True)
-    open_invoices = [row for row in ledger.list_invoices(aid, as_of=day, limit=500)
-                     if Decimal(row["outstanding"]) > 0]
+    offered = ledger.list_invoices(aid, as_of=day, limit=OPEN_INVOICES)
+    open_invoices = [row for row in offered if Decimal(row["outstanding"]) > 0]
     parties = ledger.list_parties(aid, limit=500)
     return page(request, "payments.html", user, 422 if done and not done.ok else 200, agreement=agreement,
                 section="payments", balances=balances, unmatched=unmatched, open_invoices=open_invoices,
                 names={str(p["party_id"]): p["name"] for p in parties}, today=day.isoformat(),
+                numbers={row["id"]: row["number"] for row in offered},
                 done=done, key=new_key())
 
 
@@ -121,8 +123,7 @@ def funding(request: Request, agreement_id: str, user: User) -> HTMLResponse:
     now = answers.funding(ledger, store, aid, as_of=day)
     first = date.fromisoformat(agreement["starts_on"])
     last = min(day, date.fromisoformat(agreement["ended_on"] or agreement["ends_on"]))
-    points = [(when, answers.funding(ledger, store, aid, as_of=when)) for when in _quarter_ends(first, last)] \
-        if first <= last else []
+    points = answers.funding_over_time(ledger, store, aid, _quarter_ends(first, last)) if first <= last else []
     names = {str(p["party_id"]): p["name"] for p in ledger.list_parties(aid, limit=500)}
     threshold = threshold_amount(Decimal(now["original_funding"]), now["refund_threshold_pp"])
     labels = {key: translate(key, user.lang) for key in ("chart_text", "committed_vs_paid")}

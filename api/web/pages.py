@@ -25,7 +25,7 @@ from projections.figures import answers
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 STAFF = ("coordinator", "finance", "auditor")
-PAGE = 50
+PAGE = 25  # agreements a page: each is one read of its aggregate
 RECENT_EVENTS = 20
 
 

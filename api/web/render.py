@@ -43,6 +43,10 @@ class SignInRequired(Exception):
 class NotAllowed(Exception):
     """The role may not open this page (403)."""
 
+    def __init__(self, user: WebUser) -> None:
+        super().__init__(user.role)
+        self.user = user
+
 
 @dataclass
 class WebUser:
@@ -59,7 +63,7 @@ class WebUser:
     def need(self, *roles: str) -> None:
         """Refuse the page to the other roles."""
         if self.principal.role not in roles:
-            raise NotAllowed()
+            raise NotAllowed(self)
 
 
 async def web_user(request: Request) -> WebUser:
@@ -143,8 +147,8 @@ class WebRoute(APIRoute):
                 return await handler(request)
             except SignInRequired:
                 return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
-            except NotAllowed:
-                return page(request, "error.html", None, 403, message_key="not_allowed")
+            except NotAllowed as exc:
+                return page(request, "error.html", exc.user, 403, message_key="not_allowed")
             except DomainError as exc:
                 status = status_of(exc)
                 key = "not_found" if status == 404 else "error"

@@ -39,6 +39,7 @@ class InvoicingCommands:
     _execute: Callable[..., dict[str, Any]]
     _agreement: Callable[[UUID], Agreement]
     _get: Callable[[UUID, type, str], Any]
+    _read: Callable[[UUID, type, str], Any]
     _catalogue: Callable[[], Any]
     exists: Callable[[UUID], bool]
     save: Callable[..., Any]
@@ -321,14 +322,14 @@ class InvoicingCommands:
     def list_invoices(self, agreement_id: UUID, *, as_of: date, limit: int, after: UUID | None = None,
                       party_id: UUID | None = None) -> list[dict[str, Any]]:
         """Invoices in number order with their figures as of a date, a page at a time."""
-        seller = self._agreement(agreement_id).invoiced_by
+        seller = self._read(agreement_id, Agreement, "agreement").invoiced_by
         book = self._book_or_none(agreement_id)
         ids = [] if book is None else book.ids(party_id)
         if after is not None:
             ids = ids[ids.index(after) + 1:] if after in ids else []
         page = []
         for invoice_id in ids:
-            invoice = self._invoice(invoice_id)
+            invoice: Invoice = self._read(invoice_id, Invoice, "invoice")  # a query: the cached copy, not a deep one
             if invoice.issued_on <= as_of:
                 page.append({**invoice.view(as_of), "seller": dict(seller)})
                 if len(page) == _limit(limit):
@@ -356,7 +357,7 @@ class InvoicingCommands:
             ids = ids[ids.index(after) + 1:] if after in ids else []
         page = []
         for pid in ids:
-            payment = self._get(pid, UnmatchedPayment, "unmatched payment")
+            payment = self._read(pid, UnmatchedPayment, "unmatched payment")
             if include_allocated or payment.invoice_id is None:
                 page.append(payment.view())
                 if len(page) == _limit(limit):

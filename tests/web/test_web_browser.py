@@ -103,6 +103,7 @@ def test_a_party_sees_only_its_own_rows(session: Session, service: LiveService) 
     page.goto(f"{service.url}/agreements/{lyhty}")
     expect(page.locator("tr.party-row")).to_have_count(1)
     expect(page.locator("tr.party-row th")).to_have_text("Kansaneläkelaitos")
+    session.screenshot("party-own-view")
     own = api(service, "party", f"/v1/agreements/{lyhty}/invoices").json()
     everyone = api(service, "finance", f"/v1/agreements/{lyhty}/invoices").json()
     assert 0 < len(own) < len(everyone)
@@ -113,7 +114,6 @@ def test_a_party_sees_only_its_own_rows(session: Session, service: LiveService) 
     assert other["number"] not in page.content()
     response = page.goto(f"{service.url}/agreements/{lyhty}/payments")
     assert response is not None and response.status == 403
-    session.screenshot("party-own-view")
 
 
 def test_a_coordinator_records_a_decision_and_a_double_submit_writes_once(session: Session,
