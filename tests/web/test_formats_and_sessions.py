@@ -29,6 +29,18 @@ def test_the_language_follows_the_browser_by_weight_and_falls_back_to_finnish() 
     assert from_accept_language("de, fr") == "fi"
 
 
+def test_every_word_the_templates_use_is_there_in_finnish_swedish_and_english() -> None:
+    from pathlib import Path
+
+    from api.web.messages import _WORDS
+
+    templates = Path(__file__).resolve().parents[2] / "api" / "web" / "templates"
+    used = {key for path in templates.glob("*.html") for key in re.findall(r"""\bt\(["']([a-z_]+)["'][,)]""",
+                                                                          path.read_text())}
+    assert used and used <= set(_WORDS), sorted(used - set(_WORDS))
+    assert all(all(words) and len(words) == 3 for words in _WORDS.values())
+
+
 def _sign_in(client: TestClient, token: str) -> str:
     response = sign_in_with_form(client, token)
     cookie = response.headers["set-cookie"]
