@@ -126,6 +126,8 @@ _WORDS: dict[str, tuple[str, str, str]] = {
                   "Kedjan är intakt: {n} händelser kontrollerade."),
     "verify_bad": ("Ketju ei täsmää kohdasta {p} alkaen.", "The chain does not match from position {p}.",
                    "Kedjan stämmer inte från position {p}."),
+    "recorded_at": ("Kirjattu", "Recorded", "Registrerad"),
+    "hash": ("Tiiviste", "Hash", "Hash"),
     "recent_events": ("Viimeisimmät tapahtumat", "Recent events", "Senaste händelser"),
     "position": ("Sijainti", "Position", "Position"),
     "type": ("Tyyppi", "Type", "Typ"),
