@@ -51,10 +51,11 @@ def funding_over_time(points: list[tuple[date, dict[str, Any]]], threshold: Deci
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_px(y(value))}" y2="{_px(y(value))}" '
                      f'class="grid"/><text x="{LEFT - 6}" y="{_px(y(value) + 4)}" text-anchor="end" '
                      f'class="axis">{escape(money(value.quantize(Decimal(1))))}</text>')
-    every = max(1, len(points) // 8)
+    last = len(points) - 1
+    every = max(1, -(-len(points) // 6))  # at most about seven dates under the axis, none overlapping
     for index, (when, _) in enumerate(points):
-        if index % every == 0 or index == len(points) - 1:
-            anchor = "end" if index == len(points) - 1 else "start" if index == 0 else "middle"
+        if index in (0, last) or (index % every == 0 and last - index >= every):
+            anchor = "end" if index == last else "start" if index == 0 else "middle"
             parts.append(f'<text x="{_px(x(index))}" y="{HEIGHT - BOTTOM + 18}" text-anchor="{anchor}" '
                          f'class="axis">{escape(day(when))}</text>')
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_px(y(threshold))}" y2="{_px(y(threshold))}" '
