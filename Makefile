@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install demo-tokens clean bench drills soak
+.PHONY: run test install demo-tokens clean bench drills soak screenshot
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run [PORT=8000]: load the demo agreements, print demo tokens, serve the API on var/ledger.sqlite
+## make run [PORT=8000]: load the demo agreements, print demo tokens, serve the API and the web app on
+## var/ledger.sqlite; open the printed URL and sign in with one of the tokens
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/ledger demo --tokens
+	@echo "Open http://127.0.0.1:$(PORT)/ and sign in with a token above (finance, coordinator, auditor or party)."
 	$(BIN)/ledger serve --port $(PORT)
 
 ## make test: every test, on SQLite and on PostgreSQL
@@ -34,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/audit_verify.py
 	$(BIN)/python benchmarks/writes.py
 	$(BIN)/python benchmarks/figures_scale.py
+	$(BIN)/python benchmarks/web_pages.py
 
 ## make drills: the drills against two `ledger serve` replicas on loopback and PostgreSQL (the tests'
 ## server), a few minutes; prints a table and fails on any loss, duplicate, leak, 5xx or missed tamper
@@ -43,6 +46,10 @@ drills: $(STAMP)
 ## make soak [SOAK_MINUTES=10]: mixed load against `ledger serve`, RSS and p99 minute by minute
 soak: $(STAMP)
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/soak.py
+
+## make screenshot: docs/img/funding.png, the funding page of the demo, in Debian's Chromium (headless)
+screenshot: $(STAMP)
+	$(BIN)/python benchmarks/web_screenshot.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite* .pytest_cache .hypothesis

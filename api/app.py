@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import metrics, openapi, problems
 from api.background import BackgroundRuns
+from api.web import site
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
@@ -16,6 +17,7 @@ from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, bank_files, billing, contacts, decisions, documents, exits, figures,
                         funding, grants, health, interest, invoices, membership, parties, payments, payouts, retention,
                         spending, steering_group, summary)
+from api.sessions import Sessions
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -51,9 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.journal.close()
             app.state.ledger.close()
 
-    app = FastAPI(title="Cooperation ledger", version="0.1.0", lifespan=lifespan,
+    # /docs and /redoc come from api.web, with their scripts served here rather than from a CDN.
+    app = FastAPI(title="Cooperation ledger", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
+    app.state.sessions = Sessions()
     app.state.metrics = metrics.Metrics()
     app.state.metrics.watch(app)
     problems.install(app)
@@ -63,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    retention, audit):
         app.include_router(module.router)
     app.include_router(metrics.router)
+    site.install(app)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes,
                        limits_by_path={bank_files.PATH: settings.max_bank_file_bytes})

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import ApiProblem
+from api.sessions import session_of
 from domain.access.tokens import MAX_TOKEN_CHARS, Principal, hash_token
 from domain.kernel.idempotency import Idempotency
 from domain.application import Ledger
@@ -73,19 +74,32 @@ class TokenCache:
 async def authenticate(request: Request, ledger: LedgerDep,
                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
                        ) -> Principal:
-    """The caller of a valid bearer token; 401 otherwise."""
+    """The caller of a valid bearer token; 401 otherwise.
+
+    Without a bearer token, a GET may be made by a signed-in browser (the web app's session cookie):
+    links to an invoice's PDF or a report's CSV then open in the browser. Writes always need the token.
+    """
     principal = None
     if credentials and 0 < len(credentials.credentials) <= MAX_TOKEN_CHARS:
-        cache: TokenCache = request.app.state.tokens
-        token_hash = hash_token(credentials.credentials)
-        principal = cache.get(token_hash)
-        if principal is None:
-            principal = await run_in_threadpool(ledger.authenticate, credentials.credentials)
-            if principal is not None:
-                cache.put(token_hash, principal)
+        principal = await principal_of_hash(request, ledger, hash_token(credentials.credentials))
+    elif credentials is None and request.method in ("GET", "HEAD"):
+        session = session_of(request)
+        if session is not None:
+            principal = await principal_of_hash(request, ledger, session.token_hash)
     if principal is None:
         raise ApiProblem(401, "unauthorized", "a valid bearer token is required",
                          {"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+async def principal_of_hash(request: Request, ledger: Ledger, token_hash: str) -> Principal | None:
+    """The caller of the token stored under a hash, through the cache of checked tokens."""
+    cache: TokenCache = request.app.state.tokens
+    principal = cache.get(token_hash)
+    if principal is None:
+        principal = await run_in_threadpool(ledger.principal_of_hash, token_hash)
+        if principal is not None:
+            cache.put(token_hash, principal)
     return principal
 
 

@@ -51,7 +51,7 @@ class RequestContext:
         if body is None:
             await self._too_large(send_with_id, limit)
         else:
-            await self.app(scope, _replay(body), send_with_id)
+            await self.app(scope, _replay(body, receive), send_with_id)
         log.info("request", method=scope["method"], path=scope["path"], status=status["code"],
                  duration_ms=round((time.perf_counter() - started) * 1000, 2))
 
@@ -84,13 +84,15 @@ class RequestContext:
         await send({"type": "http.response.body", "body": body.encode()})
 
 
-def _replay(body: bytes) -> Receive:
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The buffered body once, then the client's own messages: a streamed response (a static file, say)
+    listens for ``http.disconnect`` while it sends, and must hear only a real one."""
     sent = {"done": False}
 
-    async def receive() -> dict[str, Any]:
+    async def replayed() -> Message:
         if sent["done"]:
-            return {"type": "http.disconnect"}
+            return await receive()
         sent["done"] = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return receive
+    return replayed

@@ -51,7 +51,7 @@ def list_agreements(request: Request, response: Response, ledger: LedgerDep, pri
     page = ledger.list_agreements(as_of=as_of_or_today(as_of), limit=limit, after=cursor(after),
                                   member=member)
     link_next(request, response, page, "id", limit)
-    return [_as_seen_by(principal, view) for view in page]
+    return [as_seen_by(principal, view) for view in page]
 
 
 @router.get("/{agreement_id}")
@@ -60,10 +60,10 @@ def get_agreement(agreement_id: str, ledger: LedgerDep, principal: Reader,
     """One agreement with its status as of a date, its term, terms and committed funding."""
     aid = parse_uuid(agreement_id, "agreement")
     check_visible(ledger, principal, aid)
-    return _as_seen_by(principal, ledger.get_agreement(aid, as_of=as_of_or_today(as_of)))
+    return as_seen_by(principal, ledger.get_agreement(aid, as_of=as_of_or_today(as_of)))
 
 
-def _as_seen_by(principal: Principal, view: dict[str, Any]) -> dict[str, Any]:
+def as_seen_by(principal: Principal, view: dict[str, Any]) -> dict[str, Any]:
     """A party's token gets the funding totals as null where the total less its own share would be another
     party's (fewer than three parties, while the figures are confidential; R-CONF-1)."""
     until = date.fromisoformat(view["confidential_until"])

@@ -97,8 +97,13 @@ class AccessCommands:
         """The caller a bearer token stands for, or None if it is unknown or revoked."""
         if not token or len(token) > MAX_TOKEN_CHARS:
             return None
+        return self.principal_of_hash(hash_token(token))
+
+    def principal_of_hash(self, token_hash: str) -> Principal | None:
+        """The caller of the token stored under this hash, or None if it is unknown or revoked; a web
+        session keeps only the hash of the token it was opened with."""
         try:
-            record = self.repository.get(ApiToken.create_id(hash_token(token)), deepcopy_from_cache=False)
+            record = self.repository.get(ApiToken.create_id(token_hash), deepcopy_from_cache=False)
         except AggregateNotFoundError:
             return None
         if not isinstance(record, ApiToken) or record.revoked_on is not None:

@@ -124,7 +124,7 @@ class AgreementCommands:
             start = ids.index(after) + 1 if after in ids else len(ids)
         page: list[dict[str, Any]] = []
         for agreement_id, _code in entries[start:]:
-            agreement = self._agreement(agreement_id)
+            agreement: Agreement = self._read(agreement_id, Agreement, "agreement")  # a query: no copy
             if member is None or agreement.is_live_party(member, as_of):
                 page.append(agreement_view(agreement, as_of))
             if len(page) == limit:

@@ -20,9 +20,9 @@ from domain.kernel.errors import InvalidInput, NotFound
 from domain.funding.amendments import is_portion_subject, plan_portion
 from domain.funding.instalments import check_release
 from domain.membership.rules import DecisionRef, is_member_on
-from domain.kernel.money import ZERO
+from domain.kernel.money import ZERO, fmt
 from domain.steering.seats import (MAX_EXPERTS, composition_view, seat_of, seat_weights)
-from domain.steering.voting import Ballot, parse_ballots, tally, voting_weights
+from domain.steering.voting import Ballot, Tally, parse_ballots, tally, voting_weights
 
 if TYPE_CHECKING:
     from domain.agreements.agreement import Agreement
@@ -57,12 +57,7 @@ class SteeringCommands:
         it is signed (R-FUND-5), a new composition when the coordinator seats it citing the decision.
         """
         subject = check_subject(kind, subject)
-        ballots, speaking = parse_ballots(votes)
-        if len(present) > MAX_PRESENT:
-            raise InvalidInput(f"at most {MAX_PRESENT} seats or parties present", code="invalid_vote")
-        experts = list(dict.fromkeys([*(experts_present or []), *speaking]))
-        if len(experts) > MAX_EXPERTS:
-            raise InvalidInput(f"at most {MAX_EXPERTS} experts", code="invalid_vote")
+        ballots, experts = _ballots_and_experts(present, votes, experts_present)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
             agreement = self._agreement(agreement_id)
@@ -73,24 +68,9 @@ class SteeringCommands:
                 portion = None if subject.get("per_party") is True else portion  # amounts come with its release
             elif kind == "tranche_release":
                 release = check_release(agreement, subject, decided_on)
-            members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
-            shares, key = agreement.shares(), agreement.key(on=decided_on)  # the key in force (R-ACC-5)
-            weights = voting_weights({pid: shares[pid] for pid in members},
-                                     {pid: key[pid] for pid in members})
-            disqualified = disqualified_from(agreement, subject)
-            composition = agreement.composition_on(decided_on)
-            if composition is None:
-                voters: dict[Any, Decimal] = {pid: ZERO if pid in disqualified else w for pid, w in weights.items()}
-                seats_present, seat_ballots = _party_ids(present), ballots
-                _check_experts(experts, None)
-            else:
-                voters = seat_weights(composition, weights, disqualified)
-                seats_present = _seats_present(composition, present)
-                seat_ballots = _seat_ballots(composition, ballots)
-                _check_experts(experts, composition)
+            count = _count(agreement, decided_on, subject, present, ballots, experts)
+            outcome, seats_present, disqualified, composition = count
             rules = agreement.rules
-            outcome = tally(voters, seats_present, seat_ballots, quorum=rules.quorum,
-                            qualified_majority=rules.qualified_majority)
             decision = Decision.record(agreement=agreement, decided_on=decided_on, kind=kind, subject=subject,
                                        present=seats_present, tally=outcome, quorum=str(rules.quorum),
                                        qualified_majority=str(rules.qualified_majority),
@@ -102,6 +82,21 @@ class SteeringCommands:
             return [agreement, decision], outcome_view(decision)
 
         return self._execute(command, idempotency)
+
+    def preview_decision(self, agreement_id: UUID, *, decided_on: date, kind: str, subject: dict[str, Any],
+                         present: list[Any], votes: list[dict[str, Any]],
+                         experts_present: list[str] | None = None) -> dict[str, Any]:
+        """The tally a decision would be recorded with, counted exactly as ``record_decision`` counts it;
+        nothing is saved (the minutes' form shows it before the coordinator records the decision)."""
+        subject = check_subject(kind, subject)
+        ballots, experts = _ballots_and_experts(present, votes, experts_present)
+        agreement = self._agreement(agreement_id)
+        check_decision(agreement, kind, decided_on, subject)
+        outcome, seats_present, _, _ = _count(agreement, decided_on, subject, present, ballots, experts)
+        return {"passed": outcome.passed, "present": [str(voter) for voter in seats_present],
+                **{k: fmt(getattr(outcome, k)) for k in ("for_weight", "against_weight", "abstain_weight",
+                                                         "present_weight", "total_weight")},
+                "quorum_met": outcome.quorum_met, "majority_met": outcome.majority_met}
 
     def compose_steering_group(self, agreement_id: UUID, *, effective_on: date, seats: list[dict[str, Any]],
                                experts: list[dict[str, Any]] | None = None, decision_id: UUID | None = None,
@@ -215,3 +210,39 @@ def _check_experts(experts: list[str], composition: dict[str, Any] | None) -> No
     for code in experts:
         if code not in known:
             raise InvalidInput(f"{code} is not an expert of the steering group", code="not_an_expert")
+
+
+def _ballots_and_experts(present: list[Any], votes: list[dict[str, Any]], experts_present: list[str] | None
+                         ) -> tuple[list[Ballot], list[str]]:
+    """The ballots, and the experts minuted as present (those named and those who spoke), within bounds."""
+    ballots, speaking = parse_ballots(votes)
+    if len(present) > MAX_PRESENT:
+        raise InvalidInput(f"at most {MAX_PRESENT} seats or parties present", code="invalid_vote")
+    experts = list(dict.fromkeys([*(experts_present or []), *speaking]))
+    if len(experts) > MAX_EXPERTS:
+        raise InvalidInput(f"at most {MAX_EXPERTS} experts", code="invalid_vote")
+    return ballots, experts
+
+
+def _count(agreement: Agreement, decided_on: date, subject: dict[str, Any], present: list[Any],
+           ballots: list[Ballot], experts: list[str]) -> tuple[Tally, list[Any], set[UUID], dict[str, Any] | None]:
+    """The tally by the seats of the composition in effect (each party its own seat without one), the
+    weights being the key in force on the day (R-ACC-5, R-GOV-1 .. R-GOV-3)."""
+    members = [p["party_id"] for p in agreement.parties_in_order() if is_member_on(p, decided_on)]
+    shares, key = agreement.shares(), agreement.key(on=decided_on)
+    weights = voting_weights({pid: shares[pid] for pid in members}, {pid: key[pid] for pid in members})
+    disqualified = disqualified_from(agreement, subject)
+    composition = agreement.composition_on(decided_on)
+    if composition is None:
+        voters: dict[Any, Decimal] = {pid: ZERO if pid in disqualified else w for pid, w in weights.items()}
+        seats_present, seat_ballots = _party_ids(present), ballots
+        _check_experts(experts, None)
+    else:
+        voters = seat_weights(composition, weights, disqualified)
+        seats_present = _seats_present(composition, present)
+        seat_ballots = _seat_ballots(composition, ballots)
+        _check_experts(experts, composition)
+    rules = agreement.rules
+    outcome = tally(voters, seats_present, seat_ballots, quorum=rules.quorum,
+                    qualified_majority=rules.qualified_majority)
+    return outcome, seats_present, disqualified, composition

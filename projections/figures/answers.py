@@ -24,6 +24,7 @@ from projections.figures import calculations as figures
 from projections.journal.queries import Store, Sums, balance_sums, sums
 
 MAX_PARTIES = 500  # an agreement has at most 500 parties (domain.agreements.agreement.MAX_PARTIES)
+MAX_POINTS = 60  # dates of one funding series (a chart's points)
 
 
 class Source(Protocol):
@@ -90,6 +91,14 @@ def funding(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
     return {**_funding(agreement, journal_sums, as_of), **figures.commitments(journal_sums, parties, agreement),
             "grants": granted["grants"],
             "grants_total": granted["totals"], "funds": figures.funds_held(journal_sums, agreement)}
+
+
+def funding_over_time(ledger: Source, store: Store, agreement_id: UUID, dates: list[date]
+                      ) -> list[tuple[date, dict[str, Any]]]:
+    """The funding figures of ``funding`` (without each party's commitments and the grants) as of each of
+    the dates, at most ``MAX_POINTS``: a read of the agreement and one sum of the journal per date."""
+    return [(day, _funding(agreement_of(ledger, agreement_id, day), sums(store, agreement_id, as_of=day), day))
+            for day in dates[:MAX_POINTS]]
 
 
 def grants(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date) -> dict[str, Any]:

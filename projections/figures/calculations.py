@@ -163,12 +163,19 @@ def remaining_funds(sums: Sums) -> Decimal:
     return received - account_total(sums, "spending") - account_total(sums, "refunds")
 
 
+def threshold_amount(original: Decimal, threshold_pp: int) -> Decimal:
+    """The refund threshold as an amount: ``threshold_pp`` percentage points of the original funding; a
+    refund is possible only while more than this remains (R-FUND-2). Drawn as the funding chart's line."""
+    return original * threshold_pp / 100
+
+
 def refund_possible(remaining: Decimal, original: Decimal, threshold_pp: int) -> bool:
     """Whether what remains is more than the threshold's percentage points of the original funding.
 
-    Compared exactly (remaining × 100 > threshold × original): at exactly the threshold, nothing.
+    Compared exactly in Decimal (whole cents times a whole number of points, over 100): at exactly the
+    threshold, nothing.
     """
-    return original > 0 and remaining * 100 > threshold_pp * original
+    return original > 0 and remaining > threshold_amount(original, threshold_pp)
 
 
 def refund_refusal(remaining: Decimal, original: Decimal, threshold_pp: int, dissolved: bool) -> str | None:
