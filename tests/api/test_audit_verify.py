@@ -22,11 +22,17 @@ from tests.projections.audit_helpers import Raw
 
 @pytest.fixture
 def raw(cli_settings: Settings) -> Iterator[Raw]:  # noqa: F811
-    """`ledger demo` run (183 events, none sealed yet), and a console on its store."""
+    """`ledger demo` run (about 180 events, none sealed yet), and a console on its store."""
     assert main(["demo"]) == 0
     console = Raw(cli_settings)
+    assert 100 < head_of(console) < 200  # one checkpoint by count (every 100), one at the head
     yield console
     console.close()
+
+
+def head_of(raw: Raw) -> int:
+    """The position of the last stored event."""
+    return int(raw.run(f"SELECT max({raw.pos}) FROM {raw.events}")[0][0])
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -37,6 +43,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
 
 def test_verify_writes_nothing_and_a_history_sealed_again_misses_the_known_head(
         raw: Raw, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    head = head_of(raw)
     before = raw.rows()
     assert before == {raw.chain: [], raw.checkpoints: []}  # nothing sealed yet
     code, verdict = run_json(capsys)
@@ -45,8 +52,8 @@ def test_verify_writes_nothing_and_a_history_sealed_again_misses_the_known_head(
     first = tmp_path / "first"
     assert main(["audit", "export", str(first)]) == 0  # the export seals and signs the head
     manifest = json.loads((first / "manifest.json").read_text())
-    assert manifest["head_position"] == 183
-    assert [row[0] for row in raw.rows()[raw.checkpoints]] == [100, 183]
+    assert manifest["head_position"] == head
+    assert [row[0] for row in raw.rows()[raw.checkpoints]] == [100, head]
     assert main(["audit", "verify", "--known-head", str(first / "manifest.json")]) == 0
     raw.bypass_guards()
     raw.edit(5)
@@ -55,15 +62,15 @@ def test_verify_writes_nothing_and_a_history_sealed_again_misses_the_known_head(
     assert main(["audit", "checkpoint"]) == 0  # the service seals the edited log again, with its key
     assert main(["audit", "verify"]) == 0
     code, verdict = run_json(capsys, "--known-head", str(first / "manifest.json"))
-    assert (code, verdict["ok"], verdict["failed"], verdict["first_bad_position"]) == (1, False, "known_head", 183)
+    assert (code, verdict["ok"], verdict["failed"], verdict["first_bad_position"]) == (1, False, "known_head", head)
     second = tmp_path / "second"
     assert main(["audit", "export", str(second)]) == 0
     assert main(["audit", "verify", "--export", str(second)]) == 0
     code, verdict = run_json(capsys, "--export", str(second), "--known-head", str(first / "manifest.json"))
-    assert (code, verdict["failed"], verdict["first_bad_position"]) == (1, "known_head", 183)
+    assert (code, verdict["failed"], verdict["first_bad_position"]) == (1, "known_head", head)
     capsys.readouterr()
     assert main(["audit", "verify", "--export", str(second), "--known-head", str(first / "manifest.json")]) == 1
-    assert "export BAD at events.jsonl (position 183): the chain does not meet the known head" in \
+    assert f"export BAD at events.jsonl (position {head}): the chain does not meet the known head" in \
         capsys.readouterr().out
 
 
@@ -74,7 +81,7 @@ def test_truncation_and_another_key_are_named(raw: Raw, tmp_path: Path,
     capsys.readouterr()
     assert main(["audit", "checkpoint", "--json"]) == 0
     published = json.loads(capsys.readouterr().out)
-    assert published["position"] == 183 and set(published) == {"position", "hash", "signature", "public_key",
+    assert published["position"] == head_of(raw) and set(published) == {"position", "hash", "signature", "public_key",
                                                                "signed_at"}
     (tmp_path / "head.json").write_text(json.dumps(published))
     raw.bypass_guards()
