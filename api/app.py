@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import metrics, openapi, problems
 from api.background import BackgroundRuns
+from api.web import bank_files as web_bank_files
 from api.web import site
 from api.deps import TokenCache
 from api.logging import configure_logging
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     site.install(app)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes,
-                       limits_by_path={bank_files.PATH: settings.max_bank_file_bytes})
+                       limits_by_path={bank_files.PATH: settings.max_bank_file_bytes,
+                                       web_bank_files.PATH: settings.max_bank_file_bytes + web_bank_files.FORM_BYTES})
     app.add_middleware(metrics.RequestMetrics, metrics=app.state.metrics)  # outermost: times everything
     return app

@@ -130,6 +130,12 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
                 return result
         raise AssertionError("unreachable")
 
+    def run_once(self, work: Callable[[], dict[str, Any]], idempotency: Idempotency | None) -> dict[str, Any]:
+        """Run work that saves on its own and is safe to repeat (a bank file's import) under an idempotency
+        key: its outcome is kept with the key, and the same key and request again give that first outcome
+        without running the work again."""
+        return self._execute(lambda: ([], work()), idempotency)
+
     @staticmethod
     def retrying() -> bool:
         """Whether the command running in this thread lost a race before (checks that only a race can

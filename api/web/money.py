@@ -70,7 +70,7 @@ def _payments_page(request: Request, user: WebUser, agreement_id: str, done: Sub
                 section="payments", balances=balances, unmatched=unmatched, open_invoices=open_invoices,
                 names={str(p["party_id"]): p["name"] for p in parties}, today=day.isoformat(),
                 numbers={row["id"]: row["number"] for row in offered},
-                done=done, key=new_key())
+                done=done, key=new_key(), mib=request.app.state.settings.max_bank_file_bytes // 1_048_576)
 
 
 @router.get("/payments", response_class=HTMLResponse)

@@ -127,7 +127,7 @@ FIELD_OF_CODE = {
     "accession_outside_term": "signed_on", "invalid_vote": "votes", "duplicate_vote": "votes",
     "voter_not_present": "votes", "no_deputy": "votes", "not_a_voting_member": "present",
     "not_an_expert": "experts_present", "invalid_subject": "subject", "already_allocated": "invoice_id",
-    "invalid_borne_by": "borne_by", "invalid_text": "description", "party_not_active": "_form",
+    "invalid_borne_by": "borne_by", "invalid_bank_file": "file", "invalid_text": "description", "party_not_active": "_form",
 }
 
 

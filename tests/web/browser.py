@@ -3,10 +3,12 @@ browser tests; every request the browser makes is checked to stay on 127.0.0.1."
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -131,3 +133,22 @@ class Session:
             .filter(v => v.impact === 'serious' || v.impact === 'critical')
             .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.html)}))""")
         return list(result)
+
+
+class Answer:
+    """An answer of the API: its body, and the body as JSON."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def api(service: LiveService, role: str, path: str) -> Answer:
+    """A GET of the API with the role's bearer token (200 expected)."""
+    request = urllib.request.Request(f"{service.url}{path}",
+                                     headers={"Authorization": f"Bearer {service.tokens[role]}"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the test's own service
+        assert response.status == 200
+        return Answer(response.read())

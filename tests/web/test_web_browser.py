@@ -5,58 +5,16 @@ fetched from outside 127.0.0.1, and the main pages have no serious accessibility
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
-import json
-import urllib.request
 import pytest
 from playwright.sync_api import Browser, expect
 
-from api.settings import Settings
 from api.web.formats import money
-from tests.web.browser import DEMO_DAY, LiveService, Session, chromium
+from tests.web.browser import DEMO_DAY, LiveService, Session, api
 
 pytestmark = pytest.mark.persistence
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def service(settings: Settings) -> Iterator[LiveService]:
-    with LiveService(settings) as live:
-        yield live
-
-
-@pytest.fixture
-def session(browser: Browser, service: LiveService) -> Iterator[Session]:
-    opened = Session(browser, service)
-    yield opened
-    opened.close()
-    assert opened.outside == [], "the browser asked for something outside 127.0.0.1"
-    assert opened.requested, "no request went through the route that checks them"
-
-
-class Answer:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def api(service: LiveService, role: str, path: str) -> Answer:
-    """A GET of the API with the role's bearer token (200 expected)."""
-    request = urllib.request.Request(f"{service.url}{path}", headers={"Authorization": f"Bearer {service.tokens[role]}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-        return Answer(response.read())
 
 
 def test_finance_sees_the_remaining_funding_the_api_serves(session: Session, service: LiveService) -> None:
