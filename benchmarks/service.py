@@ -53,9 +53,11 @@ class Service:
         conn.execute(f'SET search_path TO "{self.schema}"')
         return conn
 
-    def command(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """`ledger ARGS` with the service's settings, in its working directory."""
-        return subprocess.run([sys.executable, "-m", "api.cli", *args], env=self.env, cwd=self.workdir,
+    def command(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+                ) -> subprocess.CompletedProcess[str]:
+        """`ledger ARGS` with the service's settings (``env`` overriding some), in its working directory."""
+        return subprocess.run([sys.executable, "-m", "api.cli", *args], env={**self.env, **(env or {})},
+                              cwd=self.workdir,
                               capture_output=True, text=True, timeout=timeout, check=False)
 
 

@@ -1,7 +1,7 @@
 """`python -m benchmarks.drills`: every drill, on loopback and PostgreSQL, then the table.
 
 Two `ledger serve` replicas on one schema of their own; the drills run in order (tampering last, as
-it leaves the history edited) and each is bounded in time. Exit status 1 on any acknowledged write
+it stops the replicas) and each is bounded in time. Exit status 1 on any acknowledged write
 not found, duplicate, leak, 5xx, undetected tamper or other problem.
 """
 
@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from benchmarks.drills import checks, security, writes
+from benchmarks.drills import checks, security, tamper, writes
 from benchmarks.drills.common import Row
 from benchmarks.service import Server, Service, issue_tokens, seed, service
 
@@ -42,7 +42,8 @@ def drills(svc: Service, servers: list[Server]) -> list[tuple[str, Callable[[], 
         ("schemathesis", lambda: checks.schemathesis_drill(svc, url())),
         ("roles", lambda: security.roles(svc, url())),
         ("mixed", lambda: writes.mixed(svc, servers)),
-        ("tamper", lambda: security.tamper(svc, url())),
+        ("restricted role", lambda: tamper.restricted_role(svc)),
+        ("tamper", lambda: tamper.tamper(svc, servers)),
     ]
 
 

@@ -1,11 +1,9 @@
-"""Drills of an attacker: the role × route matrix and tampering with the history as a superuser."""
+"""A drill of an attacker: the role × route matrix (tampering is in benchmarks/drills/tamper.py)."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from typing import Any
 
 import httpx2 as httpx
 
@@ -90,65 +88,3 @@ def _verdict(role: str | None, method: str, path: str, response: httpx.Response,
         if seen:
             return f"another party's data in the answer ({seen[0]})"
     return ""
-
-
-def tamper(svc: Service, url: str) -> Row:
-    """As a superuser (triggers off): edit an event's payload, rewrite a chain hash, delete an event.
-
-    `ledger audit verify --json` is run first (it must say ok), then after each tamper (it must say
-    not ok), and the row is put back before the next one.
-    """
-    row = Row("tampering as a superuser")
-    detected = tampers = 0
-    baseline = _verify(svc, row)
-    if baseline is not True:
-        row.problems.append("verify failed before any tamper")
-        return row
-    with svc.connect() as conn:
-        conn.execute("SET session_replication_role = replica")  # a superuser switches the guards off
-        money = "convert_from(state, 'UTF8') ~ '[0-9][.][0-9][0-9]\"'"  # events with an amount
-        position, state = conn.execute(  # one in the middle of the history
-            f"SELECT notification_id, state FROM ledger_events WHERE {money} ORDER BY notification_id "
-            f"OFFSET (SELECT COUNT(*) / 2 FROM ledger_events WHERE {money}) LIMIT 1").fetchone()
-        chain_table = _chain_table(conn)
-        edited = re.sub(rb'([0-9])[.]([0-9][0-9])"', lambda m: (b"8" if m[1] == b"9" else b"9") + b"." + m[2] + b'"',
-                        bytes(state), count=1)  # an amount changed, the JSON still valid
-        one = "WHERE notification_id = %s"
-        edits: list[tuple[list[tuple[str, tuple[Any, ...]]], list[tuple[str, tuple[Any, ...]]]]] = [
-            ([(f"UPDATE ledger_events SET state = %s {one}", (edited, position))],  # a payload edited
-             [(f"UPDATE ledger_events SET state = %s {one}", (state, position))]),
-            ([(f"CREATE TEMP TABLE removed AS SELECT * FROM ledger_events {one}", (position,)),
-              (f"DELETE FROM ledger_events {one}", (position,))],  # an event deleted
-             [("INSERT INTO ledger_events SELECT * FROM removed", ())]),
-            ([(f"UPDATE {chain_table} SET hash = md5(hash) || md5(hash) WHERE position = %s", (position,))],
-             []),  # a chain hash rewritten
-        ]
-        for changes, undo in edits:
-            for statement, args in changes:
-                conn.execute(statement, args)
-            tampers += 1
-            if _verify(svc, row) is False:
-                detected += 1
-            for statement, args in undo:
-                conn.execute(statement, args)
-    row.tampers = f"{tampers}/{detected}"
-    return row
-
-
-def _chain_table(conn: Any) -> str:
-    names = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-                                        "AND tablename LIKE '%chain%'").fetchall()]
-    return next(name for name in names if "checkpoint" not in name)
-
-
-def _verify(svc: Service, row: Row) -> bool | None:
-    done = svc.command("audit", "verify", "--json")
-    row.requests += 1
-    try:
-        verdict = json.loads(done.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        row.problems.append(f"audit verify printed no verdict: {done.stderr[-300:]}")
-        return None
-    if bool(verdict["ok"]) != (done.returncode == 0):
-        row.problems.append(f"audit verify exit {done.returncode} with ok={verdict['ok']}")
-    return bool(verdict["ok"])

@@ -18,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 GENESIS = "0" * 64
+UNDECODABLE = "undecodable"  # in place of a recomputed hash: the stored state could not be decoded
 MAX_DEPTH = 64  # event states are shallow; a deeper one is a bug or an attack, not a record
 
 
@@ -100,9 +101,9 @@ class Verdict:
 
 
 # What a failed verification names: the stored chain, a checkpoint the recomputed chain does not meet, a
-# checkpoint's signature, its key (not trusted, or not valid when it signed), the known head, or a log
-# that ends before the known head.
-CHECKS = ("chain", "checkpoint", "signature", "untrusted_key", "known_head", "truncated")
+# checkpoint's signature, its key (not trusted, or not valid when it signed), the known head, a log
+# that ends before the known head, or an event whose stored state cannot be decoded.
+CHECKS = ("chain", "checkpoint", "signature", "untrusted_key", "known_head", "truncated", "undecodable")
 
 
 def failure(checked: int, position: int, reason: str, failed: str, head: tuple[int, str]) -> Verdict:
@@ -126,6 +127,9 @@ def compare(recomputed: Iterable[tuple[int, str]], stored: Iterator[tuple[int, s
     for position, digest in recomputed:
         if pending is not None and pending[0] < position:
             return failure(checked, pending[0], "an event in the chain is missing", "chain", head)
+        if digest == UNDECODABLE:
+            return failure(checked, position, "the event's stored state cannot be decoded (invalid JSON or "
+                           "encoding): it was changed outside the ledger", "undecodable", head)
         expected_checkpoint = checkpoints.pop(position, None)
         if expected_checkpoint is not None and expected_checkpoint != digest:
             return failure(checked, position, "differs from a signed checkpoint", "checkpoint", head)

@@ -12,6 +12,7 @@ signed checkpoints (with the trusted keys) and, if given, a head known from outs
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ import structlog
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Mapper, Notification
 
-from domain.records.audit import GENESIS, Verdict, canonical, compare, content, failure, link
+from domain.records.audit import GENESIS, UNDECODABLE, Verdict, canonical, compare, content, failure, link
 from projections.audit.signing import stamp
 from projections.audit.store import AuditStore, ChainMoved
 from projections.audit.trust import KnownHead, TrustedKeys, Watch
@@ -61,7 +62,15 @@ def decode_state(mapper: Mapper[Any], state: bytes) -> dict[str, Any]:
         state = mapper.cipher.decrypt(state)
     if mapper.compressor:
         state = mapper.compressor.decompress(state)
-    return mapper.transcoder.decode(state)
+    decoded = mapper.transcoder.decode(state)
+    if not isinstance(decoded, dict):  # an event's state is always an object
+        raise TypeError(f"an event's state is a JSON object, not {type(decoded).__name__}")
+    return decoded
+
+
+# What a stored state that cannot be read raises: invalid JSON or UTF-8, a cipher or compressor refusing it,
+# a transcoded value of an unknown type or form, or nesting too deep to render.
+DECODE_ERRORS = (ValueError, TypeError, KeyError, LookupError, AttributeError, zlib.error, RecursionError)
 
 
 class AuditChain:
@@ -176,11 +185,20 @@ class AuditChain:
     # Verifying (reads only) ---------------------------------------------------------------------
 
     def recomputed(self) -> Iterator[tuple[int, str]]:
-        """(position, hash) recomputed from GENESIS over the raw events."""
-        prev = GENESIS
-        for record in self.iter_records():
-            prev = link(prev, record.canonical)
-            yield record.position, prev
+        """(position, hash) recomputed from GENESIS over the raw events; an event whose state cannot be
+        decoded (tampered with, after which nothing can be recomputed) ends it as (position, UNDECODABLE)."""
+        prev, after = GENESIS, 0
+        while notes := self.app.recorder.select_notifications(start=after, limit=self.batch_size,
+                                                              inclusive_of_start=False):
+            for note in notes:
+                try:
+                    record = self.record(note)
+                except DECODE_ERRORS:
+                    yield note.id, UNDECODABLE
+                    return
+                prev = link(prev, record.canonical)
+                yield record.position, prev
+            after = notes[-1].id
 
     def verify(self, trusted: TrustedKeys | None = None, known: KnownHead | None = None) -> Verdict:
         """Recompute the chain from the raw events and compare it with the stored hashes, the checkpoints

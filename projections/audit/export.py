@@ -27,6 +27,9 @@ FORMAT = 1
 FILES = ("events.jsonl", "journal.jsonl", "checkpoints.jsonl")
 MAX_LINE_BYTES = 1_048_576  # an event state is far smaller; a longer line is not ours
 PAGE = 1_000
+# What a line that is not ours raises when read: invalid UTF-8 or JSON, a missing key, a wrong type, or
+# nesting too deep to parse or render.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -117,24 +120,26 @@ def verify_export(directory: Path, public_key: str | None = None, trusted: Trust
     checked, prev, by_position, last = 0, GENESIS, {}, 0
     for number, raw in _lines(directory / "events.jsonl"):
         try:
+            if raw is None:
+                raise ValueError(f"longer than {MAX_LINE_BYTES} bytes")
             item = json.loads(raw)
-            event = item["event"]
+            event, prev_hash, digest = item["event"], item["prev_hash"], item["hash"]
             ok_form = canonical(item) == raw
             position = int(event["position"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except UNREADABLE as exc:
             return ExportVerdict(False, checked, "events.jsonl", number, f"not an event line: {exc}",
                                  failed="file")
         reason = ("not in canonical form" if not ok_form
-                  else "prev_hash does not follow the chain" if item["prev_hash"] != prev
-                  else "hash does not match the event" if link(prev, canonical(event)) != item["hash"] else None)
+                  else "prev_hash does not follow the chain" if prev_hash != prev
+                  else "hash does not match the event" if link(prev, canonical(event)) != digest else None)
         if reason:
             return ExportVerdict(False, checked, "events.jsonl", number, reason, position,
                                  "file" if not ok_form else "chain")
         prev = item["hash"]
         by_position[position], last = prev, position
         checked += 1
-    for number, raw in _lines(directory / "checkpoints.jsonl"):
-        problem = _check_checkpoint(raw, by_position, trusted)
+    for number, line in _lines(directory / "checkpoints.jsonl"):
+        problem = _check_checkpoint(line, by_position, trusted)
         if problem:
             return ExportVerdict(False, checked, "checkpoints.jsonl", number, problem[2], problem[0], problem[1])
     problem = known.problem(by_position.get(known.position), last) if known is not None else None
@@ -149,24 +154,27 @@ def verify_export(directory: Path, public_key: str | None = None, trusted: Trust
     return ExportVerdict(True, checked)
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered lines without their newline; None for a line longer than MAX_LINE_BYTES."""
     with open(path, "rb") as source:
         for number, raw in enumerate(source, start=1):
-            if len(raw) > MAX_LINE_BYTES:
-                raise ValueError(f"{path.name} line {number} is longer than {MAX_LINE_BYTES} bytes")
-            yield number, raw.rstrip(b"\n")
+            yield number, None if len(raw) > MAX_LINE_BYTES else raw.rstrip(b"\n")
 
 
-def _check_checkpoint(raw: bytes, by_position: dict[int, str], trusted: TrustedKeys | None
+def _check_checkpoint(raw: bytes | None, by_position: dict[int, str], trusted: TrustedKeys | None
                       ) -> tuple[int | None, str, str] | None:
     """(position, check, reason) if a checkpoint line fails, else None."""
     from projections.audit.signing import signature_holds
 
     try:
+        if raw is None:
+            raise ValueError(f"longer than {MAX_LINE_BYTES} bytes")
         item = json.loads(raw)
         position, digest, signature, key = item["position"], item["hash"], item["signature"], item["public_key"]
         signed_at = item.get("signed_at")
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        if not isinstance(position, int) or not all(isinstance(v, str) for v in (digest, signature, key)):
+            raise TypeError("position must be a number, hash, signature and public_key text")
+    except UNREADABLE as exc:
         return None, "file", f"not a checkpoint line: {exc}"
     if by_position.get(position) != digest:
         return position, "checkpoint", f"the chain does not meet the checkpoint at position {position}"
