@@ -579,7 +579,9 @@ class Agreement(Aggregate):
 
     @property
     def plan(self) -> tuple[Instalment, ...]:
-        return instalments_from_dicts(self.instalments, self.starts_on, self.ends_on)
+        """The instalment plan, parsed once per version of this object (an immutable tuple)."""
+        return per_version(self, "plan", lambda: instalments_from_dicts(self.instalments, self.starts_on,
+                                                                        self.ends_on))
 
     @property
     def rules(self) -> Terms:
