@@ -7,9 +7,13 @@ from copy import deepcopy
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from domain.agreements.agreement import Agreement
+from domain.application import Ledger
 from domain.kernel.memo import per_version
 from tests.api.helpers import valid_business_ids
+from tests.domain.test_invoicing_runs import _agreement as _runs_agreement
 
 
 class Held:
@@ -48,3 +52,24 @@ def test_cost_shares_follow_each_accession_and_each_copy(  # R-ACC-2, R-ACC-3
     assert sorted(copy.shares().values()) == [Decimal("100.00")]  # the copy's own, older state
     agreement.shares().clear()  # a caller's copy: the memo is not changed through it
     assert sum(agreement.shares().values()) == Decimal("100.00")
+
+
+@pytest.mark.persistence
+def test_every_party_is_listed_afresh_after_an_accession_and_callers_get_copies(ledger: Ledger) -> None:
+    """The parties' rows of one agreement and date are made once per version (R-ACC-2: each party's cost
+    share); a caller changing its rows changes nobody else's, and an accession shows at once."""
+    aid = _runs_agreement(ledger, 3, 1, code="VIEWS")
+    day = date(2025, 6, 30)
+    _head, first = ledger.agreement_and_parties(aid, as_of=day, whole=False)
+    assert [p["cost_share"] for p in first] == ["1200.00"] * 3
+    first[0]["cost_share"] = "0.00"
+    _head, again = ledger.agreement_and_parties(aid, as_of=day, whole=False)
+    assert [p["cost_share"] for p in again] == ["1200.00"] * 3
+    ledger.accede(aid, name="Kunta 4", business_id=valid_business_ids(1, start=4_000_000)[0],
+                  signed_on=date(2025, 1, 1))
+    _head, after = ledger.agreement_and_parties(aid, as_of=day, whole=False)
+    assert [p["cost_share"] for p in after] == ["900.00"] * 4
+    bid = after[2]["business_id"]
+    _head, own = ledger.agreement_and_parties(aid, as_of=day, business_id=bid, whole=False)
+    assert own == [after[2]]
+    assert ledger.agreement_and_parties(aid, as_of=day, business_id="0000000-0", whole=False)[1] == []
