@@ -19,6 +19,7 @@ from domain.kernel.identifiers import business_id as check_business_id
 from domain.membership.rules import (LIVE_PARTY_STATUSES, DecisionRef, check_breach_notice, check_expulsion,
                                      check_notice, expulsion_possible_on, notice_effective_on)
 from domain.membership.rules import status_on as party_status_on
+from domain.kernel.memo import per_version
 from domain.kernel.money import ZERO
 from domain.records.retention import check_purge, ended_on
 from domain.steering.seats import MAX_COMPOSITIONS, composition_on, parse_experts, parse_seats
@@ -578,7 +579,9 @@ class Agreement(Aggregate):
 
     @property
     def plan(self) -> tuple[Instalment, ...]:
-        return instalments_from_dicts(self.instalments, self.starts_on, self.ends_on)
+        """The instalment plan, parsed once per version of this object (an immutable tuple)."""
+        return per_version(self, "plan", lambda: instalments_from_dicts(self.instalments, self.starts_on,
+                                                                        self.ends_on))
 
     @property
     def rules(self) -> Terms:
@@ -616,8 +619,9 @@ class Agreement(Aggregate):
         return on is None or party_status_on(party, on) in LIVE_PARTY_STATUSES
 
     def shares(self) -> dict[UUID, Decimal]:
-        """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3)."""
-        return self.model.shares(*self._basis())
+        """Every party's cost share under the agreement's model (R-ACC-2, R-ACC-3); split once per version
+        of this object (the split is exact over every party, so it costs what the parties do)."""
+        return dict(per_version(self, "shares", lambda: self.model.shares(*self._basis())))
 
     def key(self, parties: list[dict[str, Any]] | None = None, on: date | None = None) -> dict[UUID, Fraction]:
         """The weights in the cost-sharing key (R-INV-5) of every party, or of the parties given: as in

@@ -6,6 +6,7 @@ its idempotency record and one retry on a concurrent write), ``_read`` and ``exi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from domain.kernel.identifiers import agreement_id as agreement_id_of
 from domain.kernel.identifiers import business_id as check_business_id
 from domain.kernel.identifiers import party_id as party_id_of
 from domain.kernel.idempotency import Idempotency
+from domain.kernel.memo import per_version
 from domain.records.contacts import ContactDetails
 from domain.kernel.money import ZERO, fmt
 from domain.records.retention import retention_view
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     Command = Callable[[], tuple[list[Aggregate], dict[str, Any]]]
 
 MAX_PAGE = 500
+_DATES_KEPT = 8  # dates whose party views are kept per version of an agreement
+_VIEWS_LOCK = threading.Lock()
 _CODE_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 
 
@@ -158,7 +162,10 @@ class AgreementCommands:
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
         head = agreement_view(agreement, as_of) if whole else {"code": agreement.code,
                                                                 **retention_view(agreement)}
-        return head, _party_views(agreement, agreement.parties_in_order(), as_of, business_id)
+        if business_id is not None:  # one party: looked up by its id, not found by a walk over all
+            party = agreement.party_by_business_id(business_id)
+            return head, _party_views(agreement, [] if party is None else [party], as_of, business_id)
+        return head, _all_party_views(agreement, as_of)
 
     def get_party(self, agreement_id: UUID, party_id: UUID, *, as_of: date | None = None) -> dict[str, Any]:
         """One party of an agreement (its status as of a date, if given)."""
@@ -174,6 +181,20 @@ class AgreementCommands:
             return self.repository.get(AgreementCatalogue.create_id())
         except AggregateNotFoundError:
             return AgreementCatalogue()
+
+
+def _all_party_views(agreement: Agreement, as_of: date) -> list[dict[str, Any]]:
+    """Every party's view as of a date: made once per version of the (cached, never changed) agreement
+    and date, for the last ``_DATES_KEPT`` dates asked; each caller gets its own copies of the rows."""
+    kept: dict[date, list[dict[str, Any]]] = per_version(agreement, "party_views", dict)
+    views = kept.get(as_of)
+    if views is None:
+        views = _party_views(agreement, agreement.parties_in_order(), as_of, None)
+        with _VIEWS_LOCK:
+            while len(kept) >= _DATES_KEPT:
+                del kept[next(iter(kept))]
+            kept[as_of] = views
+    return [dict(view) for view in views]
 
 
 def _party_views(agreement: Agreement, parties: list[dict[str, Any]], as_of: date | None,

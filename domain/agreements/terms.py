@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from datetime import date
+from functools import lru_cache
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -136,8 +137,15 @@ def _flag(value: Any) -> bool:
 
 def instalment_amounts(share: Decimal, plan: tuple[Instalment, ...]) -> list[Decimal]:
     """A party's share split over the instalments, summing to the share exactly (R-INV-1)."""
+    return list(_instalment_amounts(share, plan))
+
+
+@lru_cache(maxsize=256)
+def _instalment_amounts(share: Decimal, plan: tuple[Instalment, ...]) -> tuple[Decimal, ...]:
+    # Parties of one agreement mostly have equal shares: the same split is made once, not per party
+    # (the split works in whole cents of the share, so equal shares split the same however written).
     parts = split(share, {i: inst.share for i, inst in enumerate(plan)}, order=list(range(len(plan))))
-    return [parts[i] for i in range(len(plan))]
+    return tuple(parts[i] for i in range(len(plan)))
 
 
 def check_term(starts_on: date, ends_on: date) -> None:

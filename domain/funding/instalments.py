@@ -75,8 +75,10 @@ def release_of(agreement: Agreement, number: int) -> tuple[date, UUID] | None:
 
 def is_released(agreement: Agreement, number: int, tranche: bool, day: date) -> bool:
     """Whether an instalment may be invoiced as of a day: it needs no release, or was released by then."""
+    if not tranche:
+        return True
     release = release_of(agreement, number)
-    return not tranche or (release is not None and release[0] <= day)
+    return release is not None and release[0] <= day
 
 
 def check_release(agreement: Agreement, subject: dict[str, Any], decided_on: date) -> int:

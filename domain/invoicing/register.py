@@ -9,11 +9,11 @@ its numbers continue the book's series, and what the book says a party was bille
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.domain import Aggregate
 
 from domain.agreements.catalogue import AgreementCatalogue
@@ -24,6 +24,8 @@ from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.references import national, normalise
 
 Fetch = Callable[[UUID], Any]  # an aggregate by id, or None
+FetchMany = Callable[[list[UUID]], dict[UUID, Any]]  # aggregates by id (None for those not found), in one read
+PARTIES_PER_READ = 500  # parties' lists of invoices read in one query
 MAX_UNMATCHED_PAGES = 100_000  # a bound on any walk over an agreement's pages of unmatched payments
 
 
@@ -31,11 +33,12 @@ class Register:
     """Numbers and billing of one agreement within one command (see the module docstring)."""
 
     def __init__(self, *, agreement_id: UUID, series: NumberSeries, legacy: InvoiceBook | None,
-                 fetch: Fetch, new: list[Aggregate]) -> None:
+                 fetch: Fetch, new: list[Aggregate], fetch_many: FetchMany | None = None) -> None:
         self.agreement_id = agreement_id
         self.series = series
         self.legacy = legacy
         self._fetch = fetch
+        self._fetch_many = fetch_many
         self._new = new  # the series and its prefix's claim, when this command opens them
         self._numbered: dict[int, list[dict[str, Any]]] = {}  # year → documents numbered by this command
         self._parties: dict[UUID, PartyInvoices | None] = {}
@@ -71,6 +74,18 @@ class Register:
         if party_id not in self._parties:
             self._parties[party_id] = self._fetch(PartyInvoices.create_id(self.agreement_id, party_id))
         return self._parties[party_id]
+
+    def read_parties(self, party_ids: Iterable[UUID]) -> None:
+        """Read the invoices of these parties (as ``party`` would, one by one) in one read of the store."""
+        wanted = [pid for pid in dict.fromkeys(party_ids) if pid not in self._parties]
+        if self._fetch_many is None or len(wanted) < 2:
+            return
+        for start in range(0, len(wanted), PARTIES_PER_READ):
+            ids = {PartyInvoices.create_id(self.agreement_id, pid): pid
+                   for pid in wanted[start:start + PARTIES_PER_READ]}
+            found = self._fetch_many(list(ids))
+            for aggregate_id, pid in ids.items():
+                self._parties[pid] = found[aggregate_id]
 
     def issued_ids(self, party_id: UUID) -> set[UUID]:
         """Every invoice of a party: the invoice book's, the recorded ones and this command's."""
@@ -173,6 +188,8 @@ class RegisterAccess:
     """
 
     repository: Any
+    recorder: Any
+    mapper: Any
     exists: Callable[[UUID], bool]
     retrying: Callable[[], bool]
 
@@ -182,6 +199,16 @@ class RegisterAccess:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+
+    def _fetch_copies(self, aggregate_ids: list[UUID]) -> dict[UUID, Any]:
+        """Aggregates a command may change (its own copies), None for those not found: from one read of
+        their events where the store offers it, else one by one."""
+        select = getattr(self.recorder, "select_events_of", None)
+        if select is None:
+            return {aggregate_id: self._fetch_copy(aggregate_id) for aggregate_id in aggregate_ids}
+        stored = select(aggregate_ids)
+        return {aggregate_id: project_aggregate(None, map(self.mapper.to_domain_event, stored[aggregate_id]))
+                if aggregate_id in stored else None for aggregate_id in aggregate_ids}
 
     def _fetch_read(self, aggregate_id: UUID) -> Any:
         """An aggregate to read only (the cached object itself, never to be changed), or None."""
@@ -231,7 +258,8 @@ class RegisterAccess:
             ordinal = ids.index(agreement.id) + 1 if agreement.id in ids else len(ids) + 1
             new = open_series(agreement.id, agreement.code, str(ordinal), legacy)
             series = new[0]
-        return Register(agreement_id=agreement.id, series=series, legacy=legacy, fetch=self._fetch_copy, new=new)
+        return Register(agreement_id=agreement.id, series=series, legacy=legacy, fetch=self._fetch_copy, new=new,
+                        fetch_many=self._fetch_copies)
 
     def _documents(self, agreement_id: UUID, start: tuple[int, int] = (0, 0)
                    ) -> Iterator[tuple[int, int, dict[str, Any]]]:

@@ -183,6 +183,7 @@ def issue_planned(register: Register, agreement: Any, due: list[PlannedInvoice],
     were issued already, and whether more remain."""
     todo: list[PlannedInvoice] = []
     seen: set[UUID] = set()
+    register.read_parties(planned.party_id for planned in due)
     for planned in due:
         unbilled = not_yet_billed(planned, register.billed_instalments(planned.party_id))
         if unbilled is None:

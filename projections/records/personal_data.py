@@ -27,6 +27,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from domain.records.contacts import PERSONAL_DATA, ContactDetails, PersonalDataChange, PersonalRecord
+from projections.records.event_reads import PostgresManyEvents, SQLiteManyEvents
 
 CONTACTS_TABLE = "ledger_contacts"
 MAX_IDS = 500  # ids looked up at once: a page of contacts at most
@@ -73,7 +74,7 @@ def _check_ids(contact_ids: Sequence[UUID]) -> list[UUID]:
     return ids
 
 
-class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+class SQLiteLedgerRecorder(SQLiteManyEvents, SQLiteApplicationRecorder):
     """The library's SQLite application recorder with the erasable contacts table in the same file."""
 
     def construct_create_table_statements(self) -> list[str]:
@@ -119,7 +120,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             return {record.contact_id: record for record in map(_record, c.fetchall())}
 
 
-class PostgresLedgerRecorder(PostgresApplicationRecorder):
+class PostgresLedgerRecorder(PostgresManyEvents, PostgresApplicationRecorder):
     """The library's PostgreSQL application recorder with the erasable contacts table in the same schema."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
