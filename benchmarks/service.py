@@ -160,17 +160,27 @@ def seed(svc: Service, url: str, agreements: int = 1) -> None:
     if not svc.tokens:
         issue_tokens(svc)
     with httpx.Client(base_url=url, timeout=60) as client:
-        coordinator, finance = auth(svc.tokens["coordinator"]), auth(svc.tokens["finance"])
         for number in range(agreements):
-            body = {**LYHTY_BODY, "code": LYHTY_BODY["code"] + (f"-{number}" if number else "")}
-            created = client.post("/v1/agreements", json=body, headers=coordinator)
-            created.raise_for_status()
-            aid = created.json()["id"]
-            for party in (KELA, COUNTY, UAS):
-                client.post(f"/v1/agreements/{aid}/parties", json=party, headers=coordinator).raise_for_status()
-            client.post(f"/v1/agreements/{aid}/invoicing-runs", json={"as_of": INVOICED_AS_OF},
-                        headers=finance).raise_for_status()
-            svc.invoices += client.get(f"/v1/agreements/{aid}/invoices", headers=finance).json()
+            aid, invoices = add_agreement(svc, client, number)
+            svc.invoices += invoices
             if not number:
                 svc.agreement_id = aid
-                svc.parties = client.get(f"/v1/agreements/{aid}/parties", headers=finance).json()
+                svc.parties = client.get(f"/v1/agreements/{aid}/parties",
+                                         headers=auth(svc.tokens["finance"])).json()
+
+
+def add_agreement(svc: Service, client: httpx.Client, number: int) -> tuple[str, list[dict[str, Any]]]:
+    """The ``number``-th copy of Lyhty (the first under its own code) with its three parties and their
+    first instalments invoiced: its id and its invoices."""
+    coordinator, finance = auth(svc.tokens["coordinator"]), auth(svc.tokens["finance"])
+    body = {**LYHTY_BODY, "code": LYHTY_BODY["code"] + (f"-{number}" if number else "")}
+    created = client.post("/v1/agreements", json=body, headers=coordinator)
+    created.raise_for_status()
+    aid = created.json()["id"]
+    for party in (KELA, COUNTY, UAS):
+        client.post(f"/v1/agreements/{aid}/parties", json=party, headers=coordinator).raise_for_status()
+    client.post(f"/v1/agreements/{aid}/invoicing-runs", json={"as_of": INVOICED_AS_OF},
+                headers=finance).raise_for_status()
+    invoices = client.get(f"/v1/agreements/{aid}/invoices", headers=finance)
+    invoices.raise_for_status()
+    return aid, invoices.json()

@@ -1,9 +1,11 @@
 """Soak: mixed reads and writes against `ledger serve` on loopback and PostgreSQL, minute by minute.
 
 Several clients (SOAK_CLIENTS, 4) each loop over a mix: payments by reference with a bank archive id
-and an Idempotency-Key (matched, and unmatched with an unknown reference), invoice lists, balances,
-funding, the agreement, its parties, a party's own invoices, a 404 and a 401. Every minute it prints the
-server's RSS and the requests' p50 and p99 that minute; SOAK_MINUTES (10) sets the length. With
+and an Idempotency-Key (matched, and unmatched with an unknown reference), invoice lists, one invoice,
+balances, funding, the agreement, its parties, a party's own invoices, a 404 and a 401. Meanwhile the
+ledger grows: a new agreement with three invoices every SOAK_GROW_SECONDS (2; 0 for none), whose
+invoices the payments then go to (see ``Load``). Every minute it prints the server's RSS and the
+requests' p50 and p99 that minute; SOAK_MINUTES (10) sets the length. With
 SOAK_TRACEMALLOC=1 the server traces its allocations and writes, every minute, the 15 source lines
 whose memory grew most since the first minute into its log (shown at the end).
 
@@ -12,6 +14,7 @@ whose memory grew most since the first minute into its log (shown at the end).
 
 from __future__ import annotations
 
+import collections
 import os
 import random
 import sys
@@ -24,7 +27,7 @@ import httpx2 as httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.service import Server, auth, issue_tokens, seed, service  # noqa: E402
+from benchmarks.service import Server, Service, add_agreement, auth, issue_tokens, seed, service  # noqa: E402
 
 
 def _serve_instrumented(port: int) -> None:
@@ -77,28 +80,58 @@ def _serve_instrumented(port: int) -> None:
 
 
 class Load:
-    """The clients' mix and the latencies they saw, per minute."""
+    """The clients' mix and the latencies they saw, per minute.
 
-    def __init__(self, url: str, tokens: dict[str, str], agreement_id: str, invoices: list[dict]) -> None:
-        self.url, self.tokens, self.aid, self.invoices = url, tokens, agreement_id, invoices
+    The ledger grows as a real one does: every ``grow_seconds`` a new agreement accedes its parties and
+    invoices them (the grower), payments go to the latest ``PAYABLE`` invoices (so each invoice is paid
+    while it is new, as bills are, and then left alone), and reads go to the latest ``RECENT``
+    agreements or the first one. With ``grow_seconds`` 0 nothing grows and every payment goes to one of
+    the seeded invoices, until each has its 1,000."""
+
+    PAYABLE = 60
+    RECENT = 20
+
+    def __init__(self, svc: Service, url: str, grow_seconds: float) -> None:
+        self.svc, self.url, self.tokens, self.aid = svc, url, svc.tokens, svc.agreement_id
+        self.grow_seconds = grow_seconds
         self.lock = threading.Lock()
         self.samples: list[tuple[float, float, int]] = []  # (finished at, ms, status)
         self.stop = threading.Event()
         self.refused = 0
+        self.agreements = len({invoice["agreement_id"] for invoice in svc.invoices})
+        self.payable: collections.deque[dict] = collections.deque(svc.invoices[-self.PAYABLE:],
+                                                                  maxlen=self.PAYABLE)
+        self.recent: collections.deque[str] = collections.deque(
+            dict.fromkeys(invoice["agreement_id"] for invoice in svc.invoices), maxlen=self.RECENT)
+
+    def grower(self) -> None:
+        """A new agreement with its invoices every ``grow_seconds``."""
+        with httpx.Client(base_url=self.url, timeout=60) as http:
+            while self.grow_seconds and not self.stop.wait(self.grow_seconds):
+                try:
+                    aid, invoices = add_agreement(self.svc, http, self.agreements)
+                except httpx.HTTPError:
+                    continue  # counted by the clients' own requests if the service is failing
+                with self.lock:
+                    self.agreements += 1
+                    self.payable.extend(invoices)
+                    self.recent.append(aid)
 
     def client(self, seed_value: int) -> None:
         rng = random.Random(seed_value)
         finance, party = auth(self.tokens["finance"]), auth(self.tokens["party"])
-        base = f"/v1/agreements/{self.aid}"
         with httpx.Client(base_url=self.url, timeout=30) as http:
             while not self.stop.is_set():
                 roll = rng.random()
                 archive = uuid.uuid4().hex[:30]
+                with self.lock:
+                    invoice = rng.choice(self.payable)
+                    recent = rng.choice(self.recent)
+                base = f"/v1/agreements/{recent if rng.random() < 0.7 else self.aid}"
                 if roll < 0.25:
-                    invoice = rng.choice(self.invoices)
                     request = ("POST", f"/v1/agreements/{invoice['agreement_id']}/payments", finance, {
-                        "reference": invoice["reference"], "amount": "1.00", "paid_on": "2025-10-15",
-                        "bank_reference": archive})
+                        "reference": invoice["reference"], "amount": f"{rng.randrange(1, 500)}.00",
+                        "paid_on": "2025-10-15", "bank_reference": archive})
                 elif roll < 0.30:
                     request = ("POST", f"{base}/payments", finance, {
                         "reference": f"9{rng.randrange(10**9)}", "amount": "2.00", "paid_on": "2025-10-15",
@@ -110,6 +143,7 @@ class Load:
                         ("GET", f"{base}/funding?as_of=2025-12-31", finance, None),
                         ("GET", base, finance, None), ("GET", f"{base}/parties", finance, None),
                         ("GET", f"{base}/invoices", party, None),
+                        ("GET", f"/v1/invoices/{invoice['id']}", finance, None),
                         ("GET", f"/v1/agreements/{uuid.uuid4()}", finance, None),
                         ("GET", f"/v1/invoices/{uuid.uuid4()}", {"Authorization": "Bearer nope"}, None)])
                 method, path, headers, body = request
@@ -148,6 +182,7 @@ def main() -> int:
     minutes = float(os.environ.get("SOAK_MINUTES", "10"))
     clients = int(os.environ.get("SOAK_CLIENTS", "4"))
     agreements = int(os.environ.get("SOAK_AGREEMENTS", "20"))
+    grow = float(os.environ.get("SOAK_GROW_SECONDS", "2"))
     traced = os.environ.get("SOAK_TRACEMALLOC") == "1" or os.environ.get("SOAK_PROFILE") == "1"
     with service("soak", log_level=os.environ.get("SOAK_LOG_LEVEL", "WARNING")) as svc:
         issue_tokens(svc)
@@ -159,21 +194,23 @@ def main() -> int:
         server = Server(svc, port=port if traced else None, argv=port_argv)
         try:
             seed(svc, server.url, agreements)
-            load = Load(server.url, svc.tokens, svc.agreement_id, svc.invoices)
+            load = Load(svc, server.url, grow)
             threads = [threading.Thread(target=load.client, args=(n,), daemon=True) for n in range(clients)]
+            threads.append(threading.Thread(target=load.grower, daemon=True))
             for thread in threads:
                 thread.start()
-            print(f"soak: {clients} clients, {minutes:g} min, {agreements} agreements, {len(svc.invoices)} "
-                  f"invoices, server pid {server.process.pid}", flush=True)
+            print(f"soak: {clients} clients, {minutes:g} min, {agreements} agreements seeded "
+                  f"({len(svc.invoices)} invoices), a new one every {grow:g} s, server pid {server.process.pid}",
+                  flush=True)
             print(f"{'minute':>6} {'RSS MiB':>8} {'requests':>9} {'p50 ms':>7} {'p99 ms':>7} {'5xx':>4} "
-                  f"{'writes refused':>14}", flush=True)
+                  f"{'writes refused':>14} {'agreements':>10}", flush=True)
             started = time.monotonic()
             for n in range(1, int(minutes) + 1):
                 since = started + (n - 1) * 60
                 time.sleep(max(0.0, started + n * 60 - time.monotonic()))
                 count, p50, p99, errors, refused = load.figures(since)
                 print(f"{n:>6} {server.rss_kib() / 1024:>8.1f} {count:>9} {p50:>7.1f} {p99:>7.1f} {errors:>4} "
-                      f"{refused:>14}", flush=True)
+                      f"{refused:>14} {load.agreements:>10}", flush=True)
             load.stop.set()
             for thread in threads:
                 thread.join(timeout=30)

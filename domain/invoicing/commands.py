@@ -310,7 +310,7 @@ class InvoicingCommands(RunCommands, RegisterAccess):
         for invoice_id in ids:
             invoice = self._read(invoice_id, Invoice, "invoice")
             if invoice.issued_on <= as_of:
-                page.append({**invoice.view(as_of), "seller": dict(seller)})
+                page.append({**invoice.view(as_of, entries=False), "seller": dict(seller)})
                 if len(page) == size:
                     break
         return page

@@ -236,7 +236,9 @@ class Invoice(AppendOnlyCopy, Aggregate):
 
     def status(self, as_of: date) -> str:
         """issued, partly_paid, paid, overdue or credited, as of a date."""
-        credited, paid = self.credited(as_of), self.paid(as_of)
+        return self._status(as_of, self.paid(as_of), self.credited(as_of))
+
+    def _status(self, as_of: date, paid: Decimal, credited: Decimal) -> str:
         if credited >= self.amount:
             return "credited"
         if paid + credited >= self.amount:
@@ -245,28 +247,36 @@ class Invoice(AppendOnlyCopy, Aggregate):
             return "overdue"
         return "partly_paid" if paid > 0 else "issued"
 
-    def view(self, as_of: date) -> dict[str, Any]:
-        """The invoice as the API shows it, figures as of a date."""
+    def view(self, as_of: date, *, entries: bool = True) -> dict[str, Any]:
+        """The invoice as the API shows it, figures as of a date. With ``entries`` (one invoice) it lists
+        its payments and credit notes; without (a list of invoices) it counts them, so a listing's size
+        does not grow with how often each invoice was paid."""
         paid, credited = self.paid(as_of), self.credited(as_of)
-        return {
+        outstanding = max(ZERO, self.amount - paid - credited)
+        shown = {
             "id": str(self.id), "number": self.number, "kind": self.kind,
             "agreement_id": str(self.agreement_id), "party_id": str(self.party_id),
             "instalments": list(self.instalments), "period": self.period,
             "lines": [{"description": line["description"], "amount": fmt(line["amount"])}
                       for line in self.lines],
             "issued_on": self.issued_on, "due_on": self.due_on, "amount": fmt(self.amount),
-            "paid": fmt(paid), "credited": fmt(credited), "outstanding": fmt(self.outstanding(as_of)),
+            "paid": fmt(paid), "credited": fmt(credited), "outstanding": fmt(outstanding),
             "overpaid": fmt(max(ZERO, paid + credited - self.amount)),
             "reference": self.reference, "reference_grouped": grouped(self.reference),
-            "rf_reference": rf(self.reference), "status": self.status(as_of),
+            "rf_reference": rf(self.reference), "status": self._status(as_of, paid, credited),
             "vat": vat_view(self.vat, self.lines),
+        }
+        payments = [p for p in self.payments if p["paid_on"] <= as_of]
+        notes = [c for c in self.credit_notes if c["issued_on"] <= as_of]
+        if not entries:
+            return {**shown, "payment_count": len(payments), "credit_note_count": len(notes)}
+        return {
+            **shown,
             "payments": [{"payment_id": str(p["payment_id"]), "amount": fmt(p["amount"]),
-                          "paid_on": p["paid_on"], "bank_reference": p["bank_reference"]}
-                         for p in self.payments if p["paid_on"] <= as_of],
+                          "paid_on": p["paid_on"], "bank_reference": p["bank_reference"]} for p in payments],
             "credit_notes": [{"id": str(c["credit_note_id"]), "number": c["number"],
                               "amount": fmt(c["amount"]), "issued_on": c["issued_on"],
-                              "reason": c["reason"], **_credit_vat(c)}
-                             for c in self.credit_notes if c["issued_on"] <= as_of],
+                              "reason": c["reason"], **_credit_vat(c)} for c in notes],
         }
 
 

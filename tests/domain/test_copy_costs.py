@@ -102,3 +102,29 @@ def test_a_copy_of_an_invoice_shares_entries_but_grows_alone(ledger: Ledger) -> 
                          bank_reference=None, source="invoice")
     assert [len(mine.payments), len(cached.payments)] == [2, 1]
     assert [len(mine.pending_events), len(cached.pending_events)] == [1, 0]
+
+
+def test_a_listing_counts_payments_and_credit_notes_and_the_invoice_lists_them(ledger: Ledger) -> None:
+    """The soak's p99 rose with every payment because each listed invoice carried all its payments (up
+    to 1,000 each). A listing row now counts them, the same size after one payment or fifty; the
+    invoice itself (`GET /v1/invoices/{id}`) still lists every one."""
+    aid, invoices = _invoiced(ledger)
+    invoice_id = UUID(invoices[0]["id"])
+    day = date(2025, 3, 31)
+    before = next(i for i in ledger.list_invoices(aid, as_of=day, limit=100) if i["id"] == str(invoice_id))
+    for number in range(49):
+        ledger.record_payment(invoice_id, amount="1.00", paid_on=date(2025, 3, 10), bank_reference=f"MANY-{number}")
+    ledger.issue_credit_note(invoice_id, amount="10.00", issued_on=date(2025, 3, 11), reason="a correction")
+    after = next(i for i in ledger.list_invoices(aid, as_of=day, limit=100) if i["id"] == str(invoice_id))
+    assert "payments" not in after and "credit_notes" not in after
+    assert (before["payment_count"], before["credit_note_count"]) == (1, 0)
+    assert (after["payment_count"], after["credit_note_count"], after["paid"], after["credited"]) == \
+        (50, 1, "50.00", "10.00")
+    assert len(repr(after)) - len(repr(before)) < 40  # the counts and figures' digits, nothing per payment
+    earlier = next(i for i in ledger.list_invoices(aid, as_of=date(2025, 3, 5), limit=100)
+                   if i["id"] == str(invoice_id))
+    assert (earlier["payment_count"], earlier["credit_note_count"]) == (1, 0)  # as of a date
+    one = ledger.get_invoice(invoice_id, as_of=day)
+    assert len(one["payments"]) == 50 and [c["amount"] for c in one["credit_notes"]] == ["10.00"]
+    assert {k: v for k, v in one.items() if k not in ("payments", "credit_notes")} == \
+        {k: v for k, v in after.items() if k not in ("payment_count", "credit_note_count")}
