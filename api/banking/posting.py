@@ -26,6 +26,8 @@ def post_credit(ledger: Ledger, transaction: Transaction, agreement_id: UUID | N
     outcome: dict[str, Any] = {"outcome": "unassigned", "agreement_id": agreement_id, "invoice_id": None,
                                "payment_id": None}
     if agreement_id is None or transaction.reference is None:
+        if ledger.bank_archive_claimed(transaction.archive_id):
+            return {**outcome, "outcome": "recorded_earlier"}  # finance entered this payment before the file came
         return outcome
     try:
         result = ledger.record_payment_by_reference(

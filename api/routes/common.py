@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Query, Request, Response
-from pydantic import AfterValidator
+from pydantic import AfterValidator, TypeAdapter
 
 from api.schemas import in_business_years
 
@@ -33,6 +33,17 @@ def cursor(after: str | None) -> UUID | None:
 def as_of_or_today(as_of: date | None) -> date:
     """The business date a read is answered as of."""
     return as_of or today()
+
+
+_ANSWER: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+def json_answer(content: Any) -> Response:
+    """A JSON answer serialized by pydantic's core, as FastAPI serializes a route that declares its
+    return type. For the routes that may also answer a file (``response_model=None``), which FastAPI
+    would otherwise walk value by value with ``jsonable_encoder``: 15 to 35 ms for the balances of 500
+    parties, against half a millisecond here."""
+    return Response(_ANSWER.dump_json(content), media_type="application/json")
 
 
 def link_next(request: Request, response: Response, page: list[dict[str, Any]], key: str,

@@ -16,7 +16,7 @@ from pydantic import AfterValidator
 
 from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, Staff, claim
 from api.problems import ApiProblem
-from api.routes.common import AsOf, as_of_or_today, check_visible
+from api.routes.common import AsOf, as_of_or_today, check_visible, json_answer
 from api.spreadsheets import xlsx
 from api.schemas import RefundIn, in_business_years
 from domain.kernel.identifiers import parse_uuid
@@ -65,7 +65,7 @@ def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: B
                               business_id=principal.business_id)
     if format != "json":
         return _party_rows(result, f"balances-{day.isoformat()}", format)
-    return {**result, "known_at": known_at}
+    return json_answer({**result, "known_at": known_at})
 
 
 @router.get("/funding")
@@ -119,7 +119,7 @@ def quarterly_report(agreement_id: str, ledger: LedgerDep, runner: Journal, prin
     report = answers.quarterly_report(ledger, runner.store, aid, year=year, quarter=quarter)
     if format == "xlsx":
         return _xlsx(xlsx.quarterly(report, f"{year}-Q{quarter}"), f"{year}-Q{quarter}")
-    return _csv([report], f"{year}-Q{quarter}") if format == "csv" else report
+    return _csv([report], f"{year}-Q{quarter}") if format == "csv" else json_answer(report)
 
 
 @router.get("/reports/annual", response_model=None, responses=FILES)
@@ -135,7 +135,7 @@ def annual_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princi
         return _csv([*quarters, year_row], f"{year}")
     if format == "xlsx":
         return _xlsx(xlsx.annual(quarters, year_row, funding, str(year)), str(year))
-    return {"year": year, "quarters": quarters, "year_total": year_row, "funding": funding}
+    return json_answer({"year": year, "quarters": quarters, "year_total": year_row, "funding": funding})
 
 
 @router.get("/final-account", response_model=None, responses=FILES)
@@ -155,7 +155,7 @@ def final_account(agreement_id: str, ledger: LedgerDep, runner: Journal, princip
     if format != "json":
         extra = {"status": account["status"], "unused_funds": account["unused_funds"], **account["funding"]}
         return _party_rows(account, f"final-account-{day.isoformat()}", format, extra)
-    return account
+    return json_answer(account)
 
 
 PARTY_COLUMNS = ("cost_share", *PARTY_FIGURES, "committed", "unpaid")

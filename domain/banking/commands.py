@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import RecordConflictError
 
 from domain.banking.transactions import OUTCOMES, PAYOUT_STATUSES, BankTransaction, UnassignedBankPayments
+from domain.invoicing.payments import ArchiveClaim
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import InvalidInput, NotFound
 from domain.kernel.money import check_input_amount
@@ -68,9 +69,15 @@ class BankCommands:
         """The agreement whose references start with this reference's prefix, if any."""
         return None if reference is None else self.agreements_of_references([reference])[reference]
 
+    def bank_archive_claimed(self, archive_id: str) -> bool:
+        """Whether a payment of this archive id is recorded (by finance or an import) or an imported
+        payment naming no agreement holds it: the archive id is taken across the ledger."""
+        return self.exists(ArchiveClaim.create_id(archive_id))
+
     def record_bank_transactions(self, file_id: UUID, records: list[dict[str, Any]]) -> list[str]:
         """Record a batch of a file's transactions in one save (at most MAX_BATCH); returns the archive
-        ids found recorded already (by a concurrent import), which are left as they were."""
+        ids found recorded already (by a concurrent import, or an unassigned payment whose archive id a
+        payment took meanwhile: then kept as ``recorded_earlier``), which are not recorded again."""
         if len(records) > MAX_BATCH:
             raise InvalidInput(f"at most {MAX_BATCH} bank transactions are recorded at once", code="batch_too_large")
         for record in records:
@@ -86,6 +93,9 @@ class BankCommands:
                 if self.bank_transaction_recorded(record["archive_id"]):
                     earlier.append(record["archive_id"])
                     break
+                if record["outcome"] == "unassigned" and self.bank_archive_claimed(record["archive_id"]):
+                    record = {**record, "outcome": "recorded_earlier"}  # noqa: PLW2901 - kept, not claimed again
+                    earlier.append(record["archive_id"])
                 try:
                     self.save(*self._recorded(file_id, [record]))
                     break
@@ -94,11 +104,15 @@ class BankCommands:
         return earlier
 
     def _recorded(self, file_id: UUID, records: list[dict[str, Any]]) -> list[Aggregate]:
+        """The batch's transactions, each unassigned payment's claim of its archive id (a payment's was
+        saved with the payment), and the months' lists of unassigned payments."""
         transactions = [BankTransaction(file_id=file_id, **record) for record in records]
         months: dict[str, list[str]] = {}
+        claims = []
         for transaction in transactions:
             if transaction.outcome == "unassigned":
                 months.setdefault(transaction.booked_on.isoformat()[:7], []).append(str(transaction.id))
+                claims.append(ArchiveClaim(archive_id=transaction.archive_id, agreement_id=None, payment_id=None))
         lists = []
         for month, ids in months.items():
             try:
@@ -107,7 +121,7 @@ class BankCommands:
                 monthly = UnassignedBankPayments(month=month)
             monthly.add(transaction_ids=ids)
             lists.append(monthly)
-        return [*transactions, *lists]
+        return [*transactions, *claims, *lists]
 
     def get_bank_transaction(self, transaction_id: UUID) -> dict[str, Any]:
         """One recorded bank transaction and what became of it."""

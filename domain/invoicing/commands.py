@@ -183,9 +183,9 @@ class InvoicingCommands(RunCommands, RegisterAccess):
             if bank_reference is None:
                 payment_id = uuid4()
             else:
-                payment_id = self._new_bank_transaction(invoice.agreement_id, bank_reference)
-                aggregates.append(BankTransaction(agreement_id=invoice.agreement_id, bank_reference=bank_reference,
-                                                  invoice_id=invoice.id))
+                payment_id, claim = self._new_bank_transaction(invoice.agreement_id, bank_reference)
+                aggregates += [BankTransaction(agreement_id=invoice.agreement_id, bank_reference=bank_reference,
+                                               invoice_id=invoice.id), claim]
             invoice.receive_payment(payment_id=payment_id, amount=value, paid_on=paid_on,
                                     bank_reference=bank_reference, source=source)
             return aggregates, {"payment_id": str(payment_id), "matched": True,
@@ -218,14 +218,13 @@ class InvoicingCommands(RunCommands, RegisterAccess):
                                        idempotency=idempotency)
 
         def command() -> tuple[list[Aggregate], dict[str, Any]]:
-            if bank_reference is not None:
-                self._new_bank_transaction(agreement_id, bank_reference)
+            claims = [] if bank_reference is None else [self._new_bank_transaction(agreement_id, bank_reference)[1]]
             payment = UnmatchedPayment(agreement_id=agreement_id, amount=value, paid_on=paid_on,
                                        reference=" ".join(reference.split()),
                                        bank_reference=bank_reference)
             page = self._unmatched_tail(agreement_id)
             page.add(payment_id=payment.id)
-            return [payment, page], {"payment_id": str(payment.id), "matched": False,
+            return [payment, page, *claims], {"payment_id": str(payment.id), "matched": False,
                                      "invoice_id": None, "status": "unmatched"}
 
         return self._execute(command, idempotency)

@@ -3,9 +3,14 @@
 A payment that carries the bank's archive id gets an id derived from it (``bank_payment_id``), and the
 save creates an aggregate under that id: a ``BankTransaction`` beside the invoice it pays, or the
 ``UnmatchedPayment`` itself. The event store refuses a second aggregate of one id, so the same bank
-transaction is never recorded twice, without any per-agreement list read by every payment. The
-``PaymentIndex`` of earlier versions is still read (its archive ids still count as recorded, its
-unmatched payments are still listed) but no longer written.
+transaction is never recorded twice in one agreement, without any per-agreement list read by every
+payment. Archive ids are unique across the whole ledger, too: the same save also creates the
+``ArchiveClaim`` of the archive id, whose id follows from the archive id alone, and so does a bank
+file's import of a payment that names no agreement (an *unassigned* payment, see
+``domain.banking.transactions``). So a payment is refused whichever agreement it is entered for, and
+whether the bank file or finance recorded the transaction first. The ``PaymentIndex`` of earlier
+versions is still read (its archive ids still count as recorded, its unmatched payments are still
+listed) but no longer written.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from uuid import UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.kernel.errors import Conflict
+from domain.kernel.identifiers import LEDGER_NAMESPACE
 from domain.kernel.money import fmt
 
 
@@ -47,6 +53,29 @@ class BankTransaction(Aggregate):
         self.agreement_id = agreement_id
         self.bank_reference = bank_reference
         self.invoice_id = invoice_id
+
+
+class ArchiveClaim(Aggregate):
+    """A bank archive id taken, once in the whole ledger: by a payment of an invoice or an unmatched
+    payment (``agreement_id`` and ``payment_id``), or by an imported payment that names no agreement
+    (``unassigned``; the payment is recorded when finance allocates it)."""
+
+    @staticmethod
+    def create_id(archive_id: str) -> UUID:
+        return uuid5(LEDGER_NAMESPACE, f"bank-archive-claim:{archive_id}")
+
+    @event("Claimed")
+    def __init__(self, *, archive_id: str, agreement_id: UUID | None, payment_id: UUID | None) -> None:
+        self.archive_id = archive_id
+        self.agreement_id = agreement_id
+        self.payment_id = payment_id
+
+    def refusal(self) -> Conflict:
+        """The refusal of another payment of this bank transaction."""
+        if self.payment_id is not None:
+            return duplicate(self.archive_id, self.payment_id)
+        return Conflict(f"bank transaction {self.archive_id} is already recorded as an unassigned payment of a "
+                        "bank file: allocate that payment instead", code="duplicate_payment")
 
 
 class UnmatchedPayment(Aggregate):

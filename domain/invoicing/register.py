@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from domain.agreements.catalogue import AgreementCatalogue
 from domain.invoicing.invoices import MAX_SEQUENCE, InvoiceBook
 from domain.invoicing.numbering import BLOCK, NumberBlock, NumberSeries, PartyInvoices, ReferencePrefix, block_index
-from domain.invoicing.payments import PaymentIndex, UnmatchedPage, bank_payment_id, duplicate
+from domain.invoicing.payments import ArchiveClaim, PaymentIndex, UnmatchedPage, bank_payment_id, duplicate
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.references import national, normalise
 
@@ -314,17 +314,22 @@ class RegisterAccess:
 
     # Bank transactions and unmatched payments ----------------------------------------------------
 
-    def _new_bank_transaction(self, agreement_id: UUID, bank_reference: str) -> UUID:
-        """The payment id of a bank transaction not yet recorded; refused when it is (duplicate_payment)."""
+    def _new_bank_transaction(self, agreement_id: UUID, bank_reference: str) -> tuple[UUID, ArchiveClaim]:
+        """The payment id of a bank transaction not yet recorded, and the claim of its archive id across
+        the ledger to save with it; refused when either is taken (duplicate_payment)."""
         legacy = self._legacy_index(agreement_id)
         if legacy is not None:
             legacy.check_new(bank_reference)
         payment_id = bank_payment_id(agreement_id, bank_reference)
-        # The save creates an aggregate under this id, which the store refuses when it exists: only after
-        # such a refusal (a retry) is it worth asking, so the first attempt costs no query for it.
-        if self.retrying() and self.exists(payment_id):
-            raise duplicate(bank_reference, payment_id)
-        return payment_id
+        # The save creates aggregates under these ids, which the store refuses when they exist: only after
+        # such a refusal (a retry) is it worth asking, so the first attempt costs no query for them.
+        if self.retrying():
+            if self.exists(payment_id):
+                raise duplicate(bank_reference, payment_id)
+            claimed = self._fetch_read(ArchiveClaim.create_id(bank_reference))
+            if claimed is not None:
+                raise claimed.refusal()
+        return payment_id, ArchiveClaim(archive_id=bank_reference, agreement_id=agreement_id, payment_id=payment_id)
 
     def _unmatched_tail(self, agreement_id: UUID) -> UnmatchedPage:
         """The page of an agreement's unmatched payments that has room (a new one after a full one)."""

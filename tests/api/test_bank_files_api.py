@@ -242,3 +242,46 @@ def test_the_banks_debit_entries_in_a_file_mark_the_payouts_paid(client: TestCli
             for a in ("OUT-1-1", "OUT-1-2", "OUT-2")] == ["confirmed", "amount_mismatch", "unknown"]
     again = post_file(client, tokens["finance"], content, XML)
     assert (again["duplicates"], again["payouts_confirmed"], again["payouts_amount_mismatch"]) == (3, 0, 0)
+
+
+def pay(client: TestClient, tokens: dict[str, str], agreement_id: str, reference: str, archive_id: str,
+        amount: str = "100.00") -> Any:
+    return client.post(f"/v1/agreements/{agreement_id}/payments", headers=auth(tokens["finance"]), json={
+        "reference": reference, "amount": amount, "paid_on": "2025-09-15", "bank_reference": archive_id})
+
+
+def test_an_archive_id_is_recorded_once_across_the_ledger_whoever_records_it_first(
+        client: TestClient, tokens: dict[str, str]) -> None:
+    """R-INV-4, no payment applied twice: a bank transaction's archive id pays once in the whole ledger. An
+    imported payment that names no agreement (unassigned) holds its archive id until finance allocates
+    it, so the same transaction entered by hand for any agreement is refused; a transaction entered by
+    hand in one agreement is refused in another; and a bank file that brings a transaction entered by
+    hand before counts it as a duplicate, not as money waiting to be allocated."""
+    aid, kela, other, other_kela = two_agreements(client, tokens)
+    post_file(client, tokens["finance"], camt054([Entry("12500.00", "ARC-U", txs=[Tx("12500.00", UNKNOWN_AGREEMENT)])]),
+              XML)
+    before = events(client)
+    refused = pay(client, tokens, other, other_kela["reference"], "ARC-U", "12500.00")
+    assert (refused.status_code, refused.json()["code"]) == (409, "duplicate_payment"), refused.text
+    assert "unassigned" in refused.json()["detail"] and events(client) == before
+    assert invoice(client, tokens["finance"], other_kela["id"])["paid"] == "0.00"
+    [held] = client.get("/v1/bank-transactions/unassigned", params={"month": "2025-09"},
+                        headers=auth(tokens["finance"])).json()
+    allocated = client.post(f"/v1/bank-transactions/{held['id']}/allocation", headers=auth(tokens["finance"]),
+                            json={"invoice_id": other_kela["id"], "allocated_on": "2025-09-20"})
+    assert allocated.status_code == 200, allocated.text
+    assert invoice(client, tokens["finance"], other_kela["id"])["paid"] == "12500.00"  # once
+
+    assert pay(client, tokens, aid, kela["reference"], "ARC-H").status_code == 201
+    elsewhere = pay(client, tokens, other, other_kela["reference"], "ARC-H")
+    assert (elsewhere.status_code, elsewhere.json()["code"]) == (409, "duplicate_payment"), elsewhere.text
+    unmatched = pay(client, tokens, other, unissued_reference(other_kela), "ARC-H")
+    assert (unmatched.status_code, unmatched.json()["code"]) == (409, "duplicate_payment"), unmatched.text
+    assert invoice(client, tokens["finance"], kela["id"])["paid"] == "100.00"
+    assert client.get(f"/v1/agreements/{other}/unmatched-payments", headers=auth(tokens["finance"])).json() == []
+
+    report = post_file(client, tokens["finance"], camt054([Entry("100.00", "ARC-H", txs=[Tx("100.00", UNKNOWN_AGREEMENT)])],
+                                                          message_id="MSG-2"), XML)
+    assert (report["unassigned"], report["duplicates"]) == (0, 1)
+    assert client.get("/v1/bank-transactions/unassigned", params={"month": "2025-09", "include_allocated": "true"},
+                      headers=auth(tokens["finance"])).json()[-1]["archive_id"] == "ARC-U"

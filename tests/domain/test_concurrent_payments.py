@@ -14,6 +14,7 @@ from uuid import UUID
 import pytest
 
 from domain.application import Ledger
+from domain.banking.transactions import BankTransaction
 from domain.invoicing.payments import bank_payment_id
 from domain.kernel.errors import Conflict, VersionConflict
 from domain.kernel.idempotency import Idempotency
@@ -111,6 +112,72 @@ def test_one_bank_transaction_sent_by_many_threads_is_recorded_once(ledger: Ledg
     paid = sum(Decimal(bill["paid"]) for bill in ledger.list_invoices(aid, as_of=PAID_ON, limit=10))
     unmatched = ledger.list_unmatched_payments(aid, limit=10)
     assert paid + sum(Decimal(p["amount"]) for p in unmatched) == Decimal("5.00")
+
+
+def test_one_archive_id_sent_to_two_agreements_and_a_bank_file_at_once_is_recorded_once(ledger: Ledger) -> None:
+    """R-INV-4 across the ledger: threads enter one archive id for invoices of two agreements, as an
+    unmatched payment, and as a bank file's payment that names no agreement (recorded as unassigned);
+    exactly one of them records it. The import that lost is kept as ``recorded_earlier``, never as
+    money waiting to be allocated."""
+    first, bills = _invoiced(ledger, 2)
+    second = UUID(ledger.create_agreement(**{**EQUAL, "code": "TOINEN",
+                                             "cost_sharing": {"model": "equal", "total": "1000000.00"}})["id"])
+    ledger.accede(second, name="Kunta X", business_id=valid_business_ids(3)[2], signed_on=date(2025, 2, 1))
+    ledger.run_invoicing(second, as_of=date(2025, 3, 1))
+    other = ledger.list_invoices(second, as_of=date(2025, 3, 1), limit=10)
+    file_id = UUID(int=99)
+    imported: list[str] = []
+    outcomes: list[str] = []
+
+    def record(client: int) -> None:
+        try:
+            if client % 4 == 0:
+                ledger.record_payment(UUID(bills[client % 2]["id"]), amount="5.00", paid_on=PAID_ON,
+                                      bank_reference="ARCHIVE-X")
+            elif client % 4 == 1:
+                ledger.record_payment(UUID(other[0]["id"]), amount="5.00", paid_on=PAID_ON, bank_reference="ARCHIVE-X")
+            elif client % 4 == 2:
+                ledger.record_payment_by_reference(second, reference="999", amount="5.00", paid_on=PAID_ON,
+                                                   bank_reference="ARCHIVE-X")
+            else:
+                earlier = ledger.record_bank_transactions(file_id, [{
+                    "archive_id": "ARCHIVE-X", "direction": "credit", "reversal": False, "amount": Decimal("5.00"),
+                    "booked_on": PAID_ON, "value_on": None, "reference": None, "end_to_end_id": None,
+                    "outcome": "unassigned", "agreement_id": None, "invoice_id": None, "payment_id": None,
+                    "payout_status": None}])
+                imported.extend(earlier)
+                if earlier:
+                    raise Conflict("recorded earlier", code="duplicate_payment")
+            outcomes.append("recorded")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    _threads(8, record)
+    assert sorted(outcomes) == ["duplicate_payment"] * 7 + ["recorded"]
+    paid = sum(Decimal(bill["paid"]) for aid in (first, second) for bill in ledger.list_invoices(aid, as_of=PAID_ON, limit=10))
+    unmatched = sum(Decimal(p["amount"]) for p in ledger.list_unmatched_payments(second, limit=10))
+    unassigned = ledger.list_unassigned_bank_payments(month="2025-03", limit=10)
+    assert paid + unmatched + sum(Decimal(p["amount"]) for p in unassigned) == Decimal("5.00")
+    if ledger.bank_transaction_recorded("ARCHIVE-X"):
+        kept = ledger.get_bank_transaction(BankTransaction.create_id("ARCHIVE-X"))
+        assert kept["outcome"] == ("unassigned" if unassigned else "recorded_earlier")
+
+
+def test_an_import_that_finds_its_archive_id_taken_keeps_the_transaction_as_recorded_earlier(ledger: Ledger) -> None:
+    """The import's check (is the archive id taken?) and its save are apart: a payment entered between
+    them takes the archive id, the save is refused, and the transaction is kept as ``recorded_earlier``,
+    not listed as unassigned money."""
+    _aid, bills = _invoiced(ledger, 1)
+    ledger.record_payment(UUID(bills[0]["id"]), amount="5.00", paid_on=PAID_ON, bank_reference="ARCHIVE-Y")
+    assert ledger.bank_archive_claimed("ARCHIVE-Y") and not ledger.bank_transaction_recorded("ARCHIVE-Y")
+    record = {"archive_id": "ARCHIVE-Y", "direction": "credit", "reversal": False, "amount": Decimal("5.00"),
+              "booked_on": PAID_ON, "value_on": None, "reference": None, "end_to_end_id": None,
+              "outcome": "unassigned", "agreement_id": None, "invoice_id": None, "payment_id": None,
+              "payout_status": None}
+    assert ledger.record_bank_transactions(UUID(int=98), [record]) == ["ARCHIVE-Y"]
+    assert ledger.get_bank_transaction(BankTransaction.create_id("ARCHIVE-Y"))["outcome"] == "recorded_earlier"
+    assert ledger.list_unassigned_bank_payments(month="2025-03", limit=10) == []
+    assert ledger.record_bank_transactions(UUID(int=98), [record]) == ["ARCHIVE-Y"]  # and again: nothing new
 
 
 def test_unmatched_payments_from_many_threads_are_all_listed_once_across_pages(ledger: Ledger) -> None:
