@@ -61,12 +61,16 @@ def _serve_instrumented(port: int) -> None:
     def dump() -> None:
         time.sleep(60)
         first = tracemalloc.take_snapshot() if traced else None
+        first_total = tracemalloc.get_traced_memory()[0] if traced else 0
         while True:
             time.sleep(60)
             if first is not None:
                 top = tracemalloc.take_snapshot().compare_to(first, "traceback")[:15]
-                lines = [f"tracemalloc: {stat.size_diff / 1024:+.0f} KiB {stat.count_diff:+d} blocks\n    "
-                         + "\n    ".join(stat.traceback.format()[-6:]) for stat in top]
+                traced_now = tracemalloc.get_traced_memory()[0]
+                lines = [f"tracemalloc: {traced_now / 2**20:.1f} MiB traced now, {first_total / 2**20:.1f} MiB "
+                         "after the first minute"]
+                lines += [f"tracemalloc: {stat.size_diff / 1024:+.0f} KiB {stat.count_diff:+d} blocks\n    "
+                          + "\n    ".join(stat.traceback.format()[-6:]) for stat in top]
             else:
                 lines = [f"profile: {count / max(samples[0], 1):6.1%} {name}" for name, count in seen.most_common(40)]
                 seen.clear()
