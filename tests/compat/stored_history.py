@@ -70,6 +70,7 @@ def served(ledger: Any, journal: Any) -> dict[str, Any]:
     """What the ledger serves from a loaded history: each aggregate's class and version, and for each
     agreement and date its view, parties, invoices and every figure (or the problem it answers)."""
     from datetime import date
+    from uuid import UUID
 
     from domain.kernel.errors import DomainError
     from projections.figures import answers
@@ -85,7 +86,10 @@ def served(ledger: Any, journal: Any) -> dict[str, Any]:
             try:
                 per_date[text] = {"agreement": ledger.get_agreement(agreement_id, as_of=day),
                                   "parties": ledger.list_parties(agreement_id, limit=MAX_PAGE, as_of=day),
-                                  "invoices": ledger.list_invoices(agreement_id, as_of=day, limit=MAX_PAGE),
+                                  # Each listed invoice as the invoice itself serves it: a listing's rows count
+                                  # their payments and credit notes since 2026-11-29, the invoice lists them.
+                                  "invoices": [ledger.get_invoice(UUID(row["id"]), as_of=day) for row in
+                                               ledger.list_invoices(agreement_id, as_of=day, limit=MAX_PAGE)],
                                   **answers.every_figure(ledger, journal, agreement_id, as_of=day)}
             except DomainError as exc:
                 per_date[text] = {"problem": exc.code}
