@@ -332,20 +332,27 @@ class RegisterAccess:
         return payment_id, ArchiveClaim(archive_id=bank_reference, agreement_id=agreement_id, payment_id=payment_id)
 
     def _unmatched_tail(self, agreement_id: UUID) -> UnmatchedPage:
-        """The page of an agreement's unmatched payments that has room (a new one after a full one)."""
-        number = 0
+        """The page of an agreement's unmatched payments that has room (a new one after a full one).
+
+        A full page never changes, so full pages are passed over from the cache without a copy or a query,
+        and the walk starts at the tail this process found last (pages only ever fill, so the tail only
+        moves on): an unmatched payment costs the same after thousands of them as after the first."""
+        tails: dict[UUID, int] = self.__dict__.setdefault("_unmatched_tails", {})
+        number = tails.get(agreement_id, 0)
         while True:
-            page = self._fetch_copy(UnmatchedPage.create_id(agreement_id, number))
+            page_id = UnmatchedPage.create_id(agreement_id, number)
+            page = self._fetch_settled(page_id, UnmatchedPage.full)
             if page is None:
                 return UnmatchedPage(agreement_id=agreement_id, page=number)
             if not page.full():
-                return page  # type: ignore[no-any-return]
+                tails[agreement_id] = number
+                return self._fetch_copy(page_id)  # type: ignore[no-any-return]
             number += 1
 
     def _unmatched_ids(self, agreement_id: UUID) -> list[UUID]:
         ids: list[UUID] = []
-        for number in range(MAX_UNMATCHED_PAGES):
-            page = self._fetch_read(UnmatchedPage.create_id(agreement_id, number))
+        for number in range(MAX_UNMATCHED_PAGES):  # full pages from the cache, unchanged since they filled
+            page = self._fetch_settled(UnmatchedPage.create_id(agreement_id, number), UnmatchedPage.full)
             if page is None:
                 break
             ids.extend(page.ids)
