@@ -345,8 +345,10 @@ class RegisterAccess:
             if page is None:
                 return UnmatchedPage(agreement_id=agreement_id, page=number)
             if not page.full():
-                tails[agreement_id] = number
-                return self._fetch_copy(page_id)  # type: ignore[no-any-return]
+                mine = self._fetch_copy(page_id)  # up to date: another command may have filled it meanwhile
+                if not mine.full():
+                    tails[agreement_id] = number
+                    return mine  # type: ignore[no-any-return]
             number += 1
 
     def _unmatched_ids(self, agreement_id: UUID) -> list[UUID]:

@@ -148,3 +148,26 @@ def test_an_unmatched_payment_copies_one_page_however_many_came_before(ledger: L
     listed = ledger.list_unmatched_payments(aid, limit=500)
     assert len(listed) == 251 and listed[-1]["bank_reference"] == "U-LAST"
     assert [p["bank_reference"] for p in listed[:2]] == ["U-0", "U-1"]
+
+
+def test_a_page_filled_by_another_command_meanwhile_is_passed_over(ledger: Ledger,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page with room is looked up from the cache, which may be a version behind: another command may
+    have filled the page since. The command's own, up-to-date copy decides, and the payment goes to the
+    next page (a soak found the page refused it: 500)."""
+    aid, _ = _invoiced(ledger)
+    for number in range(100):
+        ledger.record_payment_by_reference(aid, reference="9123456789", amount="2.00", paid_on=date(2025, 3, 10),
+                                           bank_reference=f"F-{number}")
+    first = UnmatchedPage.create_id(aid, 0)
+    full = ledger.repository.get(first, deepcopy_from_cache=False)
+    stale = ledger.repository.get(first, version=full.version - 1)
+    assert full.full() and not stale.full()
+    real = ledger._fetch_settled  # noqa: SLF001 - the cache, a version behind
+    monkeypatch.setattr(ledger, "_fetch_settled", lambda aggregate_id, settled: stale if aggregate_id == first
+                        else real(aggregate_id, settled))
+    ledger.__dict__.pop("_unmatched_tails", None)
+    paid = ledger.record_payment_by_reference(aid, reference="9123456789", amount="2.00", paid_on=date(2025, 3, 10),
+                                              bank_reference="F-100")
+    assert paid["matched"] is False
+    assert ledger.repository.get(UnmatchedPage.create_id(aid, 1)).ids == [UUID(paid["payment_id"])]
