@@ -43,7 +43,7 @@ def kill_9(svc: Service, servers: list[Server]) -> Row:
 def terminate(svc: Service, servers: list[Server]) -> Row:
     """pg_terminate_backend of every connection of the service, four times, under writes and reads."""
     payments = Payments(svc, [server.url for server in servers])
-    load = Load(servers[1].url, svc.tokens, svc.agreement_id, svc.invoices)
+    load = Load(svc, servers[1].url, grow_seconds=0)
     readers = [threading.Thread(target=load.client, args=(n,), daemon=True) for n in range(2)]
     terminated = []
 
@@ -74,7 +74,7 @@ def terminate(svc: Service, servers: list[Server]) -> Row:
 
 def mixed(svc: Service, servers: list[Server], seconds: float = 20) -> Row:
     """A short mixed load (the soak's mix) over both replicas, with payments acknowledged and checked."""
-    loads = [Load(server.url, svc.tokens, svc.agreement_id, svc.invoices) for server in servers]
+    loads = [Load(svc, server.url, grow_seconds=0) for server in servers]
     readers = [threading.Thread(target=load.client, args=(n,), daemon=True)
                for n, load in enumerate(loads * 2)]
     payments = Payments(svc, [server.url for server in servers])
