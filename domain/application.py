@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 
@@ -145,9 +145,17 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
     def _replay(self, idempotency: Idempotency | None) -> dict[str, Any] | None:
         if idempotency is None:
             return None
+        record_id = IdempotencyRecord.create_id(idempotency.scope, idempotency.key)
+        # A record is never snapshotted: asked for by the cache, then by its events alone. The repository
+        # would ask the snapshot store first, a second round trip before every write with a key.
+        cache = getattr(self.repository, "cache", None)
         try:
-            record = self.repository.get(IdempotencyRecord.create_id(idempotency.scope, idempotency.key))
-        except AggregateNotFoundError:
+            record = cache.get(record_id) if cache is not None else None
+        except KeyError:
+            record = None
+        if record is None:
+            record = project_aggregate(None, self.events.get(record_id))
+        if record is None:
             return None
         if record.request_hash != idempotency.request_hash:
             raise IdempotencyKeyReused("this Idempotency-Key was used with another request")

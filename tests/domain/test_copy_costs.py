@@ -16,6 +16,7 @@ import domain.kernel.repository as repository
 from domain.application import Ledger
 from domain.invoicing.invoices import Invoice
 from domain.invoicing.payments import UnmatchedPage
+from domain.kernel.idempotency import Idempotency
 from tests.domain.test_ledger_persistence import CITIES, EQUAL
 
 
@@ -171,3 +172,24 @@ def test_a_page_filled_by_another_command_meanwhile_is_passed_over(ledger: Ledge
                                               bank_reference="F-100")
     assert paid["matched"] is False
     assert ledger.repository.get(UnmatchedPage.create_id(aid, 1)).ids == [UUID(paid["payment_id"])]
+
+
+def test_a_write_with_an_idempotency_key_asks_no_snapshot_store(ledger: Ledger,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 item 4: before a write, its key's record is looked up. A record is never snapshotted, so
+    its events alone answer (one round trip, not two); a repeated key is answered from the cache."""
+    aid, invoices = _invoiced(ledger)
+    ledger.record_payment_by_reference(aid, reference=invoices[0]["reference"], amount="1.00", paid_on=date(2025, 3, 11),
+                                       bank_reference="WARM", idempotency=Idempotency(scope="finance", key="warm",
+                                                                                      request_hash="h"))
+    asked: list[UUID] = []
+    real = ledger.snapshots.get  # type: ignore[union-attr]
+    monkeypatch.setattr(ledger.snapshots, "get", lambda originator_id, *a, **k: (asked.append(originator_id),
+                                                                                 real(originator_id, *a, **k))[1])
+    key = Idempotency(scope="finance", key="pay-once", request_hash="h")
+    first = ledger.record_payment_by_reference(aid, reference=invoices[0]["reference"], amount="3.00",
+                                               paid_on=date(2025, 3, 12), bank_reference="KEYED", idempotency=key)
+    again = ledger.record_payment_by_reference(aid, reference=invoices[0]["reference"], amount="3.00",
+                                               paid_on=date(2025, 3, 12), bank_reference="KEYED", idempotency=key)
+    assert asked == [] and first == again
+    assert ledger.get_invoice(UUID(invoices[0]["id"]), as_of=date(2025, 3, 12))["paid"] == "5.00"
