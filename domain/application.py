@@ -146,15 +146,9 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
         if idempotency is None:
             return None
         record_id = IdempotencyRecord.create_id(idempotency.scope, idempotency.key)
-        # A record is never snapshotted: asked for by the cache, then by its events alone. The repository
-        # would ask the snapshot store first, a second round trip before every write with a key.
-        cache = getattr(self.repository, "cache", None)
-        try:
-            record = cache.get(record_id) if cache is not None else None
-        except KeyError:
-            record = None
-        if record is None:
-            record = project_aggregate(None, self.events.get(record_id))
+        # A record is never snapshotted, nor kept in the cache (``refresh`` caches only what was there):
+        # its events alone answer, one round trip where the repository would ask the snapshot store first.
+        record = project_aggregate(None, self.events.get(record_id))
         if record is None:
             return None
         if record.request_hash != idempotency.request_hash:

@@ -36,6 +36,14 @@ def _invoiced(ledger: Ledger, parties: int) -> tuple[UUID, list[dict[str, Any]]]
     return aid, ledger.list_invoices(aid, as_of=date(2025, 3, 1), limit=100)
 
 
+def _unassigned(archive_id: str) -> dict[str, Any]:
+    """A bank file's credit of 5.00 whose reference names no agreement, as the import records it."""
+    return {"archive_id": archive_id, "direction": "credit", "reversal": False, "amount": Decimal("5.00"),
+            "booked_on": PAID_ON, "value_on": None, "reference": None, "end_to_end_id": None,
+            "outcome": "unassigned", "agreement_id": None, "invoice_id": None, "payment_id": None,
+            "payout_status": None}
+
+
 def _threads(count: int, work: Callable[[int], None]) -> None:
     start = threading.Barrier(count)
 
@@ -140,11 +148,7 @@ def test_one_archive_id_sent_to_two_agreements_and_a_bank_file_at_once_is_record
                 ledger.record_payment_by_reference(second, reference="999", amount="5.00", paid_on=PAID_ON,
                                                    bank_reference="ARCHIVE-X")
             else:
-                earlier = ledger.record_bank_transactions(file_id, [{
-                    "archive_id": "ARCHIVE-X", "direction": "credit", "reversal": False, "amount": Decimal("5.00"),
-                    "booked_on": PAID_ON, "value_on": None, "reference": None, "end_to_end_id": None,
-                    "outcome": "unassigned", "agreement_id": None, "invoice_id": None, "payment_id": None,
-                    "payout_status": None}])
+                earlier = ledger.record_bank_transactions(file_id, [_unassigned("ARCHIVE-X")])
                 imported.extend(earlier)
                 if earlier:
                     raise Conflict("recorded earlier", code="duplicate_payment")
@@ -170,10 +174,7 @@ def test_an_import_that_finds_its_archive_id_taken_keeps_the_transaction_as_reco
     _aid, bills = _invoiced(ledger, 1)
     ledger.record_payment(UUID(bills[0]["id"]), amount="5.00", paid_on=PAID_ON, bank_reference="ARCHIVE-Y")
     assert ledger.bank_archive_claimed("ARCHIVE-Y") and not ledger.bank_transaction_recorded("ARCHIVE-Y")
-    record = {"archive_id": "ARCHIVE-Y", "direction": "credit", "reversal": False, "amount": Decimal("5.00"),
-              "booked_on": PAID_ON, "value_on": None, "reference": None, "end_to_end_id": None,
-              "outcome": "unassigned", "agreement_id": None, "invoice_id": None, "payment_id": None,
-              "payout_status": None}
+    record = _unassigned("ARCHIVE-Y")
     assert ledger.record_bank_transactions(UUID(int=98), [record]) == ["ARCHIVE-Y"]
     assert ledger.get_bank_transaction(BankTransaction.create_id("ARCHIVE-Y"))["outcome"] == "recorded_earlier"
     assert ledger.list_unassigned_bank_payments(month="2025-03", limit=10) == []

@@ -177,7 +177,7 @@ def test_a_page_filled_by_another_command_meanwhile_is_passed_over(ledger: Ledge
 def test_a_write_with_an_idempotency_key_asks_no_snapshot_store(ledger: Ledger,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 17 item 4: before a write, its key's record is looked up. A record is never snapshotted, so
-    its events alone answer (one round trip, not two); a repeated key is answered from the cache."""
+    its events alone answer (one round trip, not two), for a new key and a repeated one alike."""
     aid, invoices = _invoiced(ledger)
     ledger.record_payment_by_reference(aid, reference=invoices[0]["reference"], amount="1.00", paid_on=date(2025, 3, 11),
                                        bank_reference="WARM", idempotency=Idempotency(scope="finance", key="warm",
