@@ -18,7 +18,7 @@ from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, bank_files, billing, contacts, decisions, documents, exits, figures,
                         funding, grants, health, interest, invoices, membership, parties, payments, payouts, retention,
                         spending, steering_group, summary)
-from api.sessions import Sessions
+from api.sessions import Sessions, SessionTable
 from api.settings import Settings
 from domain.application import Ledger
 from projections.audit.chain import AuditChain, ChainFollower
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit.store.install_guards()  # the history is append-only from here on
         app.state.journal = JournalRunner(app.state.ledger, workers=settings.journal_workers)
         app.state.tokens = TokenCache(settings.token_cache_s)
+        app.state.sessions = Sessions(SessionTable(app.state.ledger))  # shared by every process
         app.state.runs = BackgroundRuns()
         interval_s = settings.audit_interval_s
         follower = ChainFollower(app.state.audit, interval_s) if interval_s else None
@@ -58,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Cooperation ledger", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Finance ledger for public-sector cooperation agreements.")
     app.state.settings = settings
-    app.state.sessions = Sessions()
     app.state.metrics = metrics.Metrics()
     app.state.metrics.watch(app)
     problems.install(app)

@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, choices=range(1, 33), metavar="N",
+                       help="server processes on the port (default LEDGER_WORKERS, 1); above 1 needs PostgreSQL")
 
     tokens = commands.add_parser("tokens", help="create or revoke API tokens")
     token_commands = tokens.add_subparsers(dest="tokens_command", required=True)
@@ -72,7 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ledger: refusing to start: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args.host, args.port)
+        workers = args.workers or settings.workers
+        if workers > 1 and settings.database != "postgres":
+            print("ledger: refusing to start: --workers above 1 needs PostgreSQL (LEDGER_DATABASE=postgres)",
+                  file=sys.stderr)
+            return 2
+        return _serve(settings, args.host, args.port, workers)
     configure_logging(settings.log_level, to_stderr=True)  # stdout carries the command's result only
     ledger = Ledger(env=settings.persistence_env())
     try:
@@ -95,12 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         ledger.close()
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     from api.app import create_app
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+        return 0
+    # Each process builds the app from the same environment; they share the port, the store, the
+    # sessions (in the store) and the background work (the journal and the audit chain take turns).
+    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=host, port=port, log_config=None,
+                access_log=False)
     return 0
 
 

@@ -83,7 +83,7 @@ async def authenticate(request: Request, ledger: LedgerDep,
     if credentials and 0 < len(credentials.credentials) <= MAX_TOKEN_CHARS:
         principal = await principal_of_hash(request, ledger, hash_token(credentials.credentials))
     elif credentials is None and request.method in ("GET", "HEAD"):
-        session = session_of(request)
+        session = await session_of(request)
         if session is not None:
             principal = await principal_of_hash(request, ledger, session.token_hash)
     if principal is None:

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     projection_wait_s: float = Field(default=5.0, ge=0, le=60)
     journal_follow: bool = True
+    workers: int = Field(default=1, ge=1, le=32)  # `ledger serve` processes on one port (PostgreSQL only)
     journal_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=16)
     aggregate_cache_size: int = Field(default=2_000, ge=0, le=1_000_000)
     token_cache_s: float = Field(default=5.0, ge=0, le=300)
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     def refuse_unsafe_production(self) -> Settings:
         if self.audit_signing_key is None and self.audit_signing_key_file is not None:
             self.audit_signing_key = SecretStr(_secret(self.audit_signing_key_file))
+        if self.workers > 1 and self.database != "postgres":
+            raise ValueError("LEDGER_WORKERS above 1 needs PostgreSQL: an SQLite file takes one process")
         if self.environment == "production":
             if self.database != "postgres":
                 raise ValueError("production runs on PostgreSQL: set LEDGER_DATABASE=postgres")

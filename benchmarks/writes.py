@@ -3,8 +3,9 @@ INSERT+COMMIT, on PostgreSQL (the tests' server), in a schema of its own dropped
 
 Prints, from one run: payment by reference and credit note p50/p99 in an agreement of 10 parties and in one
 of 500 parties with 10,000 invoices (and their ratio); the invoicing run of 10,000 invoices (seconds); payments
-over HTTP (uvicorn on loopback, one server process) at 1, 8 and 32 clients with the share refused, beside raw
-INSERT+COMMIT at the same client counts; snapshot bytes against event bytes.
+over HTTP (uvicorn on loopback) at 1, 8 and 32 clients with the share refused, beside raw
+INSERT+COMMIT at the same client counts, with one server process and with two (``--workers``);
+snapshot bytes against event bytes.
 """
 
 from __future__ import annotations
@@ -85,19 +86,20 @@ def in_process(ledger: Ledger, small: UUID, large: UUID, rounds: int) -> dict[st
     return samples
 
 
-def serve(settings: Any, port: int) -> subprocess.Popen[bytes]:
-    """The API in a process of its own on loopback (uvicorn), on the benchmark's schema."""
+def serve(settings: Any, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """The API on loopback (uvicorn, ``workers`` processes), on the benchmark's schema."""
     pg = settings.postgres
     env = {**os.environ, "LEDGER_DATABASE": "postgres", "LEDGER_LOG_LEVEL": "ERROR",
            "LEDGER_JOURNAL_FOLLOW": "false", "LEDGER_AUDIT_INTERVAL_S": "3600", "POSTGRES_HOST": pg.host,
            "POSTGRES_PORT": str(pg.port), "POSTGRES_DBNAME": pg.dbname, "POSTGRES_USER": pg.user,
            "POSTGRES_PASSWORD": pg.password, "POSTGRES_SCHEMA": pg.schema_name, "POSTGRES_POOL_SIZE": "16",
-           "POSTGRES_MAX_OVERFLOW": "24", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+           "POSTGRES_MAX_OVERFLOW": "24", "LEDGER_WORKERS": str(workers), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            time.sleep(1.0 if workers > 1 else 0)  # the other workers may still be starting
             return server
         except OSError:
             time.sleep(0.1)
@@ -179,6 +181,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=200, help="payments and credit notes per agreement")
     parser.add_argument("--seconds", type=float, default=5.0, help="per client count over HTTP")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", default="1,2", help="server processes to measure HTTP payments with")
     args = parser.parse_args()
     with bench_settings(journal_follow=False, log_level="ERROR") as settings:
         ledger = Ledger(env=settings.persistence_env())
@@ -201,19 +204,20 @@ def main() -> int:
         token = ledger.issue_token(role="finance", business_id=None, label="bench", issued_on=date(2025, 1, 1))[1]
         bills = ledger.list_invoices(large, as_of=RUN_ON, limit=500)
         ledger.close()
-        server = serve(settings, args.port)
-        try:
-            http_payments(args.port, token, bills, 4, 1.0, "warm")
-            print(f"{'clients':>7} {'payments/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8} {'raw/s':>8} "
-                  f"{'ratio':>6}")
-            for clients in (1, 8, 32):
-                found = http_payments(args.port, token, bills, clients, args.seconds, f"h{clients}")
-                raw = raw_inserts(settings.postgres.schema_name, clients, args.seconds)
-                print(f"{clients:>7} {found['rate']:>10.0f} {found['p50']:>8.1f} {found['p99']:>8.1f} "
-                      f"{found['refused']:>8.1%} {raw:>8.0f} {found['rate'] / raw:>6.2f}")
-        finally:
-            server.terminate()
-            server.wait(30)
+        print(f"{'workers':>7} {'clients':>7} {'payments/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8} "
+              f"{'raw/s':>8} {'ratio':>6}")
+        for workers in (int(w) for w in args.workers.split(",")):
+            server = serve(settings, args.port, workers)
+            try:
+                http_payments(args.port, token, bills, 4, 1.0, f"warm{workers}")
+                for clients in (1, 8, 32):
+                    found = http_payments(args.port, token, bills, clients, args.seconds, f"w{workers}h{clients}")
+                    raw = raw_inserts(settings.postgres.schema_name, clients, args.seconds)
+                    print(f"{workers:>7} {clients:>7} {found['rate']:>10.0f} {found['p50']:>8.1f} "
+                          f"{found['p99']:>8.1f} {found['refused']:>8.1%} {raw:>8.0f} {found['rate'] / raw:>6.2f}")
+            finally:
+                server.terminate()
+                server.wait(30)
         events, snapshots = stored_bytes(settings.postgres.schema_name)
         print(f"stored: events {events / 1e6:.1f} MB, snapshots {snapshots / 1e6:.1f} MB "
               f"(snapshots/events {snapshots / max(1, events):.2f})")

@@ -35,7 +35,7 @@ from domain.invoicing.interest_commands import InterestCommands
 from domain.invoicing.invoices import InvoiceBook
 from domain.invoicing.numbering import NumberSeries, PartyInvoices
 from domain.invoicing.payments import PaymentIndex
-from domain.kernel.errors import IdempotencyKeyReused, NotFound, VersionConflict
+from domain.kernel.errors import DomainError, IdempotencyKeyReused, NotFound, VersionConflict
 from domain.kernel.idempotency import Idempotency, IdempotencyRecord
 from domain.kernel.repository import CopyOnWriteRepository
 from domain.membership.commands import MembershipCommands
@@ -110,7 +110,15 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
             return first
         for attempt in range(1, self.max_attempts + 1):
             _attempts.retrying = attempt > 1
-            aggregates, result = command()
+            try:
+                aggregates, result = command()
+            except DomainError:
+                # The same request under the same key, done meanwhile by another thread or process, makes
+                # this run refuse (its bank transaction or its number is taken now): that is its answer.
+                first = replayed() if idempotency is not None else None
+                if first is not None:
+                    return first
+                raise
             if idempotency is not None:
                 aggregates.append(IdempotencyRecord(scope=idempotency.scope, key=idempotency.key,
                                                     request_hash=idempotency.request_hash,

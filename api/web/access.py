@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import principal_of_hash
 from api.sessions import COOKIE, session_of
@@ -37,7 +38,7 @@ def _secure(request: Request) -> bool:
 @router.get("/")
 async def home(request: Request) -> Response:
     """The agreements list, or the sign-in page first."""
-    return RedirectResponse("/agreements" if session_of(request) else "/sign-in", status_code=303)
+    return RedirectResponse("/agreements" if await session_of(request) else "/sign-in", status_code=303)
 
 
 @router.get("/sign-in")
@@ -64,7 +65,7 @@ async def sign_in(request: Request, token: Annotated[str, Form(max_length=MAX_TO
         response.set_cookie(SIGN_IN_CSRF, fresh, max_age=3600, httponly=True, samesite="strict",
                             secure=_secure(request))
         return response
-    session_id, _ = request.app.state.sessions.open(token_hash)
+    session_id, _ = await run_in_threadpool(request.app.state.sessions.open, token_hash)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(COOKIE, session_id, httponly=True, samesite="strict", secure=_secure(request), path="/")
     response.delete_cookie(SIGN_IN_CSRF)
@@ -74,9 +75,9 @@ async def sign_in(request: Request, token: Annotated[str, Form(max_length=MAX_TO
 @router.post("/sign-out")
 async def sign_out(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Close the session (the form carries its CSRF token, so no other site can sign anyone out)."""
-    session = session_of(request)
+    session = await session_of(request)
     if session is not None and session.csrf_ok(csrf):
-        request.app.state.sessions.close(request.cookies.get(COOKIE))
+        await run_in_threadpool(request.app.state.sessions.close, request.cookies.get(COOKIE))
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -68,7 +68,7 @@ class WebUser:
 
 async def web_user(request: Request) -> WebUser:
     """The signed-in caller; a request without a live session is sent to sign in."""
-    session = session_of(request)
+    session = await session_of(request)
     if session is None:
         raise SignInRequired()
     principal = await principal_of_hash(request, request.app.state.ledger, session.token_hash)

@@ -122,6 +122,57 @@ def test_one_bank_transaction_sent_by_many_threads_is_recorded_once(ledger: Ledg
     assert paid + sum(Decimal(p["amount"]) for p in unmatched) == Decimal("5.00")
 
 
+def test_a_request_repeated_under_its_key_while_the_first_is_in_flight_gets_the_first_answer(
+        ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that repeats a payment under its Idempotency-Key gets the first answer, not duplicate_payment,
+    even when its check of the key ran before the first request committed (the record was not there yet)."""
+    aid, bills = _invoiced(ledger, 2)
+    key = Idempotency(scope="finance", key="repeat-1", request_hash="same-request")
+    first = ledger.record_payment_by_reference(aid, reference="999", amount="5.00", paid_on=PAID_ON,
+                                               bank_reference="ARCHIVE-R", idempotency=key)
+    paid = ledger.record_payment(UUID(bills[0]["id"]), amount="5.00", paid_on=PAID_ON, bank_reference="ARCHIVE-S",
+                                 idempotency=Idempotency(scope="finance", key="repeat-2", request_hash="other"))
+    real, missed = ledger._replay, []  # noqa: SLF001
+
+    def not_yet(idempotency: Idempotency | None) -> dict[str, Any] | None:
+        if not missed:  # the repeat's first look at its key ran before the first request committed
+            missed.append(idempotency)
+            return None
+        return real(idempotency)
+
+    monkeypatch.setattr(ledger, "_replay", not_yet)
+    again = ledger.record_payment_by_reference(aid, reference="999", amount="5.00", paid_on=PAID_ON,
+                                               bank_reference="ARCHIVE-R", idempotency=key)
+    assert again == first and missed == [key]
+    missed.clear()
+    assert ledger.record_payment(UUID(bills[0]["id"]), amount="5.00", paid_on=PAID_ON, bank_reference="ARCHIVE-S",
+                                 idempotency=Idempotency(scope="finance", key="repeat-2",
+                                                         request_hash="other")) == paid
+    # Without the key, or under another key, the same archive id is still refused.
+    monkeypatch.undo()
+    with pytest.raises(Conflict) as refused:
+        ledger.record_payment_by_reference(aid, reference="999", amount="5.00", paid_on=PAID_ON,
+                                           bank_reference="ARCHIVE-R",
+                                           idempotency=Idempotency(scope="finance", key="repeat-3",
+                                                                   request_hash="same-request"))
+    assert refused.value.code == "duplicate_payment"
+    assert len(ledger.list_unmatched_payments(aid, limit=10)) == 1
+
+
+def test_one_request_sent_under_one_key_by_many_threads_pays_once_and_all_get_its_answer(ledger: Ledger) -> None:
+    aid, _ = _invoiced(ledger, 2)
+    key = Idempotency(scope="finance", key="burst", request_hash="same-request")
+    answers: list[dict[str, Any]] = []
+
+    def pay(_: int) -> None:
+        answers.append(ledger.record_payment_by_reference(aid, reference="999", amount="5.00", paid_on=PAID_ON,
+                                                          bank_reference="ARCHIVE-B", idempotency=key))
+
+    _threads(8, pay)
+    assert len(answers) == 8 and all(answer == answers[0] for answer in answers)
+    assert [p["amount"] for p in ledger.list_unmatched_payments(aid, limit=10)] == ["5.00"]
+
+
 def test_one_archive_id_sent_to_two_agreements_and_a_bank_file_at_once_is_recorded_once(ledger: Ledger) -> None:
     """R-INV-4 across the ledger: threads enter one archive id for invoices of two agreements, as an
     unmatched payment, and as a bank file's payment that names no agreement (recorded as unassigned);
