@@ -100,7 +100,8 @@ class SessionTable:
                     cursor.execute(statement, params)
                     found.append(cursor.fetchall() if statement.startswith("SELECT") else [])
             return found
-        with self.datastore.transaction(commit=True) as cursor:
+        writes = any(not statement.startswith("SELECT") for statement, _ in statements)
+        with self.datastore.transaction(commit=writes) as cursor:  # a read takes no write lock on the file
             for statement, params in statements:
                 cursor.execute(statement, params)
                 found.append([tuple(row) for row in cursor.fetchall()] if statement.startswith("SELECT") else [])
