@@ -68,18 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     verdict = audit_cli.offline(args)
     if verdict is not None:
         return verdict
-    try:
-        settings = Settings()
+    try:  # `serve --workers` stands for LEDGER_WORKERS and is checked as the settings are
+        settings = Settings(**({"workers": args.workers} if getattr(args, "workers", None) else {}))
     except ValidationError as exc:
         print(f"ledger: refusing to start: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        workers = args.workers or settings.workers
-        if workers > 1 and settings.database != "postgres":
-            print("ledger: refusing to start: --workers above 1 needs PostgreSQL (LEDGER_DATABASE=postgres)",
-                  file=sys.stderr)
-            return 2
-        return _serve(settings, args.host, args.port, workers)
+        return _serve(settings, args.host, args.port)
     configure_logging(settings.log_level, to_stderr=True)  # stdout carries the command's result only
     ledger = Ledger(env=settings.persistence_env())
     try:
@@ -102,17 +97,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         ledger.close()
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+def _serve(settings: Settings, host: str, port: int) -> int:
     import uvicorn
 
     from api.app import create_app
 
-    if workers == 1:
+    if settings.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return 0
     # Each process builds the app from the same environment; they share the port, the store, the
     # sessions (in the store) and the background work (the journal and the audit chain take turns).
-    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=host, port=port, log_config=None,
+    uvicorn.run("api.app:create_app", factory=True, workers=settings.workers, host=host, port=port, log_config=None,
                 access_log=False)
     return 0
 

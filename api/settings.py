@@ -77,7 +77,8 @@ class Settings(BaseSettings):
         if self.audit_signing_key is None and self.audit_signing_key_file is not None:
             self.audit_signing_key = SecretStr(_secret(self.audit_signing_key_file))
         if self.workers > 1 and self.database != "postgres":
-            raise ValueError("LEDGER_WORKERS above 1 needs PostgreSQL: an SQLite file takes one process")
+            raise ValueError("LEDGER_WORKERS (serve --workers) above 1 needs PostgreSQL: an SQLite file "
+                             "takes one process")
         if self.environment == "production":
             if self.database != "postgres":
                 raise ValueError("production runs on PostgreSQL: set LEDGER_DATABASE=postgres")

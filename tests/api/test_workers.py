@@ -63,11 +63,11 @@ def _workers(pid: int) -> list[int]:
 
 
 def _refused_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(ValidationError, match="LEDGER_WORKERS above 1 needs PostgreSQL"):
+    with pytest.raises(ValidationError, match=r"LEDGER_WORKERS \(serve --workers\) above 1 needs PostgreSQL"):
         Settings(database="sqlite", workers=WORKERS)
     monkeypatch.setenv("LEDGER_SQLITE_PATH", str(tmp_path / "ledger.sqlite"))
     assert main(["serve", "--workers", str(WORKERS)]) == 2
-    assert "--workers above 1 needs PostgreSQL" in capsys.readouterr().err
+    assert "LEDGER_WORKERS (serve --workers) above 1 needs PostgreSQL" in capsys.readouterr().err
     assert not (tmp_path / "ledger.sqlite").exists()  # refused before opening anything
 
 
