@@ -8,7 +8,8 @@ service. Each party gets 20 invoices over a year and pays 19 of them in full and
 so both agreements have overdue invoices; the big one's journal holds 100,048 lines.
 
 Printed: ``GET …/balances`` and ``GET …/funding`` p50 and p99 for each agreement (the service's own
-``Server-Timing``, in-process through FastAPI's test client), a party's own balances, the journal's
+``Server-Timing``, in-process through FastAPI's test client), whole and a page of 10 parties (``limit=10``,
+with every party's totals), a party's own balances, the journal's
 part of balances alone (``balance_sums``: every account's sum and overdue), and the ratio big / small; then, with a server process of its own (uvicorn, ``ledger serve``), requests per second
 at 16 clients for ``/health`` and for the big agreement's balances. Figures only: nothing is
 asserted on time.
@@ -93,11 +94,11 @@ def p99(values: list[float]) -> float:
     return sorted(values)[min(len(values) - 1, int(len(values) * 0.99))]
 
 
-def timed(client: TestClient, path: str, token: str, rounds: int) -> tuple[float, float]:
+def timed(client: TestClient, path: str, token: str, rounds: int, **extra: object) -> tuple[float, float]:
     """p50 and p99 in ms of the service's own time (Server-Timing) over ``rounds`` requests at three dates."""
     server = []
     for i in range(rounds):
-        response = client.get(path, params={"as_of": AS_OF[i % len(AS_OF)].isoformat()},
+        response = client.get(path, params={"as_of": AS_OF[i % len(AS_OF)].isoformat(), **extra},
                               headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text
         server.append(float(response.headers["server-timing"].split("dur=")[1]))
@@ -193,12 +194,14 @@ def main() -> int:
                                              issued_on=date(2025, 1, 1))[1]
             print(f"{'figure':<26} {'10 p50':>8} {'10 p99':>8} {'big p50':>10} {'big p99':>10} "
                   f"{'ratio p50':>10}", flush=True)
-            measures = [(f"/v1/agreements/{{}}/{figure}", figure, token, token) for figure in ("balances", "funding")]
-            measures.append(("/v1/agreements/{}/balances", "balances, a party's own", small_party, party))
-            for path, figure, small_token, big_token in measures:
+            measures = [(f"/v1/agreements/{{}}/{figure}", figure, token, token, {}) for figure in ("balances", "funding")]
+            measures += [(f"/v1/agreements/{{}}/{figure}", f"{figure}, a page of 10", token, token, {"limit": 10})
+                         for figure in ("balances", "funding")]
+            measures.append(("/v1/agreements/{}/balances", "balances, a party's own", small_party, party, {}))
+            for path, figure, small_token, big_token, extra in measures:
                 for aid, tok in ((small, small_token), (big, big_token)):
-                    timed(client, path.format(aid), tok, 20)  # warm the pools and caches
-                (s50, s99), (b50, b99) = (timed(client, path.format(aid), tok, args.rounds)
+                    timed(client, path.format(aid), tok, 20, **extra)  # warm the pools and caches
+                (s50, s99), (b50, b99) = (timed(client, path.format(aid), tok, args.rounds, **extra)
                                           for aid, tok in ((small, small_token), (big, big_token)))
                 print(f"{figure:<26} {s50:>8.2f} {s99:>8.2f} {b50:>10.2f} {b99:>10.2f} {b50 / s50:>9.1f}×",
                       flush=True)

@@ -16,9 +16,10 @@ from pydantic import AfterValidator
 
 from api.deps import BillReader, Coordinator, IdempotencyKey, LedgerDep, Staff, claim
 from api.problems import ApiProblem
-from api.routes.common import AsOf, as_of_or_today, check_visible, json_answer
+from api.routes.common import After, AsOf, as_of_or_today, check_visible, cursor, json_answer, link_next
 from api.spreadsheets import xlsx
 from api.schemas import RefundIn, in_business_years
+from domain.kernel.errors import InvalidInput
 from domain.kernel.identifiers import parse_uuid
 from domain.kernel.money import ZERO
 from projections.figures import answers
@@ -31,6 +32,8 @@ KnownAt = Annotated[datetime | None, AfterValidator(in_business_years), Query(
                 "left out even if back-dated; in the years 2000 to 2199.")]
 Format = Annotated[str, Query(pattern="^(json|csv|xlsx)$", description="json (default), csv or xlsx (a workbook "
                                                                    "whose totals are formulas)")]
+PartyLimit = Annotated[int | None, Query(ge=1, le=500, description="Parties per page (at most 500; "
+                                                                   "default: every party on one page).")]
 # The other forms a report is served in, declared in the schema beside JSON.
 FILES = {200: {"content": {"text/csv": {}, xlsx.MEDIA_TYPE: {}}}}
 
@@ -53,27 +56,42 @@ Journal = Annotated[JournalRunner, Depends(journal)]
 
 
 @router.get("/balances", response_model=None, responses=FILES)
-def balances(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: BillReader,
-             as_of: AsOf = None, known_at: KnownAt = None, format: Format = "json"
-             ) -> dict[str, Any] | Response:
+def balances(agreement_id: str, request: Request, ledger: LedgerDep, runner: Journal, principal: BillReader,
+             as_of: AsOf = None, known_at: KnownAt = None, format: Format = "json",
+             limit: PartyLimit = None, after: After = None) -> dict[str, Any] | Response:
     """Each party's invoiced, paid, credited, refunded, outstanding and overdue; a party sees only itself.
-    As CSV or XLSX: one row per party, then the totals (in XLSX a `=SUM` of the rows above)."""
+    With `limit` (and `after`, the last party of the previous page) the parties come a page at a time in
+    accession order, with a `Link: rel="next"` header while the page is full, and `totals` stay those of
+    every party. As CSV or XLSX: one row per party, then the totals (in XLSX a `=SUM` of the rows above);
+    a file holds every party (`limit` or `after` with a file: 422 `file_not_paged`)."""
     aid = parse_uuid(agreement_id, "agreement")
     day = as_of_or_today(as_of)
+    if format != "json" and (limit is not None or after is not None):
+        raise InvalidInput("a CSV or XLSX file holds every party: leave out limit and after",
+                           code="file_not_paged")
     check_visible(ledger, principal, aid)
     result = answers.balances(ledger, runner.store, aid, as_of=day, known_at=known_at,
-                              business_id=principal.business_id)
+                              business_id=principal.business_id, limit=limit, after=cursor(after))
     if format != "json":
         return _party_rows(result, f"balances-{day.isoformat()}", format)
-    return json_answer({**result, "known_at": known_at})
+    answer = json_answer({**result, "known_at": known_at})
+    if limit is not None:
+        link_next(request, answer, result["parties"], "party_id", limit)
+    return answer
 
 
 @router.get("/funding")
-def funding(agreement_id: str, ledger: LedgerDep, runner: Journal, principal: Staff, as_of: AsOf = None,
-            known_at: KnownAt = None) -> dict[str, Any]:
-    """Original and committed funding, invoiced, received, spent and remaining against the threshold."""
+def funding(agreement_id: str, request: Request, response: Response, ledger: LedgerDep, runner: Journal,
+            principal: Staff, as_of: AsOf = None, known_at: KnownAt = None, limit: PartyLimit = None,
+            after: After = None) -> dict[str, Any]:
+    """Original and committed funding, invoiced, received, spent and remaining against the threshold.
+    With `limit` (and `after`) each party's commitment (`parties`) comes a page at a time, as in the
+    balances; every other figure, and `commitments`, the totals, stay the agreement's."""
     aid = parse_uuid(agreement_id, "agreement")
-    result = answers.funding(ledger, runner.store, aid, as_of=as_of_or_today(as_of), known_at=known_at)
+    result = answers.funding(ledger, runner.store, aid, as_of=as_of_or_today(as_of), known_at=known_at,
+                             limit=limit, after=cursor(after))
+    if limit is not None:
+        link_next(request, response, result["parties"], "party_id", limit)
     return {**result, "known_at": known_at}
 
 

@@ -21,7 +21,7 @@ from domain.agreements.terms import Terms
 from domain.funding.refunds import refund_exclusion
 from domain.kernel.errors import Gone, InvalidInput
 from projections.figures import calculations as figures
-from projections.journal.queries import Store, Sums, balance_sums, sums
+from projections.journal.queries import Store, Sums, balance_sums, slot_sums, sums
 
 MAX_PARTIES = 500  # an agreement has at most 500 parties (domain.agreements.agreement.MAX_PARTIES)
 MAX_POINTS = 60  # dates of one funding series (a chart's points)
@@ -67,30 +67,67 @@ def _refuse_purged(record: dict[str, Any]) -> None:
 
 
 def balances(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
-             known_at: datetime | None = None, business_id: str | None = None) -> dict[str, Any]:
-    """Each party's invoiced, paid, credited, refunded, outstanding and overdue (``business_id``: one)."""
+             known_at: datetime | None = None, business_id: str | None = None, limit: int | None = None,
+             after: UUID | None = None) -> dict[str, Any]:
+    """Each party's invoiced, paid, credited, refunded, outstanding and overdue (``business_id``: one).
+
+    With ``limit`` (or ``after``) the parties are a page, in accession order after the party ``after``, and
+    the totals still those of every party: the history is read for the page's accounts and each account's
+    total, so a page costs the same at 500 parties as at 10. A party (``business_id``) pages through its
+    own row, and its totals are its own."""
     # One read of the agreement, and of it only what the balances need.
     record, parties = ledger.agreement_and_parties(agreement_id, as_of=as_of, business_id=business_id,
                                                    whole=False)
     _refuse_purged(record)
     _check_known_at(known_at)
+    if (limit is not None or after is not None) and business_id is None:
+        shown = page_of(parties, limit, after)
+        found = slot_sums(store, agreement_id, as_of=as_of, known_at=known_at,
+                          slots=[UUID(str(p["party_id"])) for p in shown])
+        return figures.balances(found.sums, shown, found.overdue, as_of,
+                                totals=figures.party_totals(found.totals, parties))
     # A party reads its own row: only its accounts are looked up.
     one = UUID(str(parties[0]["party_id"])) if business_id is not None and len(parties) == 1 else None
     journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at, party_id=one)
-    return figures.balances(journal_sums, parties, overdue, as_of)
+    result = figures.balances(journal_sums, parties, overdue, as_of)
+    if limit is not None or after is not None:  # a party's page: its own row, its own totals
+        result["parties"] = page_of(result["parties"], limit, after)
+    return result
+
+
+def page_of(parties: list[dict[str, Any]], limit: int | None, after: UUID | None) -> list[dict[str, Any]]:
+    """The parties after the party ``after`` (none if it is not one of them), at most ``limit``."""
+    if after is not None:
+        ids = [str(p["party_id"]) for p in parties]
+        parties = parties[ids.index(str(after)) + 1:] if str(after) in ids else []
+    return parties if limit is None else parties[:limit]
 
 
 def funding(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
-            known_at: datetime | None = None) -> dict[str, Any]:
+            known_at: datetime | None = None, limit: int | None = None, after: UUID | None = None
+            ) -> dict[str, Any]:
     """Original and committed funding, invoiced, received, spent and remaining against the threshold; what
     each party committed, was invoiced, paid and has unpaid, and the ceilings (R-FUND-5); the
-    grants in effect by the date, each (``grants``) and in total (``grants_total``) (R-FUND-7)."""
+    grants in effect by the date, each (``grants``) and in total (``grants_total``) (R-FUND-7).
+
+    With ``limit`` (or ``after``) the parties' commitments are a page, as in ``balances``; every other
+    figure, and the commitments' totals, are the agreement's."""
     agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
-    journal_sums = _sums(store, agreement_id, as_of, known_at)
-    granted = figures.grants(journal_sums, ledger.list_grants(agreement_id, as_of=as_of))
-    return {**_funding(agreement, journal_sums, as_of), **figures.commitments(journal_sums, parties, agreement),
-            "grants": granted["grants"],
-            "grants_total": granted["totals"], "funds": figures.funds_held(journal_sums, agreement)}
+    terms = ledger.list_grants(agreement_id, as_of=as_of)
+    if limit is not None or after is not None:
+        _check_known_at(known_at)
+        shown = page_of(parties, limit, after)
+        found = slot_sums(store, agreement_id, as_of=as_of, known_at=known_at, every=True,
+                          slots=[*(UUID(str(p["party_id"])) for p in shown), *(UUID(g["grant_id"]) for g in terms)])
+        page_sums, whole = found.sums, found.every
+        committed = figures.commitments(page_sums, shown, agreement,
+                                        totals=figures.commitment_totals(found.totals, parties))
+    else:
+        page_sums = whole = _sums(store, agreement_id, as_of, known_at)
+        committed = figures.commitments(whole, parties, agreement)
+    granted = figures.grants(page_sums, terms)
+    return {**_funding(agreement, whole, as_of), **committed, "grants": granted["grants"],
+            "grants_total": granted["totals"], "funds": figures.funds_held(whole, agreement)}
 
 
 def funding_over_time(ledger: Source, store: Store, agreement_id: UUID, dates: list[date]

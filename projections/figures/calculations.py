@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.invoicing.schedule import period_bounds
 from domain.kernel.money import ZERO, fmt, split
+from projections.journal.balances import OVERDUE
 from projections.journal.queries import Sums, account_total
 
 # The income accounts of invoices: cost shares, recharges and late-payment interest (R-INV-6).
@@ -47,26 +48,45 @@ def _figures_of(accounts: dict[str, Decimal], overdue: Decimal) -> dict[str, Dec
             "overdue": overdue, "contributed": -get("own_contributions")}
 
 
-def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], as_of: date
-             ) -> dict[str, Any]:
+def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Decimal], as_of: date,
+             totals: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Every party's balance and the totals over them; ``committed`` is the party's commitment as of the
     date (its cost share, binding amendments, released portions: R-FUND-5) and ``unpaid`` = committed −
-    paid."""
+    paid. With ``totals`` (``party_totals`` of all parties) the rows are a page and the totals are those."""
     rows = []
-    totals = dict.fromkeys(("cost_share", *PARTY_FIGURES, "committed", "unpaid"), ZERO)
+    summed = dict.fromkeys(BALANCE_FIGURES, ZERO)
     grouped = by_party(sums)
     for party in parties:
         pid = UUID(str(party["party_id"]))
-        own = _figures_of(grouped.get(pid, {}), overdue.get(pid, ZERO))
-        figures = {"cost_share": Decimal(party["cost_share"]), **own}
-        figures["committed"] = Decimal(party.get("committed", party["cost_share"]))
-        figures["unpaid"] = figures["committed"] - figures["paid"]
-        for key, value in figures.items():
-            totals[key] += value
+        figures = _party_row(party, grouped.get(pid, {}), overdue.get(pid, ZERO))
+        if totals is None:
+            for key, value in figures.items():
+                summed[key] += value
         rows.append({"party_id": str(pid), "name": party["name"], "status": party["status"],
                      **{key: fmt(value) for key, value in figures.items()}})
     return {"as_of": as_of.isoformat(), "parties": rows,
-            "totals": {key: fmt(value) for key, value in totals.items()}}
+            "totals": {key: fmt(value) for key, value in (summed if totals is None else totals).items()}}
+
+
+BALANCE_FIGURES = ("cost_share", *PARTY_FIGURES, "committed", "unpaid")
+
+
+def _party_row(party: dict[str, Any], accounts: dict[str, Decimal], overdue: Decimal) -> dict[str, Decimal]:
+    own = _figures_of(accounts, overdue)
+    figures = {"cost_share": Decimal(party["cost_share"]), **own}
+    figures["committed"] = Decimal(party.get("committed", party["cost_share"]))
+    figures["unpaid"] = figures["committed"] - figures["paid"]
+    return figures
+
+
+def party_totals(account_totals: dict[str, Decimal], parties: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """The balances' totals over ``parties`` (every party of the agreement) from each account's sum over
+    them (``SlotSums.totals``, the overdue under ``OVERDUE``): every party figure is a sum of accounts, so
+    its total is the same sum of the accounts' totals, and equals the sum of the rows."""
+    summed = _party_row({"cost_share": sum((Decimal(p["cost_share"]) for p in parties), ZERO),
+                         "committed": sum((Decimal(p.get("committed", p["cost_share"])) for p in parties), ZERO)},
+                        account_totals, account_totals.get(OVERDUE, ZERO))
+    return {key: summed[key] for key in BALANCE_FIGURES}
 
 
 def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: int, as_of: date,
@@ -134,27 +154,40 @@ def grants(sums: Sums, terms: list[dict[str, Any]]) -> dict[str, Any]:
 COMMITMENT_FIGURES = ("committed", "invoiced", "paid", "unpaid")
 
 
-def commitments(sums: Sums, parties: list[dict[str, Any]], agreement: dict[str, Any]) -> dict[str, Any]:
+def commitments(sums: Sums, parties: list[dict[str, Any]], agreement: dict[str, Any],
+                totals: dict[str, Decimal] | None = None) -> dict[str, Any]:
     """Each party's commitment against what it was invoiced and paid, and the totals (R-FUND-5):
     committed (cost share + binding amendments + released portions, as of the date), invoiced, paid (its
     own contributions included, R-ACC-4) and unpaid = committed − paid; with the ceilings of the binding
-    amendments, what of them is released (and committed) and what is not."""
+    amendments, what of them is released (and committed) and what is not. With ``totals``
+    (``commitment_totals`` of all parties) the rows are a page and the totals are those."""
     rows = []
-    totals = dict.fromkeys(COMMITMENT_FIGURES, ZERO)
+    summed = dict.fromkeys(COMMITMENT_FIGURES, ZERO)
     grouped = by_party(sums)
     for party in parties:
         pid = UUID(str(party["party_id"]))
-        own = _figures_of(grouped.get(pid, {}), ZERO)
-        committed = Decimal(party.get("committed", party["cost_share"]))
-        figures = {"committed": committed, "invoiced": own["invoiced"], "paid": own["paid"],
-                   "unpaid": committed - own["paid"]}
-        for key, value in figures.items():
-            totals[key] += value
+        figures = _commitment(party, grouped.get(pid, {}))
+        if totals is None:
+            for key, value in figures.items():
+                summed[key] += value
         rows.append({"party_id": str(pid), **{key: fmt(value) for key, value in figures.items()}})
-    return {"paid": fmt(totals["paid"]), "unpaid": fmt(totals["unpaid"]),
+    summed = summed if totals is None else totals
+    return {"paid": fmt(summed["paid"]), "unpaid": fmt(summed["unpaid"]),
             "ceiling": agreement.get("ceiling", "0.00"), "released": agreement.get("released", "0.00"),
             "unreleased": agreement.get("unreleased", "0.00"), "parties": rows,
-            "commitments": {key: fmt(value) for key, value in totals.items()}}
+            "commitments": {key: fmt(value) for key, value in summed.items()}}
+
+
+def _commitment(party: dict[str, Any], accounts: dict[str, Decimal]) -> dict[str, Decimal]:
+    own = _figures_of(accounts, ZERO)
+    committed = Decimal(party.get("committed", party["cost_share"]))
+    return {"committed": committed, "invoiced": own["invoiced"], "paid": own["paid"], "unpaid": committed - own["paid"]}
+
+
+def commitment_totals(account_totals: dict[str, Decimal], parties: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """The commitments' totals over ``parties`` from each account's sum over them, as ``party_totals``."""
+    return _commitment({"committed": sum((Decimal(p.get("committed", p["cost_share"])) for p in parties), ZERO),
+                        "cost_share": None}, account_totals)
 
 
 def remaining_funds(sums: Sums) -> Decimal:

@@ -55,8 +55,12 @@ _CREATE = (
 _SUMS = ("SELECT k.account, k.party_id, CASE WHEN k.last_date <= {p} THEN k.balance_cents ELSE"
          " (SELECT b.balance_cents FROM {balances} b WHERE b.agreement_id = k.agreement_id"
          " AND b.account = k.account AND b.party_id = k.party_id AND b.business_date <= {p}"
-         " ORDER BY b.business_date DESC LIMIT 1) END FROM {accounts} k WHERE k.agreement_id = {p}{party}"
-         " ORDER BY k.account, k.party_id")
+         " ORDER BY b.business_date DESC LIMIT 1) END AS cents FROM {accounts} k WHERE k.agreement_id = {p}{party}"
+         "{order}")
+# Each account's sum over some of its party slots (parties, or grants on ``grants_received``), or over all.
+_TOTALS = "SELECT s.account, SUM(s.cents) FROM ({sums}) s GROUP BY s.account"
+_ORDERED = " ORDER BY k.account, k.party_id"
+_PARTIES = " AND k.party_id <> {p}"  # every slot but the lines without a party (``NO_PARTY``)
 # The rows a batch may change: from the last one before its earliest date on.
 _ROWS_FROM = ("SELECT business_date, delta_cents, balance_cents FROM {balances} b WHERE b.agreement_id = {a}"
               " AND b.account = {acc} AND b.party_id = {party} AND b.business_date >= COALESCE("
@@ -86,6 +90,9 @@ class BalanceStatements:
     create: tuple[str, ...]
     sums: str  # binds the date twice, then the agreement
     party_sums: str  # the same, then one party: its accounts alone
+    slot_sums: str  # the same, then a list of party slots (``JournalStore.ids``): their accounts alone
+    totals: str  # binds as ``sums``: each account's sum over every slot
+    party_totals: str  # binds as ``sums``, then ``NO_PARTY``: each account's sum over every slot but it
     rows_from: str
     item_lines: str
     upserts: dict[str, str]
@@ -109,9 +116,12 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
         conflict = {"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind]
         upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT * FROM unnest({arrays}) "
                          + _fill(conflict, names))
+    slots = _fill(_SUMS, names, p="%s", party=" AND k.party_id = ANY(%s::uuid[])", order=_ORDERED)
     return BalanceStatements(
-        create=create, sums=_fill(_SUMS, names, p="%s", party=""),
-        party_sums=_fill(_SUMS, names, p="%s", party=" AND k.party_id = %s"),
+        create=create, sums=_fill(_SUMS, names, p="%s", party="", order=_ORDERED),
+        party_sums=_fill(_SUMS, names, p="%s", party=" AND k.party_id = %s", order=_ORDERED), slot_sums=slots,
+        totals=_TOTALS.format(sums=_fill(_SUMS, names, p="%s", party="", order="")),
+        party_totals=_TOTALS.format(sums=_fill(_SUMS, names, p="%s", party=_PARTIES.format(p="%s"), order="")),
         rows_from=("SELECT r.a, r.acc, r.p, b.business_date, b.delta_cents, b.balance_cents FROM"
                    " unnest(%b::uuid[], %b::text[], %b::uuid[], %b::date[]) AS r(a, acc, p, first)"
                    f" CROSS JOIN LATERAL ({lateral}) b"),
@@ -130,9 +140,12 @@ def sqlite_balance_statements() -> BalanceStatements:
     upserts = {kind: f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) VALUES ({marks[kind]}) "
                + _fill({"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind], names)
                for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items"))}
+    slots = _fill(_SUMS, names, p="?", party=" AND k.party_id IN (SELECT value FROM json_each(?))", order=_ORDERED)
     return BalanceStatements(
-        create=create, sums=_fill(_SUMS, names, p="?", party=""),
-        party_sums=_fill(_SUMS, names, p="?", party=" AND k.party_id = ?"),
+        create=create, sums=_fill(_SUMS, names, p="?", party="", order=_ORDERED),
+        party_sums=_fill(_SUMS, names, p="?", party=" AND k.party_id = ?", order=_ORDERED), slot_sums=slots,
+        totals=_TOTALS.format(sums=_fill(_SUMS, names, p="?", party="", order="")),
+        party_totals=_TOTALS.format(sums=_fill(_SUMS, names, p="?", party=_PARTIES.format(p="?"), order="")),
         rows_from=_fill(_ROWS_FROM, names, a="?1", acc="?2", party="?3", first="?4"),
         item_lines=_fill(_ITEM_LINES, names, a="?", item="?"),
         upserts=upserts, tables=(names["balances"], names["accounts"], names["items"]))

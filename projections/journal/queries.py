@@ -8,6 +8,7 @@ events recorded by that instant, so a figure can be given as the ledger knew it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ from uuid import UUID
 
 from domain.kernel.money import from_cents
 from projections.journal.balance_store import sums_rows
-from projections.journal.balances import MEMORANDUM
+from projections.journal.balances import MEMORANDUM, NO_PARTY, OVERDUE
 from projections.journal.store import JournalStore
 
 MAX_PAGE = 1_000
@@ -79,6 +80,60 @@ def balance_sums(store: Store, agreement_id: UUID, *, as_of: date, known_at: dat
     if isinstance(store, FromLines) or known_at is not None:
         return line_balance_sums(_lines_of(store), agreement_id, as_of=as_of, known_at=known_at)
     return _history(store, agreement_id, as_of, party_id)
+
+
+@dataclass(frozen=True)
+class SlotSums:
+    """The sums of some of an agreement's party slots (parties, or grants on ``grants_received``), with each
+    account's total over every slot that has one: what a page of parties needs, with the totals of all."""
+
+    sums: Sums  # each account of the slots asked, keyed as in ``sums``
+    overdue: dict[UUID, Decimal]  # each party asked that owes on invoices past their due date
+    totals: dict[str, Decimal]  # each account's sum over the slots (lines without a party left out); OVERDUE
+    every: Sums  # with ``every``: each account's sum, lines without a party too, keyed (account, None)
+
+
+def slot_sums(store: Store, agreement_id: UUID, *, as_of: date, slots: Sequence[UUID], every: bool = False,
+              known_at: datetime | None = None) -> SlotSums:
+    """``balance_sums`` of the ``slots`` alone, each account's total over every party slot and, with
+    ``every``, over the lines without a party too, in one round trip to the history: what reaches Python
+    follows the page and the chart of accounts, not the number of parties. The party accounts' totals
+    are the parties' totals: on those accounts every slot is a party (``postings``: only
+    ``grants_received`` is keyed by grant). From the lines (``FromLines``, ``known_at``) the same answer
+    is cut from the whole sums."""
+    if isinstance(store, FromLines) or known_at is not None:
+        whole, owed = line_balance_sums(_lines_of(store), agreement_id, as_of=as_of, known_at=known_at)
+        return _cut(whole, owed, slots, every)
+    assert type(as_of) is date, f"as_of {as_of!r} is not a date"
+    statements = store.balance_statements
+    head = [store.param(as_of), store.param(as_of), store.param(agreement_id)]
+    queries = [(statements.slot_sums, [*head, store.ids(slots)]),
+               (statements.party_totals, [*head, store.param(NO_PARTY)])]
+    if every:
+        queries.append((statements.totals, head))
+    found, summed, *everything = store.fetch_together(queries)
+    sums_, overdue = sums_rows(found)
+    return SlotSums(sums_, overdue, _totals(summed), {(account, None): amount for account, amount in
+                                                     _totals(everything[0]).items() if account != OVERDUE}
+                    if every else {})
+
+
+def _totals(rows: Sequence[tuple[str, object]]) -> dict[str, Decimal]:
+    return {account: from_cents(int(str(cents))) for account, cents in rows if cents is not None}
+
+
+def _cut(whole: Sums, owed: dict[UUID, Decimal], slots: Sequence[UUID], every: bool) -> SlotSums:
+    wanted = set(slots)
+    totals: dict[str, Decimal] = {}
+    everything: Sums = {}
+    for (account, slot), amount in whole.items():
+        if slot is not None:
+            totals[account] = totals.get(account, Decimal("0.00")) + amount
+        everything[(account, None)] = everything.get((account, None), Decimal("0.00")) + amount
+    totals[OVERDUE] = sum(owed.values(), Decimal("0.00"))
+    return SlotSums({key: amount for key, amount in whole.items() if key[1] in wanted},
+                    {party: amount for party, amount in owed.items() if party in wanted}, totals,
+                    everything if every else {})
 
 
 def _lines_of(store: Store) -> JournalStore:

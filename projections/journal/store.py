@@ -9,6 +9,7 @@ read after, so two runners, or a rebuild racing a runner, can never apply an eve
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import weakref
 from abc import ABC, abstractmethod
@@ -109,6 +110,10 @@ class JournalStore(ABC):
     def param(self, value: Any) -> Any:
         """A Python value as this database takes it as a parameter."""
         return value
+
+    def ids(self, values: Sequence[UUID]) -> Any:
+        """A list of ids as this database takes it as one parameter (an array)."""
+        return list(values)
 
     def line(self, row: Sequence[Any]) -> Row:
         """A stored line as Python values."""
@@ -313,6 +318,9 @@ class SQLiteJournalStore(JournalStore):
         with self.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, params)
             return [tuple(row) for row in cursor.fetchall()]
+
+    def ids(self, values: Sequence[UUID]) -> Any:
+        return json.dumps([str(value) for value in values])  # read with json_each
 
     def param(self, value: Any) -> Any:
         if isinstance(value, UUID):

@@ -109,6 +109,52 @@ def test_lyhty_balances_and_funding_match_the_hand_computed_figures(client: Test
     assert before["totals"]["paid"] == "200000.00"
 
 
+def test_balances_a_page_of_parties_at_a_time_keep_every_partys_totals(client: TestClient,
+                                                                        tokens: dict[str, str]) -> None:
+    """Lyhty's balances two parties a page: the pages in accession order make the whole list, each with the
+    totals of all parties and a Link to the next while full; a party's token pages through its own row;
+    a file is never paged (422 ``file_not_paged``) and a bad limit or cursor changes nothing."""
+    aid = create_lyhty(client, tokens["coordinator"], *COHORT)
+    run(client, tokens["scheduler"], aid, "2025-09-01")
+    bills = invoices(client, tokens["finance"], aid)
+    pay(client, tokens["finance"], bills[0]["id"], "6250.00", "2025-09-20")
+    url = f"/v1/agreements/{aid}/balances"
+    whole = get(client, tokens["finance"], url, as_of="2025-09-30")
+    assert len(whole["parties"]) == 5 and Decimal(whole["totals"]["overdue"]) > 0
+    rows, params, pages = [], {"as_of": "2025-09-30", "limit": 2}, 0
+    while True:
+        response = client.get(url, params=params, headers=auth(tokens["finance"]))
+        assert response.status_code == 200, response.text
+        page, pages = response.json(), pages + 1
+        assert page["totals"] == whole["totals"] and page["as_of"] == "2025-09-30"
+        rows += page["parties"]
+        if "next" not in response.links:
+            break
+        assert len(page["parties"]) == 2
+        next_url = response.links["next"]["url"]
+        assert f"after={page['parties'][-1]['party_id']}" in next_url and "as_of=2025-09-30" in next_url
+        params = {"as_of": "2025-09-30", "limit": 2, "after": page["parties"][-1]["party_id"]}
+    assert rows == whole["parties"] and pages == 3  # 2 + 2 + 1: the last page is not full, no Link
+    kela = [row for row in whole["parties"] if row["party_id"] == party_ids(client, tokens["finance"], aid)["0246246-0"]]
+    own = get(client, tokens["party"], url, as_of="2025-09-30", limit=1)  # Kela's token: its own row
+    assert own["parties"] == kela and own["totals"]["invoiced"] == kela[0]["invoiced"]
+    for params, code in (({"limit": 2, "format": "csv"}, "file_not_paged"),
+                         ({"after": whole["parties"][0]["party_id"], "format": "xlsx"}, "file_not_paged"),
+                         ({"limit": 0}, None), ({"limit": 501}, None)):
+        response = client.get(url, params=params, headers=auth(tokens["finance"]))
+        assert response.status_code == 422, (params, response.text)
+        if code is not None:
+            assert response.json()["code"] == code
+    funded = get(client, tokens["coordinator"], f"/v1/agreements/{aid}/funding", as_of="2025-09-30")
+    response = client.get(f"/v1/agreements/{aid}/funding", params={"as_of": "2025-09-30", "limit": 2},
+                          headers=auth(tokens["coordinator"]))
+    first = response.json()
+    assert first.pop("parties") == funded.pop("parties")[:2] and first == funded
+    assert "limit=2" in response.links["next"]["url"]
+    # a cursor that is no id is no item, as on every list
+    assert client.get(url, params={"after": "not-an-id"}, headers=auth(tokens["finance"])).status_code == 404
+
+
 def test_known_at_leaves_out_a_back_dated_payment_recorded_later(client: TestClient,
                                                                 tokens: dict[str, str]) -> None:
     """The answer as the ledger knew it: a payment dated 2025-09-10 but recorded now is not in it."""

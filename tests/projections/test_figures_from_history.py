@@ -75,3 +75,47 @@ def test_every_figure_from_the_history_equals_the_figure_from_the_lines(ledger: 
                 assert answers.annual_account(ledger, store, aid, year=year) == \
                     answers.annual_account(ledger, lines, aid, year=year)
         assert overdue > 0  # arrears were compared, not only zeros
+
+
+def test_balances_and_funding_a_page_at_a_time_equal_the_whole_with_every_partys_totals(ledger: Ledger) -> None:
+    """R-FUND-1, R-FUND-5, R-INV-6: pages of balances and of the funding's commitments (from the history and
+    from the lines) are the whole list cut in accession order, every page's totals, and every other
+    funding figure, those of the whole agreement."""
+    ids = history(ledger)
+    with JournalRunner(ledger, batch_size=7) as runner:
+        assert random_money(ledger, ids, random.Random(13), runner) < 60
+        runner.catch_up()
+        checked, received = 0, Decimal(0)
+        for store in (runner.store, FromLines(runner.store)):
+            for aid in ids.values():
+                for day in (date(2025, 6, 30), date(2026, 3, 15), date(2026, 12, 31)):
+                    whole = answers.balances(ledger, store, aid, as_of=day)
+                    funded = answers.funding(ledger, store, aid, as_of=day)
+                    received += sum(Decimal(grant["received"]) for grant in funded["grants"])
+                    assert len(whole["parties"]) >= 2
+                    for limit in (1, 2, 500):
+                        rows, commitments, after = [], [], None
+                        while True:
+                            page = answers.balances(ledger, store, aid, as_of=day, limit=limit, after=after)
+                            assert page["totals"] == whole["totals"], (aid, day, limit)
+                            assert len(page["parties"]) <= limit
+                            rows += page["parties"]
+                            funding_page = answers.funding(ledger, store, aid, as_of=day, limit=limit, after=after)
+                            commitments += funding_page.pop("parties")
+                            assert funding_page == {k: v for k, v in funded.items() if k != "parties"}
+                            if len(page["parties"]) < limit:
+                                break
+                            after = UUID(page["parties"][-1]["party_id"])
+                        assert rows == whole["parties"]
+                        assert commitments == funded["parties"]
+                        checked += 1
+                    first = whole["parties"][0]
+                    alone = answers.balances(ledger, store, aid, as_of=day, after=UUID(first["party_id"]))
+                    assert alone["parties"] == whole["parties"][1:]
+                    # an id that is no party of the agreement starts no page
+                    assert answers.balances(ledger, store, aid, as_of=day, after=aid)["parties"] == []
+        assert checked == 2 * len(ids) * 3 * 3
+        assert received > 0  # a grant's payment was among the figures compared
+        # the overdue and the paid were part of what was compared
+        totals = answers.balances(ledger, runner.store, ids[next(iter(ids))], as_of=date(2026, 12, 31))["totals"]
+        assert Decimal(totals["paid"]) > 0
