@@ -58,7 +58,8 @@ def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Deci
     grouped = by_party(sums)
     for party in parties:
         pid = UUID(str(party["party_id"]))
-        figures = _party_row(party, grouped.get(pid, {}), overdue.get(pid, ZERO))
+        figures = _party_row(Decimal(party["cost_share"]), _committed(party), grouped.get(pid, {}),
+                             overdue.get(pid, ZERO))
         if totals is None:
             for key, value in figures.items():
                 summed[key] += value
@@ -71,22 +72,22 @@ def balances(sums: Sums, parties: list[dict[str, Any]], overdue: dict[UUID, Deci
 BALANCE_FIGURES = ("cost_share", *PARTY_FIGURES, "committed", "unpaid")
 
 
-def _party_row(party: dict[str, Any], accounts: dict[str, Decimal], overdue: Decimal) -> dict[str, Decimal]:
+def _party_row(cost_share: Decimal, committed: Decimal, accounts: dict[str, Decimal], overdue: Decimal
+               ) -> dict[str, Decimal]:
     own = _figures_of(accounts, overdue)
-    figures = {"cost_share": Decimal(party["cost_share"]), **own}
-    figures["committed"] = Decimal(party.get("committed", party["cost_share"]))
-    figures["unpaid"] = figures["committed"] - figures["paid"]
-    return figures
+    return {"cost_share": cost_share, **own, "committed": committed, "unpaid": committed - own["paid"]}
+
+
+def _committed(party: dict[str, Any]) -> Decimal:
+    return Decimal(party.get("committed", party["cost_share"]))
 
 
 def party_totals(account_totals: dict[str, Decimal], parties: list[dict[str, Any]]) -> dict[str, Decimal]:
     """The balances' totals over ``parties`` (every party of the agreement) from each account's sum over
     them (``SlotSums.totals``, the overdue under ``OVERDUE``): every party figure is a sum of accounts, so
     its total is the same sum of the accounts' totals, and equals the sum of the rows."""
-    summed = _party_row({"cost_share": sum((Decimal(p["cost_share"]) for p in parties), ZERO),
-                         "committed": sum((Decimal(p.get("committed", p["cost_share"])) for p in parties), ZERO)},
-                        account_totals, account_totals.get(OVERDUE, ZERO))
-    return {key: summed[key] for key in BALANCE_FIGURES}
+    return _party_row(sum((Decimal(p["cost_share"]) for p in parties), ZERO),
+                      sum((_committed(p) for p in parties), ZERO), account_totals, account_totals.get(OVERDUE, ZERO))
 
 
 def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: int, as_of: date,
@@ -166,7 +167,7 @@ def commitments(sums: Sums, parties: list[dict[str, Any]], agreement: dict[str, 
     grouped = by_party(sums)
     for party in parties:
         pid = UUID(str(party["party_id"]))
-        figures = _commitment(party, grouped.get(pid, {}))
+        figures = _commitment(_committed(party), grouped.get(pid, {}))
         if totals is None:
             for key, value in figures.items():
                 summed[key] += value
@@ -178,16 +179,14 @@ def commitments(sums: Sums, parties: list[dict[str, Any]], agreement: dict[str, 
             "commitments": {key: fmt(value) for key, value in summed.items()}}
 
 
-def _commitment(party: dict[str, Any], accounts: dict[str, Decimal]) -> dict[str, Decimal]:
+def _commitment(committed: Decimal, accounts: dict[str, Decimal]) -> dict[str, Decimal]:
     own = _figures_of(accounts, ZERO)
-    committed = Decimal(party.get("committed", party["cost_share"]))
     return {"committed": committed, "invoiced": own["invoiced"], "paid": own["paid"], "unpaid": committed - own["paid"]}
 
 
 def commitment_totals(account_totals: dict[str, Decimal], parties: list[dict[str, Any]]) -> dict[str, Decimal]:
     """The commitments' totals over ``parties`` from each account's sum over them, as ``party_totals``."""
-    return _commitment({"committed": sum((Decimal(p.get("committed", p["cost_share"])) for p in parties), ZERO),
-                        "cost_share": None}, account_totals)
+    return _commitment(sum((_committed(p) for p in parties), ZERO), account_totals)
 
 
 def remaining_funds(sums: Sums) -> Decimal:

@@ -57,7 +57,7 @@ _SUMS = ("SELECT k.account, k.party_id, CASE WHEN k.last_date <= {p} THEN k.bala
          " AND b.account = k.account AND b.party_id = k.party_id AND b.business_date <= {p}"
          " ORDER BY b.business_date DESC LIMIT 1) END AS cents FROM {accounts} k WHERE k.agreement_id = {p}{party}"
          "{order}")
-# Each account's sum over some of its party slots (parties, or grants on ``grants_received``), or over all.
+# Each account's sum over the rows of ``_SUMS`` (every slot, or every slot but ``NO_PARTY``).
 _TOTALS = "SELECT s.account, SUM(s.cents) FROM ({sums}) s GROUP BY s.account"
 _ORDERED = " ORDER BY k.account, k.party_id"
 _PARTIES = " AND k.party_id <> {p}"  # every slot but the lines without a party (``NO_PARTY``)
