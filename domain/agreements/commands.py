@@ -28,6 +28,7 @@ from domain.kernel.idempotency import Idempotency
 from domain.kernel.memo import per_version
 from domain.records.contacts import ContactDetails
 from domain.kernel.money import ZERO, fmt
+from domain.kernel.paging import items_after
 from domain.records.retention import retention_view
 
 if TYPE_CHECKING:
@@ -148,9 +149,7 @@ class AgreementCommands:
         limit = _page(limit)
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
         parties = agreement.parties_in_order()
-        if after is not None:
-            ids = [p["party_id"] for p in parties]
-            parties = parties[ids.index(after) + 1:] if after in ids else []
+        parties = items_after(parties, after, key=lambda p: p["party_id"])
         return _party_views(agreement, parties, as_of, business_id)[:limit]
 
     def agreement_and_parties(self, agreement_id: UUID, *, as_of: date, business_id: str | None = None,

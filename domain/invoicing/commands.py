@@ -21,6 +21,7 @@ from domain.invoicing.runs import MAX_INVOICES_PER_SAVE, RunCommands, issue_plan
 from domain.invoicing.schedule import PlannedInvoice, closed_periods, quarters_of, recharge_invoices
 from domain.kernel.money import check_input_amount, fmt, money
 from domain.kernel.references import normalise
+from domain.kernel.paging import items_after
 from domain.invoicing.payments import BankTransaction, UnmatchedPayment
 from domain.invoicing.spending import SpendingLog, bearers, quarter_of, quarters_between
 
@@ -346,8 +347,7 @@ class InvoicingCommands(RunCommands, RegisterAccess):
         self._read(agreement_id, Agreement, "agreement")
         legacy = self._legacy_index(agreement_id)
         ids = [*(legacy.unmatched if legacy is not None else []), *self._unmatched_ids(agreement_id)]
-        if after is not None:
-            ids = ids[ids.index(after) + 1:] if after in ids else []
+        ids = items_after(ids, after)
         page = []
         for pid in ids:
             payment = self._read(pid, UnmatchedPayment, "unmatched payment")
@@ -367,9 +367,7 @@ class InvoicingCommands(RunCommands, RegisterAccess):
         if log is None:
             return []
         entries = log.entries
-        if after is not None:
-            ids = [e["entry_id"] for e in entries]
-            entries = entries[ids.index(after) + 1:] if after in ids else []
+        entries = items_after(entries, after, key=lambda e: e["entry_id"])
         return [log.view(e) for e in entries[:_limit(limit)]]
 
     # Plumbing ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from domain.invoicing.register import Register
 from domain.kernel.calendar import check_business_year
 from domain.kernel.errors import Conflict, InvalidInput
 from domain.kernel.money import ZERO, fmt
+from domain.kernel.paging import items_after
 
 if TYPE_CHECKING:
     from domain.kernel.idempotency import Idempotency
@@ -65,8 +66,7 @@ class InterestCommands:
         agreement = self._agreement(agreement_id)
         ids = [p["party_id"] for p in agreement.parties_in_order()
                if party_id is None or p["party_id"] == party_id]
-        if after is not None:
-            ids = ids[ids.index(after) + 1:] if after in ids else []
+        ids = items_after(ids, after)
         table = self._table()
         rows = []
         for pid in ids[:limit]:

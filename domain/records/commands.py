@@ -29,6 +29,7 @@ from domain.records.contacts import (MAX_LIVE_CONTACTS, ContactDetails, ContactR
                                      PersonalDataStore, PersonalRecord, new_contact_id)
 from domain.kernel.errors import Conflict, IdempotencyKeyReused, NotFound
 from domain.kernel.identifiers import party_id as party_id_of
+from domain.kernel.paging import items_after
 from domain.records.retention import retention_view
 
 if TYPE_CHECKING:
@@ -99,9 +100,7 @@ class ContactCommands:
         except AggregateNotFoundError:
             return []
         entries = register.entries
-        if after is not None:
-            ids = [entry[0] for entry in entries]
-            entries = entries[ids.index(after) + 1:] if after in ids else []
+        entries = items_after(entries, after, key=lambda entry: entry[0])
         page = entries[:limit]
         records = self.personal_data().personal_records([entry[0] for entry in page])  # type: ignore[misc]
         return [contact_view(register, entry, records.get(entry[0]))  # type: ignore[arg-type]

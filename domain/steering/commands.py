@@ -21,6 +21,7 @@ from domain.funding.amendments import is_portion_subject, plan_portion
 from domain.funding.instalments import check_release
 from domain.membership.rules import DecisionRef, is_member_on
 from domain.kernel.money import ZERO, fmt
+from domain.kernel.paging import items_after
 from domain.steering.seats import (MAX_EXPERTS, composition_view, seat_of, seat_weights)
 from domain.steering.voting import Ballot, Tally, parse_ballots, tally, voting_weights
 
@@ -142,9 +143,7 @@ class SteeringCommands:
         if not 0 < limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", code="invalid_limit")
         minutes = list(self._agreement(agreement_id).minutes)
-        if after is not None:
-            ids = [entry[0] for entry in minutes]
-            minutes = minutes[ids.index(after) + 1:] if after in ids else []
+        minutes = items_after(minutes, after, key=lambda entry: entry[0])
         chosen = [entry[0] for entry in minutes
                   if (kind is None or entry[1] == kind) and (passed is None or entry[2] == passed)]
         return [summary_view(self._decision(agreement_id, did)) for did in chosen[:limit]]

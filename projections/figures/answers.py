@@ -20,6 +20,7 @@ from uuid import UUID
 from domain.agreements.terms import Terms
 from domain.funding.refunds import refund_exclusion
 from domain.kernel.errors import Gone, InvalidInput
+from domain.kernel.paging import items_after
 from projections.figures import calculations as figures
 from projections.journal.queries import Store, Sums, balance_sums, slot_sums, sums
 
@@ -97,9 +98,7 @@ def balances(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
 
 def page_of(parties: list[dict[str, Any]], limit: int | None, after: UUID | None) -> list[dict[str, Any]]:
     """The parties after the party ``after`` (none if it is not one of them), at most ``limit``."""
-    if after is not None:
-        ids = [str(p["party_id"]) for p in parties]
-        parties = parties[ids.index(str(after)) + 1:] if str(after) in ids else []
+    parties = items_after(parties, None if after is None else str(after), key=lambda p: str(p["party_id"]))
     return parties if limit is None else parties[:limit]
 
 
