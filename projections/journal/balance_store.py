@@ -22,6 +22,7 @@ from psycopg.rows import tuple_row
 
 from domain.kernel.money import from_cents
 from projections.journal.balances import (
+    ALL_PARTIES,
     NO_PARTY,
     OVERDUE,
     Changes,
@@ -29,12 +30,17 @@ from projections.journal.balances import (
     Key,
     Move,
     Row,
+    add_totals,
     item_changes,
     recompute,
     split,
 )
 
 BALANCES_TABLE, ACCOUNTS_TABLE, ITEMS_TABLE = "journal_balances", "journal_accounts", "journal_items"
+FORMAT_TABLE = "journal_format"  # which layout the history's rows follow: upgraded once when it is older
+# 1: balances per account and slot; 2: and each account's total over its party slots (``ALL_PARTIES``).
+FORMAT = 2
+_ALL, _NONE = str(ALL_PARTIES), str(NO_PARTY)  # fixed keys, written into statements as literals
 
 _CREATE = (
     """CREATE TABLE IF NOT EXISTS {balances} (
@@ -49,7 +55,24 @@ _CREATE = (
         agreement_id {uuid} NOT NULL, item_id {uuid} NOT NULL, account {text} NOT NULL,
         business_date {date} NOT NULL, amount_cents {int} NOT NULL, owner_id {uuid},
         PRIMARY KEY (agreement_id, item_id, account, business_date)){rowid}""",
+    "CREATE TABLE IF NOT EXISTS {format} (name {text} PRIMARY KEY, version {int} NOT NULL)",
 )
+# From format 1: each account's total over its party slots, by date, summed from the slots' own rows.
+_UPGRADE = (
+    "DELETE FROM {balances} WHERE party_id = '" + _ALL + "'",
+    "DELETE FROM {accounts} WHERE party_id = '" + _ALL + "'",
+    "INSERT INTO {balances} (agreement_id, account, party_id, business_date, delta_cents, balance_cents)"
+    " SELECT agreement_id, account, CAST('" + _ALL + "' AS {uuid}), business_date, delta,"
+    " SUM(delta) OVER (PARTITION BY agreement_id, account ORDER BY business_date) FROM"
+    " (SELECT agreement_id, account, business_date, SUM(delta_cents) AS delta FROM {balances}"
+    " WHERE party_id NOT IN ('" + _NONE + "', '" + _ALL + "') GROUP BY agreement_id, account, business_date) s",
+    "INSERT INTO {accounts} (agreement_id, account, party_id, last_date, balance_cents)"
+    " SELECT agreement_id, account, CAST('" + _ALL + "' AS {uuid}), MAX(last_date), SUM(balance_cents)"
+    " FROM {accounts} WHERE party_id NOT IN ('" + _NONE + "', '" + _ALL + "') GROUP BY agreement_id, account",
+)
+_FORMAT_READ = "SELECT version FROM {format} WHERE name = 'balances'"
+_FORMAT_WRITE = ("INSERT INTO {format} (name, version) VALUES ('balances', {p})"
+                 " ON CONFLICT (name) DO UPDATE SET version = excluded.version")
 # Per account: its latest balance if the date is on or after its last date, else the latest row on or
 # before the date (one descent of the key). An account with no line by the date has no value (NULL).
 _SUMS = ("SELECT k.account, k.party_id, CASE WHEN k.last_date <= {p} THEN k.balance_cents ELSE"
@@ -57,10 +80,13 @@ _SUMS = ("SELECT k.account, k.party_id, CASE WHEN k.last_date <= {p} THEN k.bala
          " AND b.account = k.account AND b.party_id = k.party_id AND b.business_date <= {p}"
          " ORDER BY b.business_date DESC LIMIT 1) END AS cents FROM {accounts} k WHERE k.agreement_id = {p}{party}"
          "{order}")
-# Each account's sum over the rows of ``_SUMS`` (every slot, or every slot but ``NO_PARTY``).
+# Each account's sum over the rows of ``_SUMS``: its total over the party slots (one row per account), or
+# that plus the lines without a party (two).
 _TOTALS = "SELECT s.account, SUM(s.cents) FROM ({sums}) s GROUP BY s.account"
 _ORDERED = " ORDER BY k.account, k.party_id"
-_PARTIES = " AND k.party_id <> {p}"  # every slot but the lines without a party (``NO_PARTY``)
+_SLOTS = " AND k.party_id <> '" + _ALL + "'"  # every slot: the totals left out
+_PARTIES = " AND k.party_id = '" + _ALL + "'"  # each account's total over every slot but ``NO_PARTY``
+_EVERY = " AND k.party_id IN ('" + _ALL + "', '" + _NONE + "')"  # and the lines without a party
 # The rows a batch may change: from the last one before its earliest date on.
 _ROWS_FROM = ("SELECT business_date, delta_cents, balance_cents FROM {balances} b WHERE b.agreement_id = {a}"
               " AND b.account = {acc} AND b.party_id = {party} AND b.business_date >= COALESCE("
@@ -92,20 +118,36 @@ class BalanceStatements:
     party_sums: str  # the same, then one party: its accounts alone
     slot_sums: str  # the same, then a list of party slots (``JournalStore.ids``): their accounts alone
     totals: str  # binds as ``sums``: each account's sum over every slot
-    party_totals: str  # binds as ``sums``, then ``NO_PARTY``: each account's sum over every slot but it
+    party_totals: str  # binds as ``sums``: each account's sum over every slot but ``NO_PARTY``
     rows_from: str
     item_lines: str
     upserts: dict[str, str]
     tables: tuple[str, str, str]
+    format_read: str  # the history's format (``FORMAT``), if it has one
+    format_write: str  # binds the format
+    upgrade: tuple[str, ...]  # from format 1 to 2, in one transaction
+    lock: str | None  # holds off another process's upgrade until the transaction ends (PostgreSQL)
 
 
 def _fill(template: str, names: dict[str, str], **more: str) -> str:
     return template.format(**names, **more)
 
 
+def _reads(names: dict[str, str], p: str, slots: str, uuid: str) -> dict[str, Any]:
+    """The statements both databases write alike, with their parameter mark and their list of slots."""
+    return {"sums": _fill(_SUMS, names, p=p, party=_SLOTS, order=_ORDERED),
+            "party_sums": _fill(_SUMS, names, p=p, party=f" AND k.party_id = {p}", order=_ORDERED),
+            "slot_sums": _fill(_SUMS, names, p=p, party=slots, order=_ORDERED),
+            "totals": _TOTALS.format(sums=_fill(_SUMS, names, p=p, party=_EVERY, order="")),
+            "party_totals": _TOTALS.format(sums=_fill(_SUMS, names, p=p, party=_PARTIES, order="")),
+            "format_read": _fill(_FORMAT_READ, names), "format_write": _fill(_FORMAT_WRITE, names, p=p),
+            "upgrade": tuple(_fill(s, names, uuid=uuid) for s in _UPGRADE)}
+
+
 def postgres_balance_statements(prefix: str) -> BalanceStatements:
     """Statements for the tables in a PostgreSQL schema (``prefix``: the quoted schema and a dot)."""
-    names = {"balances": prefix + BALANCES_TABLE, "accounts": prefix + ACCOUNTS_TABLE, "items": prefix + ITEMS_TABLE}
+    names = {"balances": prefix + BALANCES_TABLE, "accounts": prefix + ACCOUNTS_TABLE, "items": prefix + ITEMS_TABLE,
+             "format": prefix + FORMAT_TABLE}
     create = tuple(_fill(s, names, uuid="uuid", text="text", date="date", int="bigint", rowid="",
                          include=" INCLUDE (delta_cents, balance_cents)") for s in _CREATE)
     create += tuple(f"ALTER TABLE {names[t]} SET (parallel_workers = 0)" for t in ("balances", "accounts", "items"))
@@ -116,12 +158,9 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
         conflict = {"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind]
         upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT * FROM unnest({arrays}) "
                          + _fill(conflict, names))
-    slots = _fill(_SUMS, names, p="%s", party=" AND k.party_id = ANY(%s::uuid[])", order=_ORDERED)
     return BalanceStatements(
-        create=create, sums=_fill(_SUMS, names, p="%s", party="", order=_ORDERED),
-        party_sums=_fill(_SUMS, names, p="%s", party=" AND k.party_id = %s", order=_ORDERED), slot_sums=slots,
-        totals=_TOTALS.format(sums=_fill(_SUMS, names, p="%s", party="", order="")),
-        party_totals=_TOTALS.format(sums=_fill(_SUMS, names, p="%s", party=_PARTIES.format(p="%s"), order="")),
+        create=create, **_reads(names, "%s", " AND k.party_id = ANY(%s::uuid[])", "uuid"),
+        lock=f"LOCK TABLE {names['format']} IN SHARE ROW EXCLUSIVE MODE",
         rows_from=("SELECT r.a, r.acc, r.p, b.business_date, b.delta_cents, b.balance_cents FROM"
                    " unnest(%b::uuid[], %b::text[], %b::uuid[], %b::date[]) AS r(a, acc, p, first)"
                    f" CROSS JOIN LATERAL ({lateral}) b"),
@@ -133,20 +172,16 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
 
 def sqlite_balance_statements() -> BalanceStatements:
     """Statements for the tables in the journal's SQLite file."""
-    names = {"balances": BALANCES_TABLE, "accounts": ACCOUNTS_TABLE, "items": ITEMS_TABLE}
+    names = {"balances": BALANCES_TABLE, "accounts": ACCOUNTS_TABLE, "items": ITEMS_TABLE, "format": FORMAT_TABLE}
     create = tuple(_fill(s, names, uuid="TEXT", text="TEXT", date="TEXT", int="INTEGER", rowid=" WITHOUT ROWID",
                          include="") for s in _CREATE)
     marks = {kind: ", ".join(["?"] * len(types)) for kind, types in _PG_TYPES.items()}
     upserts = {kind: f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) VALUES ({marks[kind]}) "
                + _fill({"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind], names)
                for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items"))}
-    slots = _fill(_SUMS, names, p="?", party=" AND k.party_id IN (SELECT value FROM json_each(?))", order=_ORDERED)
     return BalanceStatements(
-        create=create, sums=_fill(_SUMS, names, p="?", party="", order=_ORDERED),
-        party_sums=_fill(_SUMS, names, p="?", party=" AND k.party_id = ?", order=_ORDERED), slot_sums=slots,
-        totals=_TOTALS.format(sums=_fill(_SUMS, names, p="?", party="", order="")),
-        party_totals=_TOTALS.format(sums=_fill(_SUMS, names, p="?", party=_PARTIES.format(p="?"), order="")),
-        rows_from=_fill(_ROWS_FROM, names, a="?1", acc="?2", party="?3", first="?4"),
+        create=create, **_reads(names, "?", " AND k.party_id IN (SELECT value FROM json_each(?))", "TEXT"),
+        lock=None, rows_from=_fill(_ROWS_FROM, names, a="?1", acc="?2", party="?3", first="?4"),
         item_lines=_fill(_ITEM_LINES, names, a="?", item="?"),
         upserts=upserts, tables=(names["balances"], names["accounts"], names["items"]))
 
@@ -170,9 +205,26 @@ class BalanceIO:
         keyed, items = split(moves)
         stored_items = self._item_lines(cursor, list(items)) if items else {}
         item_writes = item_changes(items, stored_items, keyed)
+        add_totals(keyed)
         firsts = {key: min(moved) for key, moved in keyed.items()}
         changes = recompute(keyed, self._rows(cursor, firsts))
         self._write(cursor, Changes(changes.rows, changes.latest, item_writes))
+
+    def upgrade(self, cursor: Any) -> bool:
+        """Bring a history of an older format to ``FORMAT`` inside the caller's transaction (every
+        account's running total over its party slots, summed from the slots' rows); True if it did. A
+        history already at the format, or another process's upgrade, is left alone."""
+        if self.statements.lock is not None:
+            cursor.execute(self.statements.lock)
+        cursor.execute(self.statements.format_read)
+        found = cursor.fetchone()
+        version = None if found is None else found["version"] if isinstance(found, dict) else found[0]
+        if version is not None and int(version) >= FORMAT:
+            return False
+        for statement in self.statements.upgrade:
+            cursor.execute(statement)
+        cursor.execute(self.statements.format_write, (FORMAT,))
+        return True
 
     # Reads ---------------------------------------------------------------------------------------
 

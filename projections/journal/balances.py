@@ -33,6 +33,9 @@ ITEM_ACCOUNTS = ("open_items", "past_due")  # memorandum accounts keyed by invoi
 # Memorandum accounts, keyed by invoice: no figure sums them, so they are no balances of their own.
 MEMORANDUM = frozenset({*ITEM_ACCOUNTS, "open_items_control", "past_due_control"})
 NO_PARTY = UUID(int=0)  # the balance history's key for lines without a party (a key has no NULLs)
+# The key of each account's running total over every party slot (every key but ``NO_PARTY``): an
+# agreement's totals as of a date are then one lookup per account, whatever the number of parties.
+ALL_PARTIES = UUID(int=1)
 
 Key = tuple[UUID, str, UUID]  # agreement, account, party (NO_PARTY for none)
 Item = tuple[UUID, UUID]  # agreement, invoice
@@ -150,6 +153,17 @@ def item_changes(items: dict[Item, list[Move]], stored: dict[Item, list[tuple[st
             write[0] += move.cents
             write[1] = write[1] or move.owner
     return [(item, account, day, cents, owner) for (item, account, day), (cents, owner) in writes.items()]
+
+
+def add_totals(keyed: dict[Key, dict[date, int]]) -> None:
+    """Add to ``keyed`` the moves of each account's total over its party slots (``ALL_PARTIES``): the sum,
+    date by date, of the moves of every slot but ``NO_PARTY``, so the total moves as its parts do."""
+    for (agreement_id, account, party), moved in list(keyed.items()):
+        if party in (NO_PARTY, ALL_PARTIES):
+            continue
+        total = keyed[(agreement_id, account, ALL_PARTIES)]
+        for day, cents in moved.items():
+            total[day] += cents
 
 
 def recompute(keyed: dict[Key, dict[date, int]], stored: dict[Key, list[Row]]) -> Changes:

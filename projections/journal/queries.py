@@ -16,7 +16,7 @@ from uuid import UUID
 
 from domain.kernel.money import from_cents
 from projections.journal.balance_store import sums_rows
-from projections.journal.balances import MEMORANDUM, NO_PARTY, OVERDUE
+from projections.journal.balances import MEMORANDUM, OVERDUE
 from projections.journal.store import JournalStore
 
 MAX_PAGE = 1_000
@@ -96,7 +96,8 @@ class SlotSums:
 def slot_sums(store: Store, agreement_id: UUID, *, as_of: date, slots: Sequence[UUID], every: bool = False,
               known_at: datetime | None = None) -> SlotSums:
     """``balance_sums`` of the ``slots`` alone, each account's total over every party slot and, with
-    ``every``, over the lines without a party too, in one round trip to the history: what reaches Python
+    ``every``, over the lines without a party too, in one round trip to the history: each total is the
+    history's running total of the account (``ALL_PARTIES``), one lookup per account, so what is read
     follows the page and the chart of accounts, not the number of parties. The party accounts' totals
     are the parties' totals: on those accounts every slot is a party (``postings``: only
     ``grants_received`` is keyed by grant). From the lines (``FromLines``, ``known_at``) the same answer
@@ -108,7 +109,7 @@ def slot_sums(store: Store, agreement_id: UUID, *, as_of: date, slots: Sequence[
     statements = store.balance_statements
     head = [store.param(as_of), store.param(as_of), store.param(agreement_id)]
     queries = [(statements.slot_sums, [*head, store.ids(slots)]),
-               (statements.party_totals, [*head, store.param(NO_PARTY)])]
+               (statements.party_totals, head)]
     if every:
         queries.append((statements.totals, head))
     found, summed, *everything = store.fetch_together(queries)

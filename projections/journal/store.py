@@ -97,6 +97,11 @@ class JournalStore(ABC):
         """Remove every line and the tracking position, in one transaction."""
 
     @abstractmethod
+    def upgrade(self) -> bool:
+        """Bring a balance history written in an older format to the current one, in one transaction
+        (on opening the store); True if it was rewritten."""
+
+    @abstractmethod
     def fetch(self, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows of one query (values already converted with ``param``)."""
 
@@ -157,6 +162,11 @@ class PostgresJournalStore(JournalStore):
             sweep_on_failed_check(datastore.pool)
         if create_table:  # CREATE_TABLE=false: a service role without DDL rights; the owner made them
             self.recorder.create_table()
+            self.upgrade()
+
+    def upgrade(self) -> bool:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            return self.balance_io.upgrade(cursor)
 
     def position(self) -> int:
         return self.recorder.max_tracking_id(self.app_name) or 0
@@ -271,6 +281,12 @@ class SQLiteJournalStore(JournalStore):
         self.balance_io = BalanceIO(self.balance_statements, postgres=False)
         self.recorder = SQLiteJournalRecorder(datastore)
         self.recorder.create_table()
+        self.upgrade()
+
+    def upgrade(self) -> bool:
+        done: list[bool] = []
+        self._write(lambda cursor: done.append(self.balance_io.upgrade(cursor)))
+        return done[0]
 
     def position(self) -> int:
         return self.recorder.max_tracking_id(self.app_name) or 0
