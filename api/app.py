@@ -14,6 +14,7 @@ from api.web import site
 from api.deps import TokenCache
 from api.logging import configure_logging
 from api.middleware import RequestContext
+from api.routing import add_routes
 from api.resilience import DatabaseHiccups
 from api.routes import (agreements, audit, bank_files, billing, contacts, decisions, documents, exits, figures,
                         funding, grants, health, interest, invoices, membership, parties, payments, payouts, retention,
@@ -66,8 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, agreements, parties, contacts, membership, decisions, steering_group, funding, grants, exits,
                    billing, documents, invoices, interest, payments, bank_files, payouts, spending, figures, summary,
                    retention, audit):
-        app.include_router(module.router)
-    app.include_router(metrics.router)
+        add_routes(app, module.router)
+    add_routes(app, metrics.router)
     site.install(app)
     app.add_middleware(DatabaseHiccups)  # innermost: a retried read is logged and timed once
     app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes,

@@ -4,8 +4,9 @@ INSERT+COMMIT, on PostgreSQL (the tests' server), in a schema of its own dropped
 Prints, from one run: payment by reference and credit note p50/p99 in an agreement of 10 parties and in one
 of 500 parties with 10,000 invoices (and their ratio); the invoicing run of 10,000 invoices (seconds); payments
 over HTTP (uvicorn on loopback) at 1, 8 and 32 clients with the share refused, beside raw
-INSERT+COMMIT at the same client counts, with one server process and with two (``--workers``);
-snapshot bytes against event bytes.
+INSERT+COMMIT at the same client counts and beside the least a Python HTTP service does for a write
+(``benchmarks/bare_write.py`` under the same uvicorn), with one server process and with two
+(``--workers``); snapshot bytes against event bytes.
 """
 
 from __future__ import annotations
@@ -96,6 +97,10 @@ def serve(settings: Any, port: int, workers: int = 1) -> subprocess.Popen[bytes]
            "POSTGRES_MAX_OVERFLOW": "24", "LEDGER_WORKERS": str(workers), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _started(server, port, workers)
+
+
+def _started(server: subprocess.Popen[bytes], port: int, workers: int) -> subprocess.Popen[bytes]:
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -105,6 +110,20 @@ def serve(settings: Any, port: int, workers: int = 1) -> subprocess.Popen[bytes]
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("the server did not start")
+
+
+def serve_bare(schema: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """The bare write application (``benchmarks/bare_write.py``) under the same uvicorn, on its own table."""
+    table = f'"{schema}".bare_writes'
+    with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (id bigserial PRIMARY KEY, body text)")
+    conninfo = psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in PG.items()})
+    env = {**os.environ, "BARE_CONNINFO": conninfo, "BARE_TABLE": table,
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "benchmarks.bare_write:app", "--port", str(port),
+                               "--workers", str(workers), "--log-level", "error", "--no-access-log"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _started(server, port, workers)
 
 
 def http_payments(port: int, token: str, bills: list[dict[str, Any]], clients: int, seconds: float,
@@ -205,19 +224,34 @@ def main() -> int:
         bills = ledger.list_invoices(large, as_of=RUN_ON, limit=500)
         ledger.close()
         print(f"{'workers':>7} {'clients':>7} {'payments/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'refused':>8} "
-              f"{'raw/s':>8} {'ratio':>6}")
+              f"{'raw/s':>8} {'ratio':>6} {'bare/s':>8} {'of bare':>7}")
+        schema = settings.postgres.schema_name
         for workers in (int(w) for w in args.workers.split(",")):
+            found: dict[int, dict[str, float]] = {}
+            bare: dict[int, float] = {}
             server = serve(settings, args.port, workers)
             try:
                 http_payments(args.port, token, bills, 4, 1.0, f"warm{workers}")
                 for clients in (1, 8, 32):
-                    found = http_payments(args.port, token, bills, clients, args.seconds, f"w{workers}h{clients}")
-                    raw = raw_inserts(settings.postgres.schema_name, clients, args.seconds)
-                    print(f"{workers:>7} {clients:>7} {found['rate']:>10.0f} {found['p50']:>8.1f} "
-                          f"{found['p99']:>8.1f} {found['refused']:>8.1%} {raw:>8.0f} {found['rate'] / raw:>6.2f}")
+                    found[clients] = http_payments(args.port, token, bills, clients, args.seconds,
+                                                   f"w{workers}h{clients}")
             finally:
                 server.terminate()
                 server.wait(30)
+            server = serve_bare(schema, args.port, workers)
+            try:
+                http_payments(args.port, token, bills, 4, 1.0, f"bare{workers}")
+                for clients in (1, 8, 32):
+                    bare[clients] = http_payments(args.port, token, bills, clients, args.seconds,
+                                                  f"b{workers}h{clients}")["rate"]
+            finally:
+                server.terminate()
+                server.wait(30)
+            for clients in (1, 8, 32):
+                raw, got = raw_inserts(schema, clients, args.seconds), found[clients]
+                print(f"{workers:>7} {clients:>7} {got['rate']:>10.0f} {got['p50']:>8.1f} {got['p99']:>8.1f} "
+                      f"{got['refused']:>8.1%} {raw:>8.0f} {got['rate'] / raw:>6.2f} {bare[clients]:>8.0f} "
+                      f"{got['rate'] / bare[clients]:>7.2f}")
         events, snapshots = stored_bytes(settings.postgres.schema_name)
         print(f"stored: events {events / 1e6:.1f} MB, snapshots {snapshots / 1e6:.1f} MB "
               f"(snapshots/events {snapshots / max(1, events):.2f})")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.sql import SQL, Identifier
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -63,7 +64,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
                             (RUN_ID + "%",)).fetchall()
         for (name,) in rows:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+            conn.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(name)))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

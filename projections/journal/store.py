@@ -44,6 +44,7 @@ from projections.journal.balances import Move, surviving
 from projections.journal.copy import COPY_SIGNATURE, COPY_TRAILER, encode_copy_entry
 from projections.journal.entries import JournalEntry
 from projections.journal.sql import PG_TRACKING_TABLE, Statements, postgres_statements, quote, sqlite_statements
+from projections.records.rendered import render_statements
 
 # A line as the runner hands it over: position, line_no, entry_id, agreement_id, party_id, account,
 # amount_cents, business_date, recorded_at, event_type.
@@ -144,6 +145,7 @@ class PostgresJournalRecorder(PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=PG_TRACKING_TABLE)
         creates = [SQL(statement) for statement in statements]  # type: ignore[arg-type]
         self.sql_create_statements.extend(creates)
+        render_statements(self)
 
 
 class PostgresJournalStore(JournalStore):

@@ -28,6 +28,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.records.contacts import PERSONAL_DATA, ContactDetails, PersonalDataChange, PersonalRecord
 from projections.records.event_reads import PostgresManyEvents, SQLiteManyEvents
+from projections.records.rendered import render_statements
 
 CONTACTS_TABLE = "ledger_contacts"
 MAX_IDS = 500  # ids looked up at once: a page of contacts at most
@@ -129,6 +130,11 @@ class PostgresLedgerRecorder(PostgresManyEvents, PostgresApplicationRecorder):
                                                             table=Identifier(CONTACTS_TABLE))
         self.sql_create_statements.append(SQL(_PG_CREATE).format(  # type: ignore[arg-type]
             schema=Identifier(datastore.schema), table=Identifier(CONTACTS_TABLE)))
+        self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
+        render_statements(self)
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self.notify_statement)  # the library composes it anew on every insert
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if _change(kwargs) is not None and self.datastore.enable_db_functions:
