@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoding
 
 from domain.access.tokens import AccessCommands
 from domain.agreements.agreement import Agreement
@@ -38,6 +38,7 @@ from domain.invoicing.payments import PaymentIndex
 from domain.kernel.errors import DomainError, IdempotencyKeyReused, NotFound, VersionConflict
 from domain.kernel.idempotency import Idempotency, IdempotencyRecord
 from domain.kernel.repository import CopyOnWriteRepository
+from domain.kernel.saving import AggregateEvents
 from domain.membership.commands import MembershipCommands
 from domain.records.commands import ContactCommands, RetentionCommands
 from domain.records.contacts import ContactRegister
@@ -80,6 +81,17 @@ class Ledger(AgreementCommands, BillingCommands, MembershipCommands, SteeringCom
         transcoder.register(DateAsISO())
 
     # Plumbing ----------------------------------------------------------------------------------
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's ``save`` (eventsourcing 9.5.6, pinned), collecting aggregates by their class
+        (``domain.kernel.saving``)."""
+        processing_event = AggregateEvents()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's own deprecated hook, called as it does
+        return recordings
 
     def construct_repository(self) -> CopyOnWriteRepository:
         """The library's repository, with cached aggregates never changed in place (thread-safe)."""

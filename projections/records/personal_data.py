@@ -28,7 +28,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.records.contacts import PERSONAL_DATA, ContactDetails, PersonalDataChange, PersonalRecord
 from projections.records.event_reads import PostgresManyEvents, SQLiteManyEvents
-from projections.records.rendered import render_statements
+from projections.records.rendered import binary_rows, render_statements
 
 CONTACTS_TABLE = "ledger_contacts"
 MAX_IDS = 500  # ids looked up at once: a page of contacts at most
@@ -132,6 +132,7 @@ class PostgresLedgerRecorder(PostgresManyEvents, PostgresApplicationRecorder):
             schema=Identifier(datastore.schema), table=Identifier(CONTACTS_TABLE)))
         self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
         render_statements(self)
+        self.insert_events_statement = binary_rows(self.insert_events_statement)
 
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         curs.execute(self.notify_statement)  # the library composes it anew on every insert

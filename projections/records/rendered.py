@@ -15,6 +15,7 @@ from typing import Any
 from psycopg.sql import SQL, Composed
 
 SKIPPED = frozenset({"sql_create_statements"})
+_TEXT_ROWS, _BINARY_ROWS = "unnest(%s::", "unnest(%b::"
 
 
 def render_statements(recorder: Any) -> list[str]:
@@ -31,3 +32,12 @@ def render_statements(recorder: Any) -> list[str]:
             setattr(recorder, name, [SQL(item.as_string()) for item in value])
             rendered.append(name)
     return rendered
+
+
+def binary_rows(statement: SQL) -> SQL:
+    """The library's insert with its array of stored events sent in PostgreSQL's binary format: each
+    event's state goes as its bytes, where the text format escaped every row and hex-encoded its state
+    (a regular expression per row, the largest part of encoding an invoicing run's events)."""
+    text = statement.as_string()
+    assert text.count(_TEXT_ROWS) == 1, "the insert's array of events is its one text parameter"
+    return SQL(text.replace(_TEXT_ROWS, _BINARY_ROWS))

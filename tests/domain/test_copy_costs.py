@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.domain import DomainEventProtocol
 
 import domain.kernel.repository as repository
 from domain.application import Ledger
@@ -193,3 +195,29 @@ def test_a_write_with_an_idempotency_key_asks_no_snapshot_store(ledger: Ledger,
                                                paid_on=date(2025, 3, 12), bank_reference="KEYED", idempotency=key)
     assert asked == [] and first == again
     assert ledger.get_invoice(UUID(invoices[0]["id"]), as_of=date(2025, 3, 12))["paid"] == "5.00"
+
+
+def test_saving_a_payment_asks_no_protocol_check_of_its_aggregates(ledger: Ledger,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 item 4: the library asked of every aggregate saved whether it was a domain event by a
+    runtime protocol check (a walk of the protocol's members on Python 3.11); aggregates are taken by
+    their class now, and an event saved on its own still goes the library's way."""
+    aid, invoices = _invoiced(ledger)
+    checked: Counter[str] = Counter()
+    real = type(DomainEventProtocol).__instancecheck__
+
+    def counting(cls: Any, instance: Any) -> bool:
+        checked[f"{cls.__name__}({type(instance).__name__})"] += 1
+        return real(cls, instance)
+
+    monkeypatch.setattr(type(DomainEventProtocol), "__instancecheck__", counting)
+    paid = ledger.record_payment(UUID(invoices[2]["id"]), amount="5.00", paid_on=date(2025, 3, 5),
+                                 bank_reference="ARCHIVE-Z")
+    assert paid["outstanding"] and not [key for key in checked if key.startswith("DomainEventProtocol")]
+    invoice = ledger._invoice(UUID(invoices[2]["id"]))  # noqa: SLF001 - an event saved on its own
+    invoice.receive_payment(payment_id=uuid4(), amount=Decimal("1.00"), paid_on=date(2025, 3, 6),
+                            bank_reference=None, source="invoice")
+    event = invoice.collect_events()[0]
+    ledger.save(event)
+    assert checked[f"DomainEventProtocol({type(event).__name__})"] == 1
+    assert ledger.get_invoice(UUID(invoices[2]["id"]), as_of=date(2025, 3, 6))["paid"] == "7.00"
