@@ -9,7 +9,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -166,6 +167,19 @@ class AgreementCommands:
             return head, _party_views(agreement, [] if party is None else [party], as_of, business_id)
         return head, _all_party_views(agreement, as_of)
 
+    def party_page(self, agreement_id: UUID, *, as_of: date, limit: int | None, after: UUID | None = None,
+                   whole: bool = True) -> PartyPage:
+        """An agreement as of a date and a page of its parties in accession order after the party ``after``
+        (none if it is not one of them), at most ``limit``, with the sums over every party: the cost of a
+        page follows the page, not the parties (their views, places and sums are kept per version)."""
+        agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
+        head = agreement_view(agreement, as_of) if whole else {"code": agreement.code,
+                                                                **retention_view(agreement)}
+        views = _views(agreement, as_of)
+        start = 0 if after is None else views.positions.get(str(after), len(views.rows) - 1) + 1
+        end = len(views.rows) if limit is None else start + limit
+        return PartyPage(head, [dict(row) for row in views.rows[start:end]], views.cost_share, views.committed)
+
     def get_party(self, agreement_id: UUID, party_id: UUID, *, as_of: date | None = None) -> dict[str, Any]:
         """One party of an agreement (its status as of a date, if given)."""
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
@@ -182,18 +196,43 @@ class AgreementCommands:
             return AgreementCatalogue()
 
 
+class PartyPage(NamedTuple):
+    """A page of an agreement's parties as of a date, with what every party's rows sum to."""
+
+    head: dict[str, Any]  # the agreement (or its code and retention record, ``whole=False``)
+    rows: list[dict[str, Any]]  # the page's party views, the caller's own copies
+    cost_share: Decimal  # the cost shares of every party
+    committed: Decimal  # the commitments of every party (R-FUND-5)
+
+
+class _Views(NamedTuple):
+    rows: list[dict[str, Any]]
+    positions: dict[str, int]  # a party's id (as text) to its place in ``rows``
+    cost_share: Decimal
+    committed: Decimal
+
+
 def _all_party_views(agreement: Agreement, as_of: date) -> list[dict[str, Any]]:
-    """Every party's view as of a date: made once per version of the (cached, never changed) agreement
-    and date, for the last ``_DATES_KEPT`` dates asked; each caller gets its own copies of the rows."""
-    kept: dict[date, list[dict[str, Any]]] = per_version(agreement, "party_views", dict)
+    """Every party's view as of a date; each caller gets its own copies of the rows."""
+    return [dict(view) for view in _views(agreement, as_of).rows]
+
+
+def _views(agreement: Agreement, as_of: date) -> _Views:
+    """Every party's view as of a date, where each party is, and the sums of their cost shares and
+    commitments: made once per version of the (cached, never changed) agreement and date, for the last
+    ``_DATES_KEPT`` dates asked. Shared: callers copy what they hand out."""
+    kept: dict[date, _Views] = per_version(agreement, "party_views", dict)
     views = kept.get(as_of)
     if views is None:
-        views = _party_views(agreement, agreement.parties_in_order(), as_of, None)
+        rows = _party_views(agreement, agreement.parties_in_order(), as_of, None)
+        views = _Views(rows, {str(row["party_id"]): n for n, row in enumerate(rows)},
+                       sum((Decimal(row["cost_share"]) for row in rows), ZERO),
+                       sum((Decimal(row["committed"]) for row in rows), ZERO))
         with _VIEWS_LOCK:
             while len(kept) >= _DATES_KEPT:
                 del kept[next(iter(kept))]
             kept[as_of] = views
-    return [dict(view) for view in views]
+    return views
 
 
 def _party_views(agreement: Agreement, parties: list[dict[str, Any]], as_of: date | None,

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.agreements.commands import PartyPage
 from domain.agreements.terms import Terms
 from domain.funding.refunds import refund_exclusion
 from domain.kernel.errors import Gone, InvalidInput
@@ -43,6 +44,9 @@ class Source(Protocol):
                        kind: str | None = None, passed: bool | None = None) -> list[dict[str, Any]]: ...
 
     def list_grants(self, agreement_id: UUID, *, as_of: date) -> list[dict[str, Any]]: ...
+
+    def party_page(self, agreement_id: UUID, *, as_of: date, limit: int | None, after: UUID | None = None,
+                   whole: bool = True) -> PartyPage: ...
 
 
 def agreement_of(ledger: Source, agreement_id: UUID, day: date) -> dict[str, Any]:
@@ -77,16 +81,18 @@ def balances(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
     total, so a page costs the same at 500 parties as at 10. A party (``business_id``) pages through its
     own row, and its totals are its own."""
     # One read of the agreement, and of it only what the balances need.
+    if (limit is not None or after is not None) and business_id is None:
+        page = ledger.party_page(agreement_id, as_of=as_of, limit=limit, after=after, whole=False)
+        _refuse_purged(page.head)
+        _check_known_at(known_at)
+        found = slot_sums(store, agreement_id, as_of=as_of, known_at=known_at,
+                          slots=[UUID(str(p["party_id"])) for p in page.rows])
+        return figures.balances(found.sums, page.rows, found.overdue, as_of,
+                                totals=figures.party_totals(found.totals, page.cost_share, page.committed))
     record, parties = ledger.agreement_and_parties(agreement_id, as_of=as_of, business_id=business_id,
                                                    whole=False)
     _refuse_purged(record)
     _check_known_at(known_at)
-    if (limit is not None or after is not None) and business_id is None:
-        shown = page_of(parties, limit, after)
-        found = slot_sums(store, agreement_id, as_of=as_of, known_at=known_at,
-                          slots=[UUID(str(p["party_id"])) for p in shown])
-        return figures.balances(found.sums, shown, found.overdue, as_of,
-                                totals=figures.party_totals(found.totals, parties))
     # A party reads its own row: only its accounts are looked up.
     one = UUID(str(parties[0]["party_id"])) if business_id is not None and len(parties) == 1 else None
     journal_sums, overdue = balance_sums(store, agreement_id, as_of=as_of, known_at=known_at, party_id=one)
@@ -111,17 +117,21 @@ def funding(ledger: Source, store: Store, agreement_id: UUID, *, as_of: date,
 
     With ``limit`` (or ``after``) the parties' commitments are a page, as in ``balances``; every other
     figure, and the commitments' totals, are the agreement's."""
-    agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
-    terms = ledger.list_grants(agreement_id, as_of=as_of)
     if limit is not None or after is not None:
+        page = ledger.party_page(agreement_id, as_of=as_of, limit=limit, after=after)
+        agreement = page.head
+        _refuse_purged(agreement)
+        terms = ledger.list_grants(agreement_id, as_of=as_of)
         _check_known_at(known_at)
-        shown = page_of(parties, limit, after)
         found = slot_sums(store, agreement_id, as_of=as_of, known_at=known_at, every=True,
-                          slots=[*(UUID(str(p["party_id"])) for p in shown), *(UUID(g["grant_id"]) for g in terms)])
+                          slots=[*(UUID(str(p["party_id"])) for p in page.rows),
+                                 *(UUID(g["grant_id"]) for g in terms)])
         page_sums, whole = found.sums, found.every
-        committed = figures.commitments(page_sums, shown, agreement,
-                                        totals=figures.commitment_totals(found.totals, parties))
+        committed = figures.commitments(page_sums, page.rows, agreement,
+                                        totals=figures.commitment_totals(found.totals, page.committed))
     else:
+        agreement, parties = _agreement_and_parties(ledger, agreement_id, as_of)
+        terms = ledger.list_grants(agreement_id, as_of=as_of)
         page_sums = whole = _sums(store, agreement_id, as_of, known_at)
         committed = figures.commitments(whole, parties, agreement)
     granted = figures.grants(page_sums, terms)

@@ -82,12 +82,13 @@ def _committed(party: dict[str, Any]) -> Decimal:
     return Decimal(party.get("committed", party["cost_share"]))
 
 
-def party_totals(account_totals: dict[str, Decimal], parties: list[dict[str, Any]]) -> dict[str, Decimal]:
-    """The balances' totals over ``parties`` (every party of the agreement) from each account's sum over
-    them (``SlotSums.totals``, the overdue under ``OVERDUE``): every party figure is a sum of accounts, so
-    its total is the same sum of the accounts' totals, and equals the sum of the rows."""
-    return _party_row(sum((Decimal(p["cost_share"]) for p in parties), ZERO),
-                      sum((_committed(p) for p in parties), ZERO), account_totals, account_totals.get(OVERDUE, ZERO))
+def party_totals(account_totals: dict[str, Decimal], cost_share: Decimal, committed: Decimal
+                 ) -> dict[str, Decimal]:
+    """The balances' totals over every party of the agreement from each account's sum over them
+    (``SlotSums.totals``, the overdue under ``OVERDUE``) and the sums of their cost shares and
+    commitments: every party figure is a sum of accounts, so its total is the same sum of the accounts'
+    totals, and equals the sum of the rows."""
+    return _party_row(cost_share, committed, account_totals, account_totals.get(OVERDUE, ZERO))
 
 
 def funding(sums: Sums, *, original: Decimal, committed: Decimal, threshold_pp: int, as_of: date,
@@ -184,9 +185,10 @@ def _commitment(committed: Decimal, accounts: dict[str, Decimal]) -> dict[str, D
     return {"committed": committed, "invoiced": own["invoiced"], "paid": own["paid"], "unpaid": committed - own["paid"]}
 
 
-def commitment_totals(account_totals: dict[str, Decimal], parties: list[dict[str, Any]]) -> dict[str, Decimal]:
-    """The commitments' totals over ``parties`` from each account's sum over them, as ``party_totals``."""
-    return _commitment(sum((_committed(p) for p in parties), ZERO), account_totals)
+def commitment_totals(account_totals: dict[str, Decimal], committed: Decimal) -> dict[str, Decimal]:
+    """The commitments' totals over every party from each account's sum over them and the sum of their
+    commitments, as ``party_totals``."""
+    return _commitment(committed, account_totals)
 
 
 def remaining_funds(sums: Sums) -> Decimal:

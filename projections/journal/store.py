@@ -29,11 +29,13 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
     SQLiteTrackingRecorder,
 )
+import psycopg.errors
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 from psycopg.sql import SQL
 
 from projections.journal.balance_store import (
+    FORMAT,
     BalanceIO,
     BalanceStatements,
     postgres_balance_statements,
@@ -52,6 +54,10 @@ Row = tuple[int, int, UUID, UUID, UUID | None, str, int, date, datetime, str]
 # An agreement whose records are purged (R-REC-1), and the position of its purge: its lines posted
 # before that position are removed in the transaction that applies the purge.
 Purge = tuple[UUID, int]
+
+
+class JournalFormatOutdated(Exception):
+    """The journal's tables are of an older format that this process is not allowed to upgrade."""
 
 
 class TrackingMoved(Exception):
@@ -165,6 +171,21 @@ class PostgresJournalStore(JournalStore):
         if create_table:  # CREATE_TABLE=false: a service role without DDL rights; the owner made them
             self.recorder.create_table()
             self.upgrade()
+        else:
+            self.check_format()
+
+    def check_format(self) -> None:
+        """Refuse a balance history of an older format when this process may not upgrade it (no DDL
+        rights): its totals would read as missing, so every page's totals would be wrong."""
+        try:
+            found = self.fetch(self.balance_statements.format_read, ())
+        except psycopg.errors.UndefinedTable:
+            found = []
+        version = int(found[0][0]) if found else 1
+        if version < FORMAT:
+            raise JournalFormatOutdated(
+                f"the journal's balance history is in format {version} and this version reads format {FORMAT}:"
+                " start the service once as the tables' owner (CREATE_TABLE=true) to upgrade it")
 
     def upgrade(self) -> bool:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as cursor:

@@ -73,3 +73,33 @@ def test_every_party_is_listed_afresh_after_an_accession_and_callers_get_copies(
     _head, own = ledger.agreement_and_parties(aid, as_of=day, business_id=bid, whole=False)
     assert own == [after[2]]
     assert ledger.agreement_and_parties(aid, as_of=day, business_id="0000000-0", whole=False)[1] == []
+
+
+@pytest.mark.persistence
+def test_a_page_of_parties_is_the_list_cut_with_the_sums_of_every_party(ledger: Ledger) -> None:
+    """R-ACC-2, R-FUND-5: a page is the parties in accession order after a cursor, the caller's own copies;
+    the cost shares and commitments summed are every party's, and follow an accession at once."""
+    aid = _runs_agreement(ledger, 5, 1, code="PAGES")
+    day = date(2025, 6, 30)
+    head, every = ledger.agreement_and_parties(aid, as_of=day)
+    ids = [p["party_id"] for p in every]
+    for limit in (1, 2, 5, 6, None):
+        for after in (None, *ids):
+            page = ledger.party_page(aid, as_of=day, limit=limit, after=after)
+            start = 0 if after is None else ids.index(after) + 1
+            assert page.rows == every[start:None if limit is None else start + limit], (limit, after)
+            assert page.head == head
+            assert page.cost_share == sum(Decimal(p["cost_share"]) for p in every) == Decimal("6000.00")
+            assert page.committed == sum(Decimal(p["committed"]) for p in every)
+    newcomer = valid_business_ids(1, start=5_000_000)[0]
+    assert ledger.party_page(aid, as_of=day, limit=2, after=ledger.agreement_and_parties(
+        aid, as_of=day)[1][0]["party_id"]).rows == every[1:3]
+    assert ledger.party_page(aid, as_of=day, limit=2, after=_runs_agreement(ledger, 1, 1, code="OTHER")).rows == []
+    first = ledger.party_page(aid, as_of=day, limit=2)
+    first.rows[0]["cost_share"] = "0.00"  # the caller's copy
+    assert ledger.party_page(aid, as_of=day, limit=2).rows[0]["cost_share"] == "1200.00"
+    ledger.accede(aid, name="Kunta 6", business_id=newcomer, signed_on=date(2025, 1, 1))
+    grown = ledger.party_page(aid, as_of=day, limit=None)
+    assert len(grown.rows) == 6 and grown.cost_share == Decimal("6000.00")
+    assert [p["cost_share"] for p in grown.rows] == ["1000.00"] * 6
+    assert ledger.party_page(aid, as_of=day, limit=None, whole=False).head.keys() < head.keys()

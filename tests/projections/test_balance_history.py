@@ -26,7 +26,14 @@ from domain.kernel.money import from_cents
 from projections.journal.balances import ALL_PARTIES, moves_of, overdue_by_date, step_changes
 from projections.journal.entries import JournalEntry, JournalLine
 from projections.journal.queries import FromLines, balance_sums, line_balance_sums, line_sums, slot_sums, sums
-from projections.journal.store import JournalStore, TrackingMoved, open_store, write_immediately
+from projections.journal.store import (
+    JournalFormatOutdated,
+    JournalStore,
+    PostgresJournalStore,
+    TrackingMoved,
+    open_store,
+    write_immediately,
+)
 
 D, C = JournalLine.debit, JournalLine.credit
 START = date(2025, 1, 1)
@@ -219,6 +226,23 @@ def test_a_history_of_the_first_format_is_upgraded_to_the_totals_the_runner_writ
     assert_same_as_lines(store, history)
     # Posting goes on from the upgraded totals.
     post(store, history, 30, first=last + 1)
+    assert_same_as_lines(store, history)
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # SQLite always opens as the file's owner
+def test_a_process_that_may_not_upgrade_refuses_a_history_of_the_first_format(store: JournalStore) -> None:
+    """R-REC-1: without DDL rights (CREATE_TABLE=false) a process cannot upgrade the history, and
+    reading it as it is would give every page empty totals: it refuses to start, saying what to do."""
+    history = History(5)
+    post(store, history, 30)
+    datastore = store.datastore  # type: ignore[attr-defined]
+    PostgresJournalStore(datastore, store.app_name, create_table=False)  # the current format: opens
+    format_table = store.balance_statements.tables[0].replace("journal_balances", "journal_format")
+    rewrite(store, lambda cursor: cursor.execute(f"UPDATE {format_table} SET version = 1"))  # type: ignore[attr-defined]
+    with pytest.raises(JournalFormatOutdated, match="CREATE_TABLE=true"):
+        PostgresJournalStore(datastore, store.app_name, create_table=False)
+    assert store.upgrade() is True
+    PostgresJournalStore(datastore, store.app_name, create_table=False)
     assert_same_as_lines(store, history)
 
 
