@@ -179,8 +179,15 @@ class PostgresJournalStore(JournalStore):
         rights): its totals would read as missing, so every page's totals would be wrong."""
         try:
             found = self.fetch(self.balance_statements.format_read, ())
-        except psycopg.errors.UndefinedTable:
-            found = []
+        except Exception as exc:  # the library's datastore wraps the driver's errors in its own
+            cause = exc if isinstance(exc, psycopg.Error) else exc.__cause__
+            if isinstance(cause, psycopg.errors.InsufficientPrivilege):
+                raise JournalFormatOutdated(
+                    "this role may not read the journal's format (journal_format): grant it SELECT, as for"
+                    " the restricted service role in docs/audit.md") from exc
+            if not isinstance(cause, psycopg.errors.UndefinedTable):
+                raise
+            found = []  # made by an earlier version: format 1
         version = int(found[0][0]) if found else 1
         if version < FORMAT:
             raise JournalFormatOutdated(

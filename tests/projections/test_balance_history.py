@@ -17,9 +17,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore
+from psycopg.sql import SQL, Identifier
+
+from api.settings import Settings
+from tests.conftest import PG
 
 from domain.application import Ledger
 from domain.kernel.money import from_cents
@@ -244,6 +249,42 @@ def test_a_process_that_may_not_upgrade_refuses_a_history_of_the_first_format(st
     assert store.upgrade() is True
     PostgresJournalStore(datastore, store.app_name, create_table=False)
     assert_same_as_lines(store, history)
+    # Tables made by a version before the format was recorded: no journal_format at all.
+    rewrite(store, lambda cursor: cursor.execute(f"DROP TABLE {format_table}"))  # type: ignore[attr-defined]
+    with pytest.raises(JournalFormatOutdated, match="format 1"):
+        PostgresJournalStore(datastore, store.app_name, create_table=False)
+    PostgresJournalStore(datastore, store.app_name)  # the owner: makes the table and upgrades
+    PostgresJournalStore(datastore, store.app_name, create_table=False)
+    assert_same_as_lines(store, history)
+
+
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+def test_a_role_that_may_not_read_the_format_is_told_which_grant_it_lacks(ledger: Ledger, store: JournalStore,
+                                                                          settings: Settings) -> None:
+    """The restricted service role (docs/audit.md) opens the journal with CREATE_TABLE=false: without
+    SELECT on journal_format it is refused with the grant to give, with it the journal opens."""
+    role = f"ledger_fmt_{uuid4().hex[:12]}"
+    schema = Identifier(settings.postgres.schema_name)
+    with psycopg.connect(autocommit=True, **PG) as conn:  # type: ignore[arg-type]
+        conn.execute(SQL("CREATE ROLE {} LOGIN").format(Identifier(role)))
+        try:
+            conn.execute(SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, Identifier(role)))
+            conn.execute(SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, Identifier(role)))
+            conn.execute(SQL("REVOKE SELECT ON {}.journal_format FROM {}").format(schema, Identifier(role)))
+            env = {**settings.persistence_env(), "POSTGRES_USER": role, "CREATE_TABLE": "false"}
+            service = Ledger(env=env)
+            try:
+                with pytest.raises(JournalFormatOutdated, match="grant it SELECT"):
+                    open_store(service)
+                conn.execute(SQL("GRANT SELECT ON {}.journal_format TO {}").format(schema, Identifier(role)))
+                opened = open_store(service)
+                assert opened.position() == store.position()
+                opened.close()
+            finally:
+                service.close()
+        finally:
+            conn.execute(SQL("DROP OWNED BY {}").format(Identifier(role)))
+            conn.execute(SQL("DROP ROLE {}").format(Identifier(role)))
 
 
 def rewrite(store: JournalStore, work: object) -> None:
