@@ -160,8 +160,7 @@ class AgreementCommands:
         With ``whole=False`` the agreement is only its code and retention record, which is cheaper.
         """
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
-        head = agreement_view(agreement, as_of) if whole else {"code": agreement.code,
-                                                                **retention_view(agreement)}
+        head = _head(agreement, as_of, whole)
         if business_id is not None:  # one party: looked up by its id, not found by a walk over all
             party = agreement.party_by_business_id(business_id)
             return head, _party_views(agreement, [] if party is None else [party], as_of, business_id)
@@ -173,8 +172,7 @@ class AgreementCommands:
         (none if it is not one of them), at most ``limit``, with the sums over every party: the cost of a
         page follows the page, not the parties (their views, places and sums are kept per version)."""
         agreement: Agreement = self._read(agreement_id, Agreement, "agreement")
-        head = agreement_view(agreement, as_of) if whole else {"code": agreement.code,
-                                                                **retention_view(agreement)}
+        head = _head(agreement, as_of, whole)
         views = _views(agreement, as_of)
         start = 0 if after is None else views.positions.get(str(after), len(views.rows) - 1) + 1
         end = len(views.rows) if limit is None else start + limit
@@ -210,6 +208,11 @@ class _Views(NamedTuple):
     positions: dict[str, int]  # a party's id (as text) to its place in ``rows``
     cost_share: Decimal
     committed: Decimal
+
+
+def _head(agreement: Agreement, as_of: date, whole: bool) -> dict[str, Any]:
+    """The agreement as of a date, or (``whole=False``, cheaper) only its code and retention record."""
+    return agreement_view(agreement, as_of) if whole else {"code": agreement.code, **retention_view(agreement)}
 
 
 def _all_party_views(agreement: Agreement, as_of: date) -> list[dict[str, Any]]:

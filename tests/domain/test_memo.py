@@ -92,8 +92,6 @@ def test_a_page_of_parties_is_the_list_cut_with_the_sums_of_every_party(ledger: 
             assert page.cost_share == sum(Decimal(p["cost_share"]) for p in every) == Decimal("6000.00")
             assert page.committed == sum(Decimal(p["committed"]) for p in every)
     newcomer = valid_business_ids(1, start=5_000_000)[0]
-    assert ledger.party_page(aid, as_of=day, limit=2, after=ledger.agreement_and_parties(
-        aid, as_of=day)[1][0]["party_id"]).rows == every[1:3]
     assert ledger.party_page(aid, as_of=day, limit=2, after=_runs_agreement(ledger, 1, 1, code="OTHER")).rows == []
     first = ledger.party_page(aid, as_of=day, limit=2)
     first.rows[0]["cost_share"] = "0.00"  # the caller's copy
