@@ -5,7 +5,8 @@ Three tables beside ``journal_lines`` (see ``projections/journal/balances.py`` f
 the balance after it), ``journal_accounts`` (each account of an agreement, with its latest date and
 balance, so a figure as of a date on or after it needs no lookup at all), and ``journal_items`` (the
 memorandum lines of each invoice, summed per date, and its owner). SQL for SQLite and PostgreSQL; on
-PostgreSQL each read and write is one statement over arrays (``unnest``), whatever the batch's size.
+PostgreSQL each read is one statement over arrays (``unnest``), and each table's writes one binary COPY
+into a staging table of the session and one upsert from it, whatever the batch's size.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from uuid import UUID
 from psycopg.rows import tuple_row
 
 from domain.kernel.money import from_cents
+from projections.journal.copy import encode_balance_rows
 from projections.journal.balances import (
     ALL_PARTIES,
     NO_PARTY,
@@ -123,6 +125,7 @@ class BalanceStatements:
     item_lines: str
     upserts: dict[str, str]
     tables: tuple[str, str, str]
+    staging: dict[str, tuple[str, str]]  # PostgreSQL: per kind, the staging table's creation and its COPY
     format_read: str  # the history's format (``FORMAT``), if it has one
     format_write: str  # binds the format
     upgrade: tuple[str, ...]  # from format 1 to 2, in one transaction
@@ -152,14 +155,18 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
                          include=" INCLUDE (delta_cents, balance_cents)") for s in _CREATE)
     create += tuple(f"ALTER TABLE {names[t]} SET (parallel_workers = 0)" for t in ("balances", "accounts", "items"))
     lateral = _fill(_ROWS_FROM, names, a="r.a", acc="r.acc", party="r.p", first="r.first")
-    upserts = {}
+    # A batch's rows go by binary COPY into a staging table of the session (emptied when the transaction
+    # ends) and from there into the history in one upsert: no value passes through the driver's dumpers.
+    upserts, staging = {}, {}
     for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items")):
-        arrays = ", ".join(f"%b::{t}[]" for t in _PG_TYPES[kind])
+        stage = f"journal_stage_{kind}"
         conflict = {"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind]
-        upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT * FROM unnest({arrays}) "
+        staging[kind] = (f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {names[table]}) ON COMMIT DELETE ROWS",
+                         f"COPY {stage} ({_COLUMNS[kind]}) FROM STDIN (FORMAT BINARY)")
+        upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT {_COLUMNS[kind]} FROM {stage} "
                          + _fill(conflict, names))
     return BalanceStatements(
-        create=create, **_reads(names, "%s", " AND k.party_id = ANY(%s::uuid[])", "uuid"),
+        create=create, **_reads(names, "%s", " AND k.party_id = ANY(%s::uuid[])", "uuid"), staging=staging,
         lock=f"LOCK TABLE {names['format']} IN SHARE ROW EXCLUSIVE MODE",
         rows_from=("SELECT r.a, r.acc, r.p, b.business_date, b.delta_cents, b.balance_cents FROM"
                    " unnest(%b::uuid[], %b::text[], %b::uuid[], %b::date[]) AS r(a, acc, p, first)"
@@ -180,7 +187,7 @@ def sqlite_balance_statements() -> BalanceStatements:
                + _fill({"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind], names)
                for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items"))}
     return BalanceStatements(
-        create=create, **_reads(names, "?", " AND k.party_id IN (SELECT value FROM json_each(?))", "TEXT"),
+        create=create, **_reads(names, "?", " AND k.party_id IN (SELECT value FROM json_each(?))", "TEXT"), staging={},
         lock=None, rows_from=_fill(_ROWS_FROM, names, a="?1", acc="?2", party="?3", first="?4"),
         item_lines=_fill(_ITEM_LINES, names, a="?", item="?"),
         upserts=upserts, tables=(names["balances"], names["accounts"], names["items"]))
@@ -268,7 +275,11 @@ class BalanceIO:
             if not rows:
                 continue
             if self.postgres:
-                cursor.execute(self.statements.upserts[kind], [list(c) for c in zip(*rows, strict=True)])
+                create, copy = self.statements.staging[kind]
+                cursor.execute(create)
+                with cursor.copy(copy) as writer:
+                    writer.write(encode_balance_rows(kind, rows))
+                cursor.execute(self.statements.upserts[kind])
             else:
                 cursor.executemany(self.statements.upserts[kind], [tuple(_sqlite(v) for v in row) for row in rows])
 

@@ -46,6 +46,14 @@ def _layout(kind: str, length: int) -> struct.Struct:
             "line": f">ii i16s i{length}s iq",
             # line_no int4; party_id NULL; account text; amount_cents int8
             "line without party": f">ii i i{length}s iq",
+            # the balance history: agreement_id uuid; account text; party_id uuid; business_date date;
+            # delta_cents, balance_cents int8
+            "rows": f">h i16s i{length}s i16s ii iq iq",
+            # agreement_id uuid; account text; party_id uuid; last_date date; balance_cents int8
+            "latest": f">h i16s i{length}s i16s ii iq",
+            # agreement_id, item_id uuid; account text; business_date date; amount_cents int8; owner_id uuid
+            "items": f">h i16s i16s i{length}s ii iq i16s",
+            "items without owner": f">h i16s i16s i{length}s ii iq i",
         }[kind])
         if len(_layouts) < MAX_CACHED:
             _layouts[(kind, length)] = found
@@ -71,4 +79,29 @@ def encode_copy_entry(position: int, first_line_no: int, entry: JournalEntry, re
             own = _layout("line", len(account_bytes)).pack(
                 4, line_no, 16, party_id.bytes, len(account_bytes), account_bytes, 8, cents)
         parts += (shared, own)
+    return b"".join(parts)
+
+
+def encode_balance_rows(kind: str, rows: list[tuple]) -> bytes:  # type: ignore[type-arg]
+    """Rows of the balance history's tables (``rows``, ``latest`` or ``items``, in ``balance_store``'s
+    column order) in binary COPY format, signature and trailer included."""
+    parts = [COPY_SIGNATURE]
+    if kind == "rows":
+        for agreement_id, account, party_id, day, delta, balance in rows:
+            name = _text(account)
+            parts.append(_layout(kind, len(name)).pack(6, 16, agreement_id.bytes, len(name), name, 16, party_id.bytes,
+                                                       4, day.toordinal() - _PG_EPOCH_DAY, 8, delta, 8, balance))
+    elif kind == "latest":
+        for agreement_id, account, party_id, day, balance in rows:
+            name = _text(account)
+            parts.append(_layout(kind, len(name)).pack(5, 16, agreement_id.bytes, len(name), name, 16, party_id.bytes,
+                                                       4, day.toordinal() - _PG_EPOCH_DAY, 8, balance))
+    else:
+        for agreement_id, item_id, account, day, cents, owner in rows:
+            name = _text(account)
+            head = (6, 16, agreement_id.bytes, 16, item_id.bytes, len(name), name,
+                    4, day.toordinal() - _PG_EPOCH_DAY, 8, cents)
+            parts.append(_layout("items without owner", len(name)).pack(*head, -1) if owner is None
+                         else _layout(kind, len(name)).pack(*head, 16, owner.bytes))
+    parts.append(COPY_TRAILER)
     return b"".join(parts)
