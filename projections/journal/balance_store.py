@@ -5,8 +5,9 @@ Three tables beside ``journal_lines`` (see ``projections/journal/balances.py`` f
 the balance after it), ``journal_accounts`` (each account of an agreement, with its latest date and
 balance, so a figure as of a date on or after it needs no lookup at all), and ``journal_items`` (the
 memorandum lines of each invoice, summed per date, and its owner). SQL for SQLite and PostgreSQL; on
-PostgreSQL each read is one statement over arrays (``unnest``), and each table's writes one binary COPY
-into a staging table of the session and one upsert from it, whatever the batch's size.
+PostgreSQL each read is one statement over arrays (``unnest``), whatever the batch's size, and each
+table's writes one upsert from arrays, or from ``STAGED_ROWS`` rows on one binary COPY into a staging
+table of the session and one upsert from it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ FORMAT_TABLE = "journal_format"  # which layout the history's rows follow: upgra
 # 1: balances per account and slot; 2: and each account's total over its party slots (``ALL_PARTIES``).
 FORMAT = 2
 _ALL, _NONE = str(ALL_PARTIES), str(NO_PARTY)  # fixed keys, written into statements as literals
+STAGED_ROWS = 100  # from this many rows of a table a batch writes them by COPY (three statements, not one)
 
 _CREATE = (
     """CREATE TABLE IF NOT EXISTS {balances} (
@@ -125,7 +127,7 @@ class BalanceStatements:
     item_lines: str
     upserts: dict[str, str]
     tables: tuple[str, str, str]
-    staging: dict[str, tuple[str, str]]  # PostgreSQL: per kind, the staging table's creation and its COPY
+    staging: dict[str, tuple[str, str, str]]  # PostgreSQL, per kind: make the staging table, COPY, upsert
     format_read: str  # the history's format (``FORMAT``), if it has one
     format_write: str  # binds the format
     upgrade: tuple[str, ...]  # from format 1 to 2, in one transaction
@@ -155,16 +157,19 @@ def postgres_balance_statements(prefix: str) -> BalanceStatements:
                          include=" INCLUDE (delta_cents, balance_cents)") for s in _CREATE)
     create += tuple(f"ALTER TABLE {names[t]} SET (parallel_workers = 0)" for t in ("balances", "accounts", "items"))
     lateral = _fill(_ROWS_FROM, names, a="r.a", acc="r.acc", party="r.p", first="r.first")
-    # A batch's rows go by binary COPY into a staging table of the session (emptied when the transaction
-    # ends) and from there into the history in one upsert: no value passes through the driver's dumpers.
+    # A few rows are upserted from arrays in one statement. Many (a catch-up's batch) go by binary COPY
+    # into a staging table of the session (emptied when the transaction ends) and from there in one
+    # upsert: no value passes through the driver's dumpers one by one.
     upserts, staging = {}, {}
     for kind, table in (("rows", "balances"), ("latest", "accounts"), ("items", "items")):
         stage = f"journal_stage_{kind}"
-        conflict = {"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind]
+        conflict = _fill({"rows": _UPSERT_ROWS, "latest": _UPSERT_LATEST, "items": _UPSERT_ITEMS}[kind], names)
+        arrays = ", ".join(f"%b::{t}[]" for t in _PG_TYPES[kind])
+        upserts[kind] = f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT * FROM unnest({arrays}) {conflict}"
         staging[kind] = (f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {names[table]}) ON COMMIT DELETE ROWS",
-                         f"COPY {stage} ({_COLUMNS[kind]}) FROM STDIN (FORMAT BINARY)")
-        upserts[kind] = (f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT {_COLUMNS[kind]} FROM {stage} "
-                         + _fill(conflict, names))
+                         f"COPY {stage} ({_COLUMNS[kind]}) FROM STDIN (FORMAT BINARY)",
+                         f"INSERT INTO {names[table]} AS t ({_COLUMNS[kind]}) SELECT {_COLUMNS[kind]} FROM {stage} "
+                         + conflict)
     return BalanceStatements(
         create=create, **_reads(names, "%s", " AND k.party_id = ANY(%s::uuid[])", "uuid"), staging=staging,
         lock=f"LOCK TABLE {names['format']} IN SHARE ROW EXCLUSIVE MODE",
@@ -274,12 +279,14 @@ class BalanceIO:
         for kind, rows in tables.items():
             if not rows:
                 continue
-            if self.postgres:
-                create, copy = self.statements.staging[kind]
+            if self.postgres and len(rows) >= STAGED_ROWS:
+                create, copy, upsert = self.statements.staging[kind]
                 cursor.execute(create)
                 with cursor.copy(copy) as writer:
                     writer.write(encode_balance_rows(kind, rows))
-                cursor.execute(self.statements.upserts[kind])
+                cursor.execute(upsert)
+            elif self.postgres:
+                cursor.execute(self.statements.upserts[kind], [list(c) for c in zip(*rows, strict=True)])
             else:
                 cursor.executemany(self.statements.upserts[kind], [tuple(_sqlite(v) for v in row) for row in rows])
 

@@ -28,6 +28,7 @@ from tests.conftest import PG
 
 from domain.application import Ledger
 from domain.kernel.money import from_cents
+from projections.journal import balance_store
 from projections.journal.balances import ALL_PARTIES, moves_of, overdue_by_date, step_changes
 from projections.journal.entries import JournalEntry, JournalLine
 from projections.journal.queries import FromLines, balance_sums, line_balance_sums, line_sums, slot_sums, sums
@@ -176,6 +177,18 @@ def test_the_balance_history_equals_the_sum_of_the_lines_on_back_dated_histories
                 if account == "transfers"]
     assert zero_sum and all(sums(store, history.agreements[0], as_of=date(2026, 3, 1))[key] == 0
                             for key in zero_sum)  # an account whose lines cancel is still there, at 0.00
+
+
+@pytest.mark.parametrize("staged", [1, 10**9], ids=["copied", "from arrays"])
+def test_batches_written_by_copy_and_from_arrays_give_the_same_history(store: JournalStore, staged: int,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """R-FUND-1, R-INV-6: on PostgreSQL a batch's balance rows go by binary COPY from ``STAGED_ROWS`` rows
+    on, and from arrays below: each way, every figure equals the line sums (items without an owner, and
+    back-dated rows, included)."""
+    monkeypatch.setattr(balance_store, "STAGED_ROWS", staged)
+    history = History(13)
+    post(store, history, 120, batch=(1, 40))
+    assert assert_same_as_lines(store, history) > 0
 
 
 def test_a_rebuild_in_one_batch_and_a_refused_batch_leave_the_same_history(store: JournalStore) -> None:
