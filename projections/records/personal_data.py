@@ -163,8 +163,9 @@ class PostgresLedgerRecorder(PostgresManyEvents, PostgresApplicationRecorder):
                 # That path stores the events by a database function and would leave the rows out.
                 raise ProgrammingError("personal data needs POSTGRES_ENABLE_DB_FUNCTIONS off")
             return super().insert_events(stored_events, **kwargs)  # the rows in the events' transaction
-        if not stored_events or self.datastore.enable_db_functions:
+        if not stored_events:
             return super().insert_events(stored_events, **kwargs)
+        # Also with POSTGRES_ENABLE_DB_FUNCTIONS: the library's own function would insert without the lock.
         return self._insert_by_function(stored_events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's insert
@@ -174,6 +175,7 @@ class PostgresLedgerRecorder(PostgresManyEvents, PostgresApplicationRecorder):
         rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                 for e in stored_events]
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            assert conn.autocommit, "the statement is its own transaction: it commits as it ends"
             cursor.execute(self.insert_by_function, (rows,), prepare=True)
             return [row[0] for row in cursor.fetchall()]
 

@@ -15,6 +15,7 @@ import pytest
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
 from psycopg.sql import SQL, Composed, Identifier
 
+from api.settings import Settings
 from domain.application import Ledger
 from projections.journal.queries import balance_sums
 from projections.journal.runner import JournalRunner
@@ -67,12 +68,23 @@ def test_a_payment_is_recorded_read_and_posted_with_the_rendered_statements(ledg
     assert sum(amount for (account, _), amount in sums.items() if account == "receivable") == 600
 
 
+@pytest.mark.parametrize("functions", ["false", "true"], ids=["default", "POSTGRES_ENABLE_DB_FUNCTIONS"])
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)
-def test_the_insert_function_takes_the_tables_lock_and_notifies_its_listeners(ledger: Ledger) -> None:
+def test_the_insert_function_takes_the_tables_lock_and_notifies_its_listeners(settings: Settings,
+                                                                             functions: str) -> None:
     """R-REC-1: events are inserted one transaction at a time, in the order of their notification ids,
     so a reader following the log never passes a gap filled later. A transaction holding an ordinary
     writer's lock (ROW EXCLUSIVE, which a plain insert shares) holds up a save until it ends; and the
-    journal's listeners are told of every insert."""
+    journal's listeners are told of every insert. Also with the library's setting for inserting by a
+    database function (its own function takes no lock)."""
+    ledger = Ledger(env={**settings.persistence_env(), "POSTGRES_ENABLE_DB_FUNCTIONS": functions})
+    try:
+        _held_up_by_the_lock(ledger)
+    finally:
+        ledger.close()
+
+
+def _held_up_by_the_lock(ledger: Ledger) -> None:
     datastore = ledger.recorder.datastore  # type: ignore[attr-defined]
     table = ledger.recorder.events_table_name  # type: ignore[attr-defined]
     events = SQL("{}.{}").format(Identifier(datastore.schema), Identifier(table))
